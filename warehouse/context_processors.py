@@ -1,0 +1,10 @@
+from warehouse.navigation import items_for
+
+
+def tenancy(request):
+    return {
+        "current_tenant": getattr(request, "tenant", None),
+        "current_membership": getattr(request, "membership", None),
+        "memberships": getattr(request, "memberships", []),
+        "nav_items": items_for(request),
+    }

@@ -1,0 +1,132 @@
+"""Tenants, memberships, warehouses and their bins.
+
+``Tenant`` is global. Every other model here is tenant-owned: it carries
+``tenant_id``, and PostgreSQL row-level security (see ``warehouse.rls``)
+limits every query to the tenant of the current transaction.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Tenant(models.Model):
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TenantOwned(models.Model):
+    """Base for tenant-owned rows: ``tenant_id`` first, unique with ``id``.
+
+    The ``(tenant_id, id)`` key is what composite foreign keys between tenant
+    tables reference, so a row can never point into another tenant.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=False)
+
+    class Meta:
+        abstract = True
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", "Operator"
+    QC = "qc", "QC inspector"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Admin"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user, tenant__is_active=True).select_related("tenant")
+
+
+class Membership(TenantOwned):
+    """A user's role in one tenant. A user may belong to several tenants."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["tenant__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_tenant_user_key"),
+            models.UniqueConstraint(fields=["tenant", "id"], name="membership_tenant_id_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} in {self.tenant}"
+
+    def has_role(self, *roles: str) -> bool:
+        """Admins may do everything; everyone else needs one of ``roles``."""
+        return self.role == Role.ADMIN or self.role in roles
+
+
+class Warehouse(TenantOwned):
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("code"), name="warehouse_tenant_code_key"),
+            models.UniqueConstraint(fields=["tenant", "id"], name="warehouse_tenant_id_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} · {self.name}"
+
+
+class LocationKind(models.TextChoices):
+    RECEIVING = "receiving", "Receiving"
+    STORAGE = "storage", "Storage"
+    PICK = "pick", "Pick face"
+    QUARANTINE = "quarantine", "Quarantine"
+    SHIPPING = "shipping", "Shipping"
+
+
+class Location(TenantOwned):
+    """A bin in a warehouse, such as ``A-01-03``."""
+
+    # The database constraint is the composite (tenant_id, warehouse_id) key
+    # added in the migration; Django's single-column one would not stop a row
+    # from pointing at another tenant's warehouse.
+    warehouse = models.ForeignKey(
+        Warehouse,
+        on_delete=models.PROTECT,
+        related_name="locations",
+        db_constraint=False,
+        db_index=False,
+    )
+    code = models.CharField(max_length=32)
+    kind = models.CharField(
+        max_length=16, choices=LocationKind.choices, default=LocationKind.STORAGE
+    )
+    pick_sequence = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["warehouse__code", "pick_sequence", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", "warehouse", Lower("code"), name="location_tenant_warehouse_code_key"
+            ),
+            models.UniqueConstraint(fields=["tenant", "id"], name="location_tenant_id_key"),
+        ]
+
+    def __str__(self):
+        return self.code

@@ -1,0 +1,40 @@
+"""The main navigation: which entries each role sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from warehouse.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    icon: str
+    roles: tuple[str, ...] = ()  # empty: every member
+
+    def visible_to(self, membership) -> bool:
+        return membership is not None and (not self.roles or membership.has_role(*self.roles))
+
+
+NAVIGATION = [
+    NavItem("Home", "home", "house"),
+    NavItem("Warehouses", "warehouse:list", "buildings"),
+    NavItem("Team", "warehouse:team", "people", roles=(Role.MANAGER, Role.ADMIN)),
+]
+
+
+def items_for(request) -> list[dict]:
+    membership = getattr(request, "membership", None)
+    path = request.path
+    items = []
+    for item in NAVIGATION:
+        if not item.visible_to(membership):
+            continue
+        url = reverse(item.url_name)
+        active = path == url if url == "/" else path.startswith(url)
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    return items

@@ -1,0 +1,70 @@
+"""Create Stockyard's database and its three roles with the administrative login.
+
+Idempotent: running it again changes nothing. The roles are cluster-wide; the
+grants inside a database are made by the first migration (so the test
+database, created later by Django, gets them too).
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from config.database import ROLE_NAMES
+
+ROLE_ATTRIBUTES = {
+    "owner": "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOBYPASSRLS",
+    "app": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
+    "maintenance": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS",
+}
+
+
+def _connect(admin: dict, database: str) -> psycopg.Connection:
+    params = {
+        "dbname": database,
+        "user": admin.get("USER") or None,
+        "password": admin.get("PASSWORD") or None,
+        "host": admin.get("HOST") or None,
+        "port": admin.get("PORT") or None,
+    }
+    return psycopg.connect(
+        **{key: value for key, value in params.items() if value}, autocommit=True
+    )
+
+
+def provision(admin: dict, role_password: str = "") -> list[str]:
+    """Create the roles and the database if missing; return what was done."""
+    done: list[str] = []
+    database = admin["NAME"]
+    with _connect(admin, "postgres") as conn:
+        for key, role in ROLE_NAMES.items():
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(
+                sql.SQL("{} ROLE {} " + ROLE_ATTRIBUTES[key]).format(
+                    sql.SQL(verb), sql.Identifier(role)
+                )
+            )
+            if role_password:
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        sql.Identifier(role), sql.Literal(role_password)
+                    )
+                )
+            if not exists:
+                done.append(f"created role {role}")
+        # The owner may create the test database; the other roles may log in.
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+        if not exists:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
+                    sql.Identifier(database), sql.Identifier(ROLE_NAMES["owner"])
+                )
+            )
+            done.append(f"created database {database}")
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                sql.Identifier(database), sql.Identifier(ROLE_NAMES["owner"])
+            )
+        )
+    return done

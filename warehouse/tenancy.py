@@ -1,0 +1,53 @@
+"""The tenant context: which tenant (and user) the current transaction acts for.
+
+Row-level security policies read ``app.tenant_id`` (and, for a user's own
+memberships, ``app.user_id``). Both are set with ``set_config(..., true)``,
+which lasts until the end of the current transaction, so a pooled or
+persistent connection never carries one request's tenant into the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+_SET = (
+    "SELECT current_setting('app.tenant_id', true), current_setting('app.user_id', true), "
+    "set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true)"
+)
+_RESTORE = "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true)"
+
+
+def _as_setting(value: int | None) -> str:
+    return "" if value is None else str(int(value))
+
+
+@contextlib.contextmanager
+def tenant_context(
+    tenant_id: int | None, *, user_id: int | None = None, using: str = DEFAULT_DB_ALIAS
+) -> Iterator[None]:
+    """Run the block in a transaction (or savepoint) acting for ``tenant_id``.
+
+    ``tenant_id=None`` means no tenant: tenant tables show no rows. Nested
+    use restores the outer context on exit, because a released savepoint keeps
+    transaction-local settings.
+    """
+    connection = connections[using]
+    nested = connection.in_atomic_block
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(_SET, [_as_setting(tenant_id), _as_setting(user_id)])
+            previous = cursor.fetchone()[:2]
+        yield
+        if nested and not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute(_RESTORE, [previous[0] or "", previous[1] or ""])
+
+
+def current_tenant_id(using: str = DEFAULT_DB_ALIAS) -> int | None:
+    """The tenant the current transaction acts for, read back from the database."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT nullif(current_setting('app.tenant_id', true), '')::bigint")
+        return cursor.fetchone()[0]

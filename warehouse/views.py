@@ -1,0 +1,48 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from warehouse.access import member_required, role_required
+from warehouse.forms import SwitchTenantForm
+from warehouse.middleware import SESSION_KEY
+from warehouse.models import Role
+from warehouse.selectors import team_members, tenant_summary, warehouses_with_bin_counts
+
+
+@member_required
+def home(request):
+    return render(request, "warehouse/home.html", {"summary": tenant_summary(request.tenant)})
+
+
+@require_POST
+@member_required
+def switch_tenant(request):
+    form = SwitchTenantForm(request.POST)
+    target = form.cleaned_data["tenant"] if form.is_valid() else None
+    membership = next((m for m in request.memberships if m.tenant_id == target), None)
+    if membership is None:
+        messages.error(request, "You are not a member of that tenant.")
+        return redirect("home")
+    request.session[SESSION_KEY] = membership.tenant_id
+    messages.success(
+        request, f"Switched to {membership.tenant.name} as {membership.get_role_display()}."
+    )
+    next_url = form.cleaned_data.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    return redirect(next_url or "home")
+
+
+@member_required
+def warehouse_list(request):
+    return render(
+        request, "warehouse/warehouse_list.html", {"warehouses": warehouses_with_bin_counts()}
+    )
+
+
+@role_required(Role.MANAGER, Role.ADMIN)
+def team(request):
+    return render(request, "warehouse/team.html", {"members": team_members(request.tenant)})
