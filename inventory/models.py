@@ -1,0 +1,411 @@
+"""Catalog, lots and QC, API tokens, operations, the stock ledger and balances.
+
+Every model here is tenant-owned (see ``warehouse.models.TenantOwned``): row-level
+security limits each query to the tenant of the current transaction, and
+references between these tables are composite ``(tenant_id, x_id)`` foreign
+keys added in the migrations (the Django foreign keys are declared with
+``db_constraint=False``).
+
+Stock is never stored anywhere but in the ledger and in the balance
+projection built from it. ``inventory.ledger`` is the only code that writes
+either; the services in ``inventory.services`` call it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex, GinIndex
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower, Now
+
+from warehouse.models import Location, TenantOwned, Warehouse
+
+QUANTITY_DIGITS = 18
+QUANTITY_PLACES = 3
+COST_DIGITS = 14
+COST_PLACES = 4
+
+
+def QuantityField(**kwargs) -> models.DecimalField:
+    """A stock quantity: a decimal with three places, never a float."""
+    return models.DecimalField(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, **kwargs)
+
+
+class UnitOfMeasure(models.TextChoices):
+    EACH = "ea", "Each"
+    BOX = "box", "Box"
+    PALLET = "pallet", "Pallet"
+    KILOGRAM = "kg", "Kilogram"
+    LITRE = "l", "Litre"
+    METRE = "m", "Metre"
+
+    @property
+    def decimal_places(self) -> int:
+        """How many decimals a quantity in this unit may have."""
+        return UOM_DECIMAL_PLACES[self.value]
+
+
+UOM_DECIMAL_PLACES = {"ea": 0, "box": 0, "pallet": 0, "kg": 3, "l": 3, "m": 3}
+
+
+def _reference(to, **kwargs) -> models.ForeignKey:
+    """A reference to another tenant table; the database key is composite."""
+    return models.ForeignKey(
+        to, on_delete=models.PROTECT, db_constraint=False, db_index=False, **kwargs
+    )
+
+
+class ProductQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Product(TenantOwned):
+    """An article kept in stock.
+
+    The table also has a generated ``search_vector`` column (SKU, name and the
+    string values of ``attributes``) added by migration ``0002``; Django does not
+    map it, ``inventory.selectors.search_products`` queries it.
+    """
+
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    uom = models.CharField(
+        "unit of measure", max_length=8, choices=UnitOfMeasure.choices, default="ea"
+    )
+    qc_required = models.BooleanField(default=False)
+    shelf_life_days = models.PositiveIntegerField(null=True, blank=True)
+    unit_cost = models.DecimalField(
+        max_digits=COST_DIGITS, decimal_places=COST_PLACES, default=Decimal("0")
+    )
+    attributes = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("sku"), name="product_tenant_sku_key"),
+            models.UniqueConstraint(fields=["tenant", "id"], name="product_tenant_id_key"),
+            models.CheckConstraint(
+                condition=Q(unit_cost__gte=0), name="product_unit_cost_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(uom__in=UnitOfMeasure.values), name="product_uom_valid"
+            ),
+        ]
+        indexes = [
+            GinIndex(fields=["attributes"], name="product_attributes_gin"),
+            models.Index(
+                fields=["tenant", "name"], condition=Q(is_active=True), name="product_active_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sku} · {self.name}"
+
+    @property
+    def quantity_places(self) -> int:
+        return UOM_DECIMAL_PLACES.get(self.uom, QUANTITY_PLACES)
+
+    def expiry_for(self, received_on: datetime.date) -> datetime.date | None:
+        if self.shelf_life_days is None:
+            return None
+        return received_on + datetime.timedelta(days=self.shelf_life_days)
+
+
+class QcStatus(models.TextChoices):
+    QUARANTINE = "QUARANTINE", "Quarantine"
+    APPROVED = "APPROVED", "Approved"
+    REJECTED = "REJECTED", "Rejected"
+
+
+class ApiToken(TenantOwned):
+    """A bearer token for other services, bound to one tenant.
+
+    Only the SHA-256 of the secret is stored; the secret itself is shown once
+    at creation (``inventory.tokens.issue_api_token``). A second, read-only
+    policy lets the one row whose hash matches ``app.api_token_hash`` be read
+    before any tenant is known, which is how a request's token is resolved.
+    """
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="Start of the secret, to recognise it.")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API token"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="apitoken_tenant_id_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class LotQuerySet(models.QuerySet):
+    def available_on(self, day: datetime.date):
+        """Lots whose stock may be promised on ``day``: approved and not expired."""
+        return self.filter(qc_status=QcStatus.APPROVED).filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=day)
+        )
+
+
+class Lot(TenantOwned):
+    """One receipt's worth of a product, with its own expiry, cost and QC status."""
+
+    product = _reference(Product, related_name="lots")
+    code = models.CharField(max_length=64)
+    expires_on = models.DateField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    unit_cost = models.DecimalField(
+        max_digits=COST_DIGITS, decimal_places=COST_PLACES, default=Decimal("0")
+    )
+    qc_status = models.CharField(
+        max_length=16, choices=QcStatus.choices, default=QcStatus.QUARANTINE
+    )
+    qc_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    qc_by_token = _reference(ApiToken, null=True, blank=True, related_name="+")
+    qc_at = models.DateTimeField(null=True, blank=True)
+    qc_note = models.TextField(blank=True, default="")
+
+    objects = LotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["expires_on", "received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", "product", Lower("code"), name="lot_tenant_product_code_key"
+            ),
+            models.UniqueConstraint(fields=["tenant", "id"], name="lot_tenant_id_key"),
+            models.CheckConstraint(
+                condition=Q(qc_status__in=QcStatus.values), name="lot_qc_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="lot_unit_cost_nonnegative"),
+            # A decided lot records when it was decided.
+            models.CheckConstraint(
+                condition=Q(qc_status=QcStatus.QUARANTINE) | Q(qc_at__isnull=False),
+                name="lot_qc_decision_dated",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "product", "expires_on", "received_at"], name="lot_fefo_idx"
+            ),
+            models.Index(
+                fields=["tenant", "received_at"],
+                condition=Q(qc_status="QUARANTINE"),
+                name="lot_quarantine_queue_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def is_available_on(self, day: datetime.date) -> bool:
+        return self.qc_status == QcStatus.APPROVED and (
+            self.expires_on is None or self.expires_on >= day
+        )
+
+
+class Operation(TenantOwned):
+    """One state-changing request: the idempotency record and the ledger's grouping.
+
+    Every ledger entry belongs to an operation. A request with an
+    ``Idempotency-Key`` stores the key, the SHA-256 fingerprint of its canonical
+    body and the response it got, so a replay answers the same without changing
+    anything (``inventory.idempotency``). Requests without a key get a
+    generated one. The ledger is partitioned, so a unique key there could not
+    span partitions; this table's ``(tenant_id, key)`` does.
+    """
+
+    key = models.CharField(max_length=255)
+    kind = models.CharField(max_length=32)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="operation_tenant_key_key"),
+            models.UniqueConstraint(fields=["tenant", "id"], name="operation_tenant_id_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}"
+
+
+class LedgerKind(models.TextChoices):
+    RECEIPT = "RECEIPT", "Receipt"
+    SHIP = "SHIP", "Shipment"
+    ADJUST = "ADJUST", "Adjustment"
+    COUNT = "COUNT", "Count difference"
+    MOVE_OUT = "MOVE_OUT", "Move out"
+    MOVE_IN = "MOVE_IN", "Move in"
+    RESERVE = "RESERVE", "Reservation"
+    RELEASE = "RELEASE", "Release"
+    RETURN = "RETURN", "Return"
+
+
+# RESERVE and RELEASE change what is reserved, every other kind what is on hand:
+# balance.on_hand = sum of the other kinds, balance.reserved = sum of these two.
+RESERVATION_KINDS = (LedgerKind.RESERVE, LedgerKind.RELEASE)
+# The sign every entry of a kind must have (ADJUST and COUNT go either way).
+POSITIVE_KINDS = (
+    LedgerKind.RECEIPT,
+    LedgerKind.MOVE_IN,
+    LedgerKind.RESERVE,
+    LedgerKind.RETURN,
+)
+NEGATIVE_KINDS = (LedgerKind.SHIP, LedgerKind.MOVE_OUT, LedgerKind.RELEASE)
+
+
+class LedgerEntry(TenantOwned):
+    """An immutable stock event. The source of truth for every quantity.
+
+    The table is range-partitioned by month on ``occurred_at`` (migration
+    ``0006``); its real primary key is ``(tenant_id, occurred_at, id)``, which
+    Django does not need to know: entries are only ever inserted and read.
+    The database refuses ``UPDATE`` and ``DELETE`` (migration ``0007``).
+    """
+
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(db_default=Now())
+    kind = models.CharField(max_length=16, choices=LedgerKind.choices)
+    product = _reference(Product, related_name="+")
+    warehouse = _reference(Warehouse, related_name="+")
+    location = _reference(Location, related_name="+")
+    lot = _reference(Lot, related_name="ledger_entries")
+    quantity = QuantityField()
+    reason = models.TextField(blank=True, default="")
+    operation = _reference(Operation, related_name="entries")
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+    )
+    api_token = _reference(ApiToken, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=LedgerKind.values), name="ledger_kind_valid"
+            ),
+            models.CheckConstraint(condition=~Q(quantity=0), name="ledger_quantity_nonzero"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=POSITIVE_KINDS, quantity__gt=0)
+                    | Q(kind__in=NEGATIVE_KINDS, quantity__lt=0)
+                    | Q(kind__in=[LedgerKind.ADJUST, LedgerKind.COUNT])
+                ),
+                name="ledger_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=LedgerKind.ADJUST) | ~Q(reason=""),
+                name="ledger_adjustment_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(actor_user__isnull=True) | Q(api_token__isnull=True),
+                name="ledger_one_actor",
+            ),
+        ]
+        indexes = [
+            BrinIndex(fields=["occurred_at"], name="ledger_occurred_brin"),
+            models.Index(
+                fields=["tenant", "lot", "location", "occurred_at"], name="ledger_lot_location_idx"
+            ),
+            models.Index(
+                fields=["tenant", "product", "occurred_at"], name="ledger_product_occurred_idx"
+            ),
+            models.Index(fields=["tenant", "operation"], name="ledger_operation_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.quantity} of lot {self.lot_id} at {self.location_id}"
+
+    @property
+    def changes_reserved(self) -> bool:
+        return self.kind in RESERVATION_KINDS
+
+
+class Balance(TenantOwned):
+    """The running projection of the ledger per lot and location.
+
+    Written only by ``inventory.ledger`` in the transaction that inserts the
+    entries; ``manage.py reconcile`` proves it equals the sum of the ledger.
+    ``product`` and ``warehouse`` are copies of the lot's product and the
+    location's warehouse, so stock summaries need no joins to group.
+    """
+
+    lot = _reference(Lot, related_name="balances")
+    location = _reference(Location, related_name="+")
+    product = _reference(Product, related_name="+")
+    warehouse = _reference(Warehouse, related_name="+")
+    on_hand = QuantityField(default=Decimal("0"))
+    reserved = QuantityField(default=Decimal("0"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["location_id", "lot_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "lot", "location"], name="balance_tenant_lot_location_key"
+            ),
+            models.UniqueConstraint(fields=["tenant", "id"], name="balance_tenant_id_key"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="balance_on_hand_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(reserved__gte=0), name="balance_reserved_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=models.F("on_hand")),
+                name="balance_reserved_within_on_hand",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "product", "warehouse"], name="balance_product_warehouse_idx"
+            ),
+            models.Index(fields=["tenant", "location"], name="balance_location_idx"),
+        ]
+
+    def __str__(self):
+        return f"lot {self.lot_id} at {self.location_id}: {self.on_hand}"
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
