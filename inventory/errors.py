@@ -1,0 +1,111 @@
+"""Domain errors: what a service refuses, with a stable code and an HTTP status.
+
+Screens show ``message``; the JSON API answers ``status`` with
+``{"error": {"code": code, "message": message}}`` (``as_body()``). Codes are a
+public contract: never rename one.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "ERROR"
+    status: ClassVar[int] = 400
+    default_message: ClassVar[str] = "The request was refused."
+
+    def __init__(self, message: str | None = None):
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+    def as_body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class NotFound(DomainError):
+    """Missing, or another tenant's: the two are indistinguishable on purpose."""
+
+    status = 404
+
+
+class ProductNotFound(NotFound):
+    code = "PRODUCT_NOT_FOUND"
+    default_message = "No such product."
+
+
+class WarehouseNotFound(NotFound):
+    code = "WAREHOUSE_NOT_FOUND"
+    default_message = "No such warehouse."
+
+
+class LocationNotFound(NotFound):
+    code = "LOCATION_NOT_FOUND"
+    default_message = "No such location."
+
+
+class LotNotFound(NotFound):
+    code = "LOT_NOT_FOUND"
+    default_message = "No such lot."
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class DuplicateSku(Conflict):
+    code = "DUPLICATE_SKU"
+    default_message = "A product with this SKU already exists."
+
+
+class DuplicateLotCode(Conflict):
+    code = "DUPLICATE_LOT_CODE"
+    default_message = "This product already has a lot with this code."
+
+
+class DuplicateWarehouseCode(Conflict):
+    code = "DUPLICATE_WAREHOUSE_CODE"
+    default_message = "A warehouse with this code already exists."
+
+
+class DuplicateLocationCode(Conflict):
+    code = "DUPLICATE_LOCATION_CODE"
+    default_message = "This warehouse already has a location with this code."
+
+
+class InsufficientStock(Conflict):
+    code = "INSUFFICIENT_STOCK"
+    default_message = "Not enough stock."
+
+
+class LotNotApproved(Conflict):
+    code = "LOT_NOT_APPROVED"
+    default_message = "The lot has not been approved by QC."
+
+
+class LotNotInQuarantine(Conflict):
+    """A QC decision on a lot that has already been decided."""
+
+    code = "LOT_NOT_IN_QUARANTINE"
+    default_message = "The lot is not in quarantine; its QC decision is already made."
+
+
+class Unprocessable(DomainError):
+    status = 422
+
+
+class InvalidQuantity(Unprocessable):
+    code = "INVALID_QUANTITY"
+    default_message = "The quantity is not valid."
+
+
+class ValidationFailed(Unprocessable):
+    """A field other than a quantity is missing or malformed."""
+
+    code = "VALIDATION_ERROR"
+    default_message = "The request is not valid."
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This idempotency key was already used for a different request."

@@ -1,0 +1,157 @@
+"""Idempotency keys: an operation takes effect at most once.
+
+``run_idempotent`` first inserts the operation row with
+``INSERT ... ON CONFLICT DO NOTHING``. The unique index on ``(tenant_id, key)``
+makes a concurrent request with the same key wait on that insert until the
+first transaction ends:
+
+* the first commits: the second finds the row and replays the stored response
+  (or refuses a different body with ``IdempotencyKeyReused``);
+* the first rolls back (its service raised a domain error): nothing of it
+  remains, the second inserts the row itself and performs the operation.
+
+Failed operations are therefore not stored: a retry after ``INSUFFICIENT_STOCK``
+is tried again, which is what a client retrying later wants.
+
+The fingerprint is the SHA-256 of the canonical JSON of ``(kind, payload)``:
+keys sorted, no whitespace, numbers written as canonical decimals (so ``10``,
+``10.0`` and ``"10"`` are one request). Callers pass the validated body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+
+from inventory.errors import IdempotencyKeyReused, ValidationFailed
+from inventory.models import Operation
+from warehouse.models import Tenant
+from warehouse.tenancy import tenant_context
+
+MAX_KEY_LENGTH = 255
+GENERATED_KEY_PREFIX = "auto:"
+
+_INSERT = """
+    INSERT INTO inventory_operation (tenant_id, key, kind, fingerprint, created_at)
+    VALUES (%s, %s, %s, %s, now())
+    ON CONFLICT (tenant_id, key) DO NOTHING
+    RETURNING id
+"""
+
+
+@dataclass(frozen=True)
+class IdempotentResult:
+    """The response of an operation: fresh, or replayed from its first run."""
+
+    status: int
+    body: Any
+    replayed: bool
+    operation_id: int
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite():
+            return str(number)
+        text = format(number.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def request_fingerprint(kind: str, payload: Any) -> str:
+    canonical = json.dumps(
+        {"kind": kind, "payload": _canonical(payload)},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def as_json(body: Any) -> Any:
+    """The body exactly as it will be stored and replayed (Decimals become strings)."""
+    return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+
+
+def validate_key(key: str) -> str:
+    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed(
+            f"The idempotency key must be 1 to {MAX_KEY_LENGTH} characters long."
+        )
+    if key.startswith(GENERATED_KEY_PREFIX):
+        raise ValidationFailed(f"Idempotency keys may not start with {GENERATED_KEY_PREFIX!r}.")
+    return key
+
+
+def new_operation(*, tenant: Tenant, kind: str, payload: Any = None) -> Operation:
+    """An operation without a client key (a screen, a job): a generated key, no replay.
+
+    Call inside the service's transaction (tenant context).
+    """
+    return Operation.objects.create(
+        tenant=tenant,
+        key=f"{GENERATED_KEY_PREFIX}{uuid.uuid4()}",
+        kind=kind,
+        fingerprint=request_fingerprint(kind, payload),
+    )
+
+
+def run_idempotent(
+    *,
+    tenant: Tenant,
+    key: str | None,
+    kind: str,
+    payload: Any,
+    perform: Callable[[Operation], tuple[int, Any]],
+) -> IdempotentResult:
+    """Run ``perform(operation)`` once per ``(tenant, key)``; replay its response after.
+
+    ``perform`` receives the ``Operation`` (pass it to the service so the ledger
+    entries belong to it) and returns ``(http_status, json_body)``; it runs in
+    the same transaction as the operation row, so either both commit or
+    neither does. With ``key=None`` there is nothing to replay: a generated
+    key is used and ``perform`` always runs.
+
+    Raises ``IdempotencyKeyReused`` when the key was used with another kind or
+    payload, ``ValidationFailed`` for a malformed key, and whatever ``perform``
+    raises (nothing is stored then).
+    """
+    fingerprint = request_fingerprint(kind, payload)
+    with tenant_context(tenant.id):
+        if key is None:
+            operation = new_operation(tenant=tenant, kind=kind, payload=payload)
+        else:
+            validate_key(key)
+            with connection.cursor() as cursor:
+                cursor.execute(_INSERT, [tenant.id, key, kind, fingerprint])
+                row = cursor.fetchone()
+            if row is None:
+                stored = Operation.objects.get(tenant=tenant, key=key)
+                if stored.fingerprint != fingerprint or stored.kind != kind:
+                    raise IdempotencyKeyReused()
+                return IdempotentResult(
+                    status=stored.response_status,
+                    body=stored.response_body,
+                    replayed=True,
+                    operation_id=stored.pk,
+                )
+            operation = Operation.objects.get(pk=row[0])
+        status, body = perform(operation)
+        body = as_json(body)
+        Operation.objects.filter(pk=operation.pk).update(response_status=status, response_body=body)
+        return IdempotentResult(status=status, body=body, replayed=False, operation_id=operation.pk)

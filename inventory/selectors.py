@@ -1,0 +1,161 @@
+"""Reads of the inventory domain (row-level security scopes every one to the tenant).
+
+Lookups raise the domain ``NotFound`` errors, so a missing row and another
+tenant's row answer the same. Call them inside a tenant context.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import BooleanField, DecimalField, F, FloatField, Q, QuerySet, Sum, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
+
+from inventory.errors import LocationNotFound, LotNotFound, ProductNotFound, WarehouseNotFound
+from inventory.models import Balance, LedgerEntry, Lot, Product, QcStatus
+from warehouse.models import Location, LocationKind, Warehouse
+
+_ZERO = Value(Decimal("0.000"), output_field=DecimalField(max_digits=18, decimal_places=3))
+# Either stemmed (names) or verbatim (SKUs, codes) words may match.
+_QUERY = "(websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s))"
+
+
+def get_product_by_sku(sku: str) -> Product:
+    product = Product.objects.annotate(sku_lower=Lower("sku")).filter(
+        sku_lower=str(sku).strip().lower()
+    )
+    try:
+        return product.get()
+    except Product.DoesNotExist:
+        raise ProductNotFound(f"No product with SKU {sku!r}.") from None
+
+
+def get_warehouse_by_code(code: str) -> Warehouse:
+    warehouse = Warehouse.objects.annotate(code_lower=Lower("code")).filter(
+        code_lower=str(code).strip().lower()
+    )
+    try:
+        return warehouse.get()
+    except Warehouse.DoesNotExist:
+        raise WarehouseNotFound(f"No warehouse with code {code!r}.") from None
+
+
+def get_location_by_code(warehouse: Warehouse, code: str) -> Location:
+    location = Location.objects.annotate(code_lower=Lower("code")).filter(
+        warehouse=warehouse, code_lower=str(code).strip().lower(), is_active=True
+    )
+    try:
+        return location.select_related("warehouse").get()
+    except Location.DoesNotExist:
+        raise LocationNotFound(f"No location {code!r} in warehouse {warehouse.code}.") from None
+
+
+def default_receiving_location(warehouse: Warehouse) -> Location:
+    """The warehouse's first active receiving bin by pick sequence, then code."""
+    location = (
+        Location.objects.filter(warehouse=warehouse, kind=LocationKind.RECEIVING, is_active=True)
+        .order_by("pick_sequence", "code", "id")
+        .first()
+    )
+    if location is None:
+        raise LocationNotFound(f"Warehouse {warehouse.code} has no receiving location.")
+    return location
+
+
+def get_lot(lot_id: int) -> Lot:
+    try:
+        return Lot.objects.select_related("product").get(pk=int(lot_id))
+    except (Lot.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise LotNotFound(f"No lot {lot_id}.") from None
+
+
+def get_lot_by_code(product: Product, code: str) -> Lot:
+    lot = Lot.objects.annotate(code_lower=Lower("code")).filter(
+        product=product, code_lower=str(code).strip().lower()
+    )
+    try:
+        return lot.select_related("product").get()
+    except Lot.DoesNotExist:
+        raise LotNotFound(f"Product {product.sku} has no lot {code!r}.") from None
+
+
+def search_products(query: str, *, limit: int = 50) -> QuerySet[Product]:
+    """Active products matching ``query`` (web-search syntax), best match first."""
+    rank = RawSQL(f"ts_rank(search_vector, {_QUERY})", [query, query], output_field=FloatField())
+    matches = RawSQL(f"search_vector @@ {_QUERY}", [query, query], output_field=BooleanField())
+    return (
+        Product.objects.active()
+        .annotate(rank=rank)
+        .filter(matches)
+        .order_by("-rank", "sku")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class StockSummary:
+    """Stock of one product, in one warehouse or all of them.
+
+    ``on_hand`` counts every lot; ``available`` only approved, unexpired lots,
+    less what is reserved of them; ``quarantined``, ``rejected`` and
+    ``expired`` say where the rest is.
+    """
+
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+    quarantined: Decimal
+    rejected: Decimal
+    expired: Decimal
+
+
+def stock_summary(
+    *,
+    product: Product,
+    warehouse: Warehouse | None = None,
+    today: datetime.date | None = None,
+) -> StockSummary:
+    """Sum the balances of ``product`` (in ``warehouse``, or everywhere)."""
+    today = today or timezone.localdate()
+    balances = Balance.objects.filter(product=product)
+    if warehouse is not None:
+        balances = balances.filter(warehouse=warehouse)
+    unexpired = Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
+    approved = Q(lot__qc_status=QcStatus.APPROVED)
+    # Aggregate aliases may not shadow the fields they sum, hence the prefix.
+    totals = balances.aggregate(
+        total_on_hand=Coalesce(Sum("on_hand"), _ZERO),
+        total_reserved=Coalesce(Sum("reserved"), _ZERO),
+        total_available=Coalesce(
+            Sum(F("on_hand") - F("reserved"), filter=approved & unexpired), _ZERO
+        ),
+        total_quarantined=Coalesce(
+            Sum("on_hand", filter=Q(lot__qc_status=QcStatus.QUARANTINE)), _ZERO
+        ),
+        total_rejected=Coalesce(Sum("on_hand", filter=Q(lot__qc_status=QcStatus.REJECTED)), _ZERO),
+        total_expired=Coalesce(Sum("on_hand", filter=approved & ~unexpired), _ZERO),
+    )
+    return StockSummary(**{name.removeprefix("total_"): value for name, value in totals.items()})
+
+
+def movements(
+    *,
+    product: Product | None = None,
+    since: datetime.datetime | None = None,
+    kind: str | None = None,
+    warehouse: Warehouse | None = None,
+) -> QuerySet[LedgerEntry]:
+    """Ledger entries, newest first (paginate the result)."""
+    entries = LedgerEntry.objects.select_related("product", "lot", "location", "warehouse")
+    if product is not None:
+        entries = entries.filter(product=product)
+    if warehouse is not None:
+        entries = entries.filter(warehouse=warehouse)
+    if since is not None:
+        entries = entries.filter(occurred_at__gte=since)
+    if kind is not None:
+        entries = entries.filter(kind=kind)
+    return entries.order_by("-occurred_at", "-id")

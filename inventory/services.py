@@ -1,0 +1,594 @@
+"""Every change to the catalog, lots and stock: one function, one transaction each.
+
+Each service opens its own tenant context (a transaction, or a savepoint
+inside the request's), so it can be called from a view, an API endpoint, a
+command or a test alike. Arguments are keyword-only; objects passed in must
+belong to ``tenant`` (another tenant's object answers like a missing one).
+Services raise the domain errors of ``inventory.errors``; nothing is written
+when they do.
+
+Stock services take an optional ``operation``: the idempotency record from
+``inventory.idempotency.run_idempotent``, whose ledger entries they write.
+Without one they create an operation with a generated key.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory.errors import (
+    DomainError,
+    DuplicateLocationCode,
+    DuplicateLotCode,
+    DuplicateSku,
+    DuplicateWarehouseCode,
+    InsufficientStock,
+    LocationNotFound,
+    LotNotFound,
+    LotNotInQuarantine,
+    ProductNotFound,
+    ValidationFailed,
+    WarehouseNotFound,
+)
+from inventory.idempotency import new_operation
+from inventory.ledger import SYSTEM, Actor, Posting, post_entries
+from inventory.locks import lock_balances
+from inventory.models import (
+    LedgerEntry,
+    LedgerKind,
+    Lot,
+    Operation,
+    Product,
+    QcStatus,
+    UnitOfMeasure,
+)
+from inventory.quantities import parse_amount, parse_quantity
+from inventory.selectors import StockSummary, default_receiving_location, stock_summary
+from warehouse.models import Location, LocationKind, Tenant, Warehouse
+from warehouse.tenancy import tenant_context
+
+__all__ = [
+    "SYSTEM",
+    "Actor",
+    "CountDifference",
+    "CountLine",
+    "Move",
+    "Receipt",
+    "StockSummary",
+    "adjust_stock",
+    "approve_lot",
+    "create_location",
+    "create_product",
+    "create_warehouse",
+    "move_stock",
+    "post_count",
+    "receive_stock",
+    "reject_lot",
+    "stock_summary",
+]
+
+MAX_REASON_LENGTH = 500
+MAX_NOTE_LENGTH = 2000
+DEFAULT_RECEIVING_CODE = "RECEIVING"
+
+
+# -- results ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    lot: Lot
+    location: Location
+    entry: LedgerEntry
+
+    @property
+    def quantity(self) -> Decimal:
+        return self.entry.quantity
+
+
+@dataclass(frozen=True)
+class Move:
+    out_entry: LedgerEntry
+    in_entry: LedgerEntry
+
+
+@dataclass(frozen=True)
+class CountLine:
+    lot: Lot
+    location: Location
+    counted_quantity: Any  # parsed and validated by post_count
+
+
+@dataclass(frozen=True)
+class CountDifference:
+    lot: Lot
+    location: Location
+    previous_quantity: Decimal
+    counted_quantity: Decimal
+    entry: LedgerEntry | None  # None when the count matched the books
+
+    @property
+    def difference(self) -> Decimal:
+        return self.counted_quantity - self.previous_quantity
+
+
+# -- helpers ----------------------------------------------------------------
+
+
+def _text(value: Any, *, what: str, max_length: int, required: bool = True) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed(f"The {what} must be text.")
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed(f"The {what} is required.")
+    if len(value) > max_length:
+        raise ValidationFailed(f"The {what} may be at most {max_length} characters long.")
+    if any(ord(character) < 32 for character in value):
+        raise ValidationFailed(f"The {what} may not contain control characters.")
+    return value
+
+
+def _own(obj, tenant: Tenant, error: type[DomainError], model: type):
+    """``obj`` if it is a ``model`` row of ``tenant``; else the not-found error."""
+    if not isinstance(obj, model) or obj.pk is None or obj.tenant_id != tenant.pk:
+        raise error()
+    return obj
+
+
+def _location_in(location, warehouse: Warehouse, tenant: Tenant) -> Location:
+    _own(location, tenant, LocationNotFound, Location)
+    if location.warehouse_id != warehouse.pk or not location.is_active:
+        raise LocationNotFound(f"No location {location.code} in warehouse {warehouse.code}.")
+    return location
+
+
+def _constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _now(occurred_at: datetime.datetime | None) -> datetime.datetime:
+    if occurred_at is None:
+        return timezone.now()
+    if timezone.is_naive(occurred_at):
+        raise ValidationFailed("The time must carry a time zone.")
+    return occurred_at
+
+
+def _operation(operation: Operation | None, *, tenant: Tenant, kind: str) -> Operation:
+    if operation is None:
+        return new_operation(tenant=tenant, kind=kind)
+    return _own(operation, tenant, ValidationFailed, Operation)
+
+
+# -- catalog and sites --------------------------------------------------------
+
+
+def create_product(
+    *,
+    tenant: Tenant,
+    sku: str,
+    name: str,
+    uom: str = UnitOfMeasure.EACH,
+    qc_required: bool = False,
+    shelf_life_days: int | None = None,
+    unit_cost: Any = Decimal("0"),
+    attributes: dict | None = None,
+) -> Product:
+    """Add a product to the catalog.
+
+    Raises ``DuplicateSku`` when the tenant has the SKU in any letter case,
+    ``ValidationFailed`` for a bad SKU, name, unit, shelf life or attributes,
+    ``InvalidQuantity`` for a bad unit cost.
+    """
+    sku = _text(sku, what="SKU", max_length=64)
+    name = _text(name, what="name", max_length=200)
+    if uom not in UnitOfMeasure.values:
+        raise ValidationFailed(f"Unknown unit of measure {uom!r}.")
+    if not isinstance(qc_required, bool):
+        raise ValidationFailed("qc_required must be true or false.")
+    if shelf_life_days is not None and (
+        isinstance(shelf_life_days, bool)
+        or not isinstance(shelf_life_days, int)
+        or not 0 < shelf_life_days <= 36500
+    ):
+        raise ValidationFailed("The shelf life must be a whole number of days, 1 to 36500.")
+    if attributes is None:
+        attributes = {}
+    if not isinstance(attributes, dict):
+        raise ValidationFailed("The attributes must be a JSON object.")
+    cost = parse_amount(unit_cost)
+    with tenant_context(tenant.pk):
+        try:
+            with transaction.atomic():
+                return Product.objects.create(
+                    tenant=tenant,
+                    sku=sku,
+                    name=name,
+                    uom=uom,
+                    qc_required=qc_required,
+                    shelf_life_days=shelf_life_days,
+                    unit_cost=cost,
+                    attributes=attributes,
+                )
+        except IntegrityError as error:
+            if _constraint(error) == "product_tenant_sku_key":
+                raise DuplicateSku(f"A product with SKU {sku!r} already exists.") from None
+            raise
+
+
+def create_warehouse(
+    *,
+    tenant: Tenant,
+    code: str,
+    name: str,
+    time_zone: str = "UTC",
+    receiving_location_code: str | None = DEFAULT_RECEIVING_CODE,
+) -> Warehouse:
+    """Add a warehouse and, unless ``receiving_location_code`` is None, its receiving bin.
+
+    Raises ``DuplicateWarehouseCode`` or ``ValidationFailed``.
+    """
+    code = _text(code, what="warehouse code", max_length=32)
+    name = _text(name, what="name", max_length=200)
+    try:
+        zoneinfo.ZoneInfo(_text(time_zone, what="time zone", max_length=64))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(f"Unknown time zone {time_zone!r}.") from None
+    with tenant_context(tenant.pk):
+        try:
+            with transaction.atomic():
+                warehouse = Warehouse.objects.create(
+                    tenant=tenant, code=code, name=name, time_zone=time_zone
+                )
+        except IntegrityError as error:
+            if _constraint(error) == "warehouse_tenant_code_key":
+                raise DuplicateWarehouseCode(
+                    f"A warehouse with code {code!r} already exists."
+                ) from None
+            raise
+        if receiving_location_code is not None:
+            create_location(
+                tenant=tenant,
+                warehouse=warehouse,
+                code=receiving_location_code,
+                kind=LocationKind.RECEIVING,
+            )
+        return warehouse
+
+
+def create_location(
+    *,
+    tenant: Tenant,
+    warehouse: Warehouse,
+    code: str,
+    kind: str = LocationKind.STORAGE,
+    pick_sequence: int = 0,
+) -> Location:
+    """Add a bin to ``warehouse``. Raises ``DuplicateLocationCode``, ``WarehouseNotFound``
+    or ``ValidationFailed``."""
+    _own(warehouse, tenant, WarehouseNotFound, Warehouse)
+    code = _text(code, what="location code", max_length=32)
+    if kind not in LocationKind.values:
+        raise ValidationFailed(f"Unknown location kind {kind!r}.")
+    if isinstance(pick_sequence, bool) or not isinstance(pick_sequence, int):
+        raise ValidationFailed("The pick sequence must be a whole number.")
+    if not 0 <= pick_sequence <= 2_000_000_000:
+        raise ValidationFailed("The pick sequence must be between 0 and 2000000000.")
+    with tenant_context(tenant.pk):
+        try:
+            with transaction.atomic():
+                return Location.objects.create(
+                    tenant=tenant,
+                    warehouse=warehouse,
+                    code=code,
+                    kind=kind,
+                    pick_sequence=pick_sequence,
+                )
+        except IntegrityError as error:
+            if _constraint(error) == "location_tenant_warehouse_code_key":
+                raise DuplicateLocationCode(
+                    f"Warehouse {warehouse.code} already has a location {code!r}."
+                ) from None
+            raise
+
+
+# -- receipts and QC ------------------------------------------------------------
+
+
+def receive_stock(
+    *,
+    tenant: Tenant,
+    product: Product,
+    warehouse: Warehouse,
+    lot_code: str,
+    quantity: Any,
+    actor: Actor = SYSTEM,
+    location: Location | None = None,
+    expires_on: datetime.date | None = None,
+    unit_cost: Any = None,
+    occurred_at: datetime.datetime | None = None,
+    operation: Operation | None = None,
+) -> Receipt:
+    """Receive ``quantity`` of a new lot ``lot_code`` into ``location``.
+
+    The location defaults to the warehouse's receiving bin, the expiry to the
+    receipt date plus the product's shelf life, the unit cost to the
+    product's. The lot starts in ``QUARANTINE`` when the product requires QC,
+    else ``APPROVED``. Writes the lot, one ``RECEIPT`` entry and the balance.
+    Locks nothing beyond the balance row its upsert touches.
+
+    Raises ``ProductNotFound``, ``WarehouseNotFound``, ``LocationNotFound``,
+    ``DuplicateLotCode``, ``InvalidQuantity``, ``ValidationFailed``.
+    """
+    _own(product, tenant, ProductNotFound, Product)
+    _own(warehouse, tenant, WarehouseNotFound, Warehouse)
+    lot_code = _text(lot_code, what="lot code", max_length=64)
+    quantity = parse_quantity(quantity, places=product.quantity_places)
+    cost = product.unit_cost if unit_cost is None else parse_amount(unit_cost)
+    if expires_on is not None and not isinstance(expires_on, datetime.date):
+        raise ValidationFailed("The expiry must be a date.")
+    if isinstance(expires_on, datetime.datetime):
+        expires_on = expires_on.date()
+    occurred_at = _now(occurred_at)
+    with tenant_context(tenant.pk):
+        if location is None:
+            location = default_receiving_location(warehouse)
+        else:
+            _location_in(location, warehouse, tenant)
+        if expires_on is None:
+            expires_on = product.expiry_for(timezone.localdate(occurred_at))
+        operation = _operation(operation, tenant=tenant, kind="receipt")
+        try:
+            with transaction.atomic():
+                lot = Lot.objects.create(
+                    tenant=tenant,
+                    product=product,
+                    code=lot_code,
+                    expires_on=expires_on,
+                    received_at=occurred_at,
+                    unit_cost=cost,
+                    qc_status=QcStatus.QUARANTINE if product.qc_required else QcStatus.APPROVED,
+                    qc_at=None if product.qc_required else occurred_at,
+                    qc_note="" if product.qc_required else "No QC required for this product.",
+                )
+        except IntegrityError as error:
+            if _constraint(error) == "lot_tenant_product_code_key":
+                raise DuplicateLotCode(
+                    f"Product {product.sku} already has a lot {lot_code!r}."
+                ) from None
+            raise
+        lot.product = product
+        (entry,) = post_entries(
+            tenant=tenant,
+            operation=operation,
+            actor=actor,
+            postings=[Posting(LedgerKind.RECEIPT, lot, location, quantity)],
+            occurred_at=occurred_at,
+        )
+        return Receipt(lot=lot, location=location, entry=entry)
+
+
+def _decide(*, tenant: Tenant, lot: Lot, status: QcStatus, actor: Actor, note: Any, at) -> Lot:
+    _own(lot, tenant, LotNotFound, Lot)
+    note = _text(note, what="note", max_length=MAX_NOTE_LENGTH, required=False)
+    at = _now(at)
+    with tenant_context(tenant.pk):
+        # One conditional UPDATE: of two inspectors deciding at once, the second
+        # finds the lot no longer in quarantine.
+        changed = Lot.objects.filter(pk=lot.pk, qc_status=QcStatus.QUARANTINE).update(
+            qc_status=status,
+            qc_by_id=actor.user_id,
+            qc_by_token_id=actor.api_token_id,
+            qc_at=at,
+            qc_note=note,
+        )
+        if not changed:
+            if not Lot.objects.filter(pk=lot.pk).exists():
+                raise LotNotFound()
+            raise LotNotInQuarantine(f"Lot {lot.code} is not in quarantine.")
+        return Lot.objects.select_related("product").get(pk=lot.pk)
+
+
+def approve_lot(*, tenant: Tenant, lot: Lot, actor: Actor = SYSTEM, note: str = "", at=None) -> Lot:
+    """Release a quarantined lot: its stock becomes available.
+
+    Records who, when and the note. Raises ``LotNotFound``, ``LotNotInQuarantine``
+    (already decided) or ``ValidationFailed``. Returns the lot as stored.
+    """
+    return _decide(tenant=tenant, lot=lot, status=QcStatus.APPROVED, actor=actor, note=note, at=at)
+
+
+def reject_lot(*, tenant: Tenant, lot: Lot, actor: Actor = SYSTEM, note: str = "", at=None) -> Lot:
+    """Reject a quarantined lot: its stock stays on hand but is never available.
+
+    Same record and errors as ``approve_lot``.
+    """
+    return _decide(tenant=tenant, lot=lot, status=QcStatus.REJECTED, actor=actor, note=note, at=at)
+
+
+# -- stock changes ----------------------------------------------------------------
+
+
+def adjust_stock(
+    *,
+    tenant: Tenant,
+    lot: Lot,
+    location: Location,
+    quantity_delta: Any,
+    reason: str,
+    actor: Actor = SYSTEM,
+    occurred_at: datetime.datetime | None = None,
+    operation: Operation | None = None,
+) -> LedgerEntry:
+    """Add (positive delta) or remove (negative) stock of ``lot`` at ``location``.
+
+    Writes one ``ADJUST`` entry with the reason. The single conditional update
+    of the balance row is its only lock. Raises ``InsufficientStock`` when the
+    removal would take the balance below zero (or below what is reserved),
+    ``InvalidQuantity`` (zero, too precise, too large), ``ValidationFailed``
+    (missing reason), ``LotNotFound``, ``LocationNotFound``.
+    """
+    _own(lot, tenant, LotNotFound, Lot)
+    _own(location, tenant, LocationNotFound, Location)
+    reason = _text(reason, what="reason", max_length=MAX_REASON_LENGTH)
+    with tenant_context(tenant.pk):
+        product = Product.objects.get(pk=lot.product_id)
+        delta = parse_quantity(
+            quantity_delta,
+            places=product.quantity_places,
+            allow_negative=True,
+            what="quantity delta",
+        )
+        occurred_at = _now(occurred_at)
+        operation = _operation(operation, tenant=tenant, kind="adjustment")
+        (entry,) = post_entries(
+            tenant=tenant,
+            operation=operation,
+            actor=actor,
+            postings=[Posting(LedgerKind.ADJUST, lot, location, delta, reason)],
+            occurred_at=occurred_at,
+        )
+        return entry
+
+
+def move_stock(
+    *,
+    tenant: Tenant,
+    lot: Lot,
+    from_location: Location,
+    to_location: Location,
+    quantity: Any,
+    actor: Actor = SYSTEM,
+    reason: str = "",
+    occurred_at: datetime.datetime | None = None,
+    operation: Operation | None = None,
+) -> Move:
+    """Move ``quantity`` of ``lot`` between two bins of one warehouse.
+
+    Writes a ``MOVE_OUT`` and a ``MOVE_IN`` entry. Locks both balance rows in
+    the order of ``inventory.locks`` first, so opposite moves cannot deadlock.
+    Raises ``InsufficientStock``, ``InvalidQuantity``, ``LotNotFound``,
+    ``LocationNotFound``, ``ValidationFailed`` (same bin, or bins of two
+    warehouses).
+    """
+    _own(lot, tenant, LotNotFound, Lot)
+    _own(from_location, tenant, LocationNotFound, Location)
+    _own(to_location, tenant, LocationNotFound, Location)
+    if from_location.pk == to_location.pk:
+        raise ValidationFailed("A move needs two different locations.")
+    if from_location.warehouse_id != to_location.warehouse_id:
+        raise ValidationFailed("Both locations of a move must be in the same warehouse.")
+    if not to_location.is_active:
+        raise LocationNotFound(f"Location {to_location.code} is not in use.")
+    reason = _text(reason, what="reason", max_length=MAX_REASON_LENGTH, required=False)
+    with tenant_context(tenant.pk):
+        product = Product.objects.get(pk=lot.product_id)
+        quantity = parse_quantity(quantity, places=product.quantity_places)
+        occurred_at = _now(occurred_at)
+        operation = _operation(operation, tenant=tenant, kind="move")
+        lock_balances([(lot, from_location), (lot, to_location)])
+        out_entry, in_entry = post_entries(
+            tenant=tenant,
+            operation=operation,
+            actor=actor,
+            postings=[
+                Posting(LedgerKind.MOVE_OUT, lot, from_location, -quantity, reason),
+                Posting(LedgerKind.MOVE_IN, lot, to_location, quantity, reason),
+            ],
+            occurred_at=occurred_at,
+        )
+        return Move(out_entry=out_entry, in_entry=in_entry)
+
+
+def post_count(
+    *,
+    tenant: Tenant,
+    warehouse: Warehouse,
+    lines: Sequence[CountLine],
+    actor: Actor = SYSTEM,
+    reason: str = "",
+    occurred_at: datetime.datetime | None = None,
+    operation: Operation | None = None,
+) -> list[CountDifference]:
+    """Make the books match a physical count: the counted quantity becomes the truth.
+
+    For each line whose count differs from the balance, writes one ``COUNT``
+    entry for the difference; a matching line writes nothing. Locks every
+    counted balance row (``inventory.locks`` order) before reading it, so the
+    difference is computed against a balance nobody else can change
+    meanwhile. Raises ``InvalidQuantity`` (negative, too precise),
+    ``InsufficientStock`` (counted less than is reserved), ``LotNotFound``,
+    ``LocationNotFound`` (not in ``warehouse``), ``ValidationFailed`` (no
+    lines, a lot counted twice at one location).
+    """
+    _own(warehouse, tenant, WarehouseNotFound, Warehouse)
+    if not lines:
+        raise ValidationFailed("A count needs at least one line.")
+    reason = _text(reason, what="reason", max_length=MAX_REASON_LENGTH, required=False)
+    seen = set()
+    for line in lines:
+        _own(line.lot, tenant, LotNotFound, Lot)
+        _location_in(line.location, warehouse, tenant)
+        if (line.lot.pk, line.location.pk) in seen:
+            raise ValidationFailed(f"Lot {line.lot.code} is counted twice at {line.location.code}.")
+        seen.add((line.lot.pk, line.location.pk))
+    with tenant_context(tenant.pk):
+        products = Product.objects.in_bulk({line.lot.product_id for line in lines})
+        counted = [
+            parse_quantity(
+                line.counted_quantity,
+                places=products[line.lot.product_id].quantity_places,
+                allow_zero=True,
+                what="counted quantity",
+            )
+            for line in lines
+        ]
+        occurred_at = _now(occurred_at)
+        operation = _operation(operation, tenant=tenant, kind="count")
+        balances = lock_balances([(line.lot, line.location) for line in lines])
+        results = []
+        for line, quantity in zip(lines, counted, strict=True):
+            previous = balances[(line.lot.pk, line.location.pk)].on_hand
+            entry = None
+            if quantity != previous:
+                if quantity < balances[(line.lot.pk, line.location.pk)].reserved:
+                    raise InsufficientStock(
+                        f"Lot {line.lot.code} at {line.location.code} has more reserved "
+                        f"than was counted; release reservations first."
+                    )
+                (entry,) = post_entries(
+                    tenant=tenant,
+                    operation=operation,
+                    actor=actor,
+                    postings=[
+                        Posting(
+                            LedgerKind.COUNT,
+                            line.lot,
+                            line.location,
+                            quantity - previous,
+                            reason or "Physical count",
+                        )
+                    ],
+                    occurred_at=occurred_at,
+                )
+            results.append(
+                CountDifference(
+                    lot=line.lot,
+                    location=line.location,
+                    previous_quantity=previous,
+                    counted_quantity=quantity,
+                    entry=entry,
+                )
+            )
+        return results

@@ -1,0 +1,72 @@
+"""API tokens: issue one (the secret is shown once), resolve a bearer secret to its token.
+
+Only the SHA-256 of a secret is stored. A secret carries 256 bits of
+randomness, so a plain hash is enough (a slow password hash would add nothing
+but latency to every API request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from inventory.errors import ValidationFailed
+from inventory.models import ApiToken
+from warehouse.models import Tenant
+from warehouse.tenancy import tenant_context
+
+SECRET_PREFIX = "sy_"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_api_token(
+    *, tenant: Tenant, name: str, scopes: list[str] | None = None, created_by=None
+) -> tuple[ApiToken, str]:
+    """Create a token for ``tenant``; return it with its secret (never retrievable again)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed("A token needs a name of at most 100 characters.")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    with tenant_context(tenant.pk):
+        token = ApiToken.objects.create(
+            tenant=tenant,
+            name=name,
+            prefix=secret[:10],
+            secret_hash=hash_secret(secret),
+            scopes=list(scopes or []),
+            created_by=created_by,
+        )
+    return token, secret
+
+
+def find_api_token(secret: str) -> ApiToken | None:
+    """The live token whose secret this is, or None; also records its use.
+
+    The token's tenant is not known yet, so the lookup runs with no tenant
+    context: the ``token_lookup`` policy shows exactly the row whose hash the
+    transaction names in ``app.api_token_hash``, and nothing else.
+    """
+    if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
+        return None
+    secret_hash = hash_secret(secret)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.api_token_hash', %s, true)", [secret_hash])
+        token = (
+            ApiToken.objects.select_related("tenant")
+            .filter(secret_hash=secret_hash, revoked_at__isnull=True, tenant__is_active=True)
+            .first()
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.api_token_hash', '', true)")
+    if token is None:
+        return None
+    with tenant_context(token.tenant_id):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token
