@@ -13,8 +13,10 @@ PORT ?= 8000
 
 run: deps prepare ## Serve the app with demo data on http://127.0.0.1:8000
 	@$(BIN)/python manage.py seed_demo
-	@echo "Stockyard is starting on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	@$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Stockyard is starting on http://$(HOST):$(PORT)/ with its job worker (Ctrl-C stops both)"
+	@$(BIN)/python manage.py run_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: deps chromium ## Run the whole test suite (lint, migrations check, tests)
 	$(BIN)/ruff check .
