@@ -23,6 +23,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("warehouse.urls")),
+    path("", include("inventory.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -159,3 +159,63 @@ def movements(
     if kind is not None:
         entries = entries.filter(kind=kind)
     return entries.order_by("-occurred_at", "-id")
+
+
+def stock_overview(
+    *,
+    query: str = "",
+    warehouse: Warehouse | None = None,
+    today: datetime.date | None = None,
+) -> QuerySet:
+    """Stock per product and warehouse for the stock screen, by SKU.
+
+    Rows carry ``on_hand``, ``reserved``, ``available`` (approved, unexpired,
+    less reserved) and ``quarantined``; ``query`` narrows to products matching
+    it in full text or by SKU prefix.
+    """
+    today = today or timezone.localdate()
+    balances = Balance.objects.all()
+    if warehouse is not None:
+        balances = balances.filter(warehouse=warehouse)
+    if query:
+        matching = search_products(query, limit=500).values("pk")
+        balances = balances.filter(
+            Q(product__in=matching) | Q(product__sku__istartswith=query.strip())
+        )
+    unexpired = Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
+    approved = Q(lot__qc_status=QcStatus.APPROVED)
+    return (
+        balances.values(
+            "product_id", "product__sku", "product__name", "product__uom", "warehouse__code"
+        )
+        .annotate(
+            total_on_hand=Coalesce(Sum("on_hand"), _ZERO),
+            total_reserved=Coalesce(Sum("reserved"), _ZERO),
+            total_available=Coalesce(
+                Sum(F("on_hand") - F("reserved"), filter=approved & unexpired), _ZERO
+            ),
+            total_quarantined=Coalesce(
+                Sum("on_hand", filter=Q(lot__qc_status=QcStatus.QUARANTINE)), _ZERO
+            ),
+        )
+        .order_by("product__sku", "warehouse__code")
+    )
+
+
+def quarantine_queue() -> QuerySet[Lot]:
+    """Lots waiting for a QC decision, oldest receipt first, with their stock."""
+    return (
+        Lot.objects.filter(qc_status=QcStatus.QUARANTINE)
+        .select_related("product")
+        .annotate(on_hand=Coalesce(Sum("balances__on_hand"), _ZERO))
+        .order_by("received_at", "id")
+    )
+
+
+def recent_qc_decisions(limit: int = 10) -> QuerySet[Lot]:
+    return (
+        Lot.objects.exclude(qc_status=QcStatus.QUARANTINE)
+        .filter(qc_at__isnull=False, product__qc_required=True)
+        .select_related("product", "qc_by")
+        .order_by("-qc_at", "-id")[:limit]
+    )

@@ -22,6 +22,11 @@ class NavItem:
 
 NAVIGATION = [
     NavItem("Home", "home", "house"),
+    NavItem(
+        "Receive", "inventory:receive", "box-arrow-in-down", roles=(Role.OPERATOR, Role.MANAGER)
+    ),
+    NavItem("QC queue", "inventory:qc-queue", "clipboard-check", roles=(Role.QC, Role.MANAGER)),
+    NavItem("Stock", "inventory:stock", "boxes"),
     NavItem("Warehouses", "warehouse:list", "buildings"),
     NavItem("Team", "warehouse:team", "people", roles=(Role.MANAGER, Role.ADMIN)),
 ]

@@ -1,0 +1,169 @@
+"""Inventory screens: receive stock, work the QC queue, look up stock."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from inventory.errors import DomainError, NotFound
+from inventory.forms import QcDecisionForm, ReceiveForm, StockFilterForm
+from inventory.idempotency import run_idempotent
+from inventory.ledger import Actor
+from inventory.models import QcStatus
+from inventory.selectors import (
+    get_lot,
+    quarantine_queue,
+    recent_qc_decisions,
+    stock_overview,
+)
+from inventory.services import approve_lot, receive_stock, reject_lot
+from warehouse.access import member_required, role_required
+from warehouse.models import Role
+
+
+def _status(form) -> int:
+    return 422 if form.errors else 200
+
+
+def receipt_body(receipt) -> dict:
+    lot = receipt.lot
+    return {
+        "lot_id": lot.pk,
+        "lot_code": lot.code,
+        "sku": lot.product.sku,
+        "quantity": format(receipt.quantity.normalize(), "f"),
+        "uom": lot.product.uom,
+        "qc_status": lot.qc_status,
+        "expires_on": lot.expires_on.isoformat() if lot.expires_on else None,
+        "warehouse": receipt.location.warehouse.code,
+        "location": receipt.location.code,
+    }
+
+
+@role_required(Role.OPERATOR, Role.MANAGER)
+def receive(request):
+    """Receive goods into a new lot; the form's key makes a double submit harmless."""
+    result = None
+    form = ReceiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        product, warehouse, location = (
+            data["sku_object"],
+            data["warehouse"],
+            data["location_object"],
+        )
+        payload = {
+            "sku": product.sku,
+            "warehouse": warehouse.code,
+            "location": location.code if location else None,
+            "lot_code": data["lot_code"],
+            "quantity": data["quantity"],
+            "expires_on": data["expires_on"],
+            "unit_cost": data["unit_cost"],
+        }
+
+        def perform(operation):
+            receipt = receive_stock(
+                tenant=request.tenant,
+                product=product,
+                warehouse=warehouse,
+                location=location,
+                lot_code=data["lot_code"],
+                quantity=data["quantity"],
+                expires_on=data["expires_on"],
+                unit_cost=data["unit_cost"],
+                actor=Actor.user(request.user),
+                operation=operation,
+            )
+            return 201, receipt_body(receipt)
+
+        try:
+            outcome = run_idempotent(
+                tenant=request.tenant,
+                key=data["idempotency_key"],
+                kind="receipt",
+                payload=payload,
+                perform=perform,
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            result = {**outcome.body, "replayed": outcome.replayed}
+            if not request.htmx:
+                messages.success(request, receipt_message(result))
+                return redirect("inventory:receive")
+            form = ReceiveForm(initial={"warehouse": warehouse})
+    template = "inventory/receive.html#receive-panel" if request.htmx else "inventory/receive.html"
+    return render(request, template, {"form": form, "result": result}, status=_status(form))
+
+
+def receipt_message(result: dict) -> str:
+    state = {
+        QcStatus.QUARANTINE: "in quarantine until QC decides",
+        QcStatus.APPROVED: "available",
+    }.get(result["qc_status"], result["qc_status"].lower())
+    message = (
+        f"Received {result['quantity']} {result['uom']} of {result['sku']} as lot "
+        f"{result['lot_code']} into {result['location']}: {state}."
+    )
+    if result.get("replayed"):
+        message += " (This receipt was already recorded; nothing was received twice.)"
+    return message
+
+
+@role_required(Role.QC, Role.MANAGER)
+def qc_queue(request):
+    return render(
+        request,
+        "inventory/qc_queue.html",
+        {"lots": quarantine_queue(), "decisions": recent_qc_decisions(), "form": QcDecisionForm()},
+    )
+
+
+@require_POST
+@role_required(Role.QC, Role.MANAGER)
+def qc_decide(request, lot_id: int):
+    try:
+        lot = get_lot(lot_id)
+    except NotFound:
+        raise Http404("No such lot.") from None
+    form = QcDecisionForm(request.POST)
+    error = None
+    if form.is_valid():
+        decide = approve_lot if form.cleaned_data["decision"] == "approve" else reject_lot
+        try:
+            lot = decide(
+                tenant=request.tenant,
+                lot=lot,
+                actor=Actor.user(request.user),
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as failure:
+            error = failure.message
+    else:
+        error = " ".join(message for errors in form.errors.values() for message in errors)
+    if not request.htmx:
+        if error:
+            messages.error(request, f"Lot {lot.code}: {error}")
+        else:
+            state = lot.get_qc_status_display().lower()
+            messages.success(request, f"Lot {lot.code} of {lot.product.sku} is now {state}.")
+        return redirect("inventory:qc-queue")
+    lot.on_hand = next((row.on_hand for row in quarantine_queue().filter(pk=lot.pk)), None)
+    return render(
+        request,
+        "inventory/qc_queue.html#qc-row",
+        {"lot": lot, "error": error, "form": form},
+        status=422 if error else 200,
+    )
+
+
+@member_required
+def stock(request):
+    form = StockFilterForm(request.GET or None)
+    query, warehouse = "", None
+    if form.is_valid():
+        query, warehouse = form.cleaned_data["q"], form.cleaned_data["warehouse"]
+    rows = stock_overview(query=query, warehouse=warehouse)[:500]
+    template = "inventory/stock.html#stock-table" if request.htmx else "inventory/stock.html"
+    return render(request, template, {"form": form, "rows": rows, "query": query})
