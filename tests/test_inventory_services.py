@@ -455,3 +455,33 @@ def test_service_inside_an_idempotent_operation_writes_its_entries_to_it(tenant,
         assert entry.operation_id == result.operation_id
         assert Operation.objects.get(pk=result.operation_id).key == "receipt-1"
         assert Lot.objects.get().pk == result.body["lot_id"]
+
+
+def test_only_approved_unexpired_lots_can_be_shipped(tenant, site, flour, vaccine):
+    good = services.receive_stock(
+        tenant=tenant, product=flour, warehouse=site, lot_code="GOOD", quantity=10
+    )
+    entry = services.ship_stock(
+        tenant=tenant, lot=good.lot, location=good.location, quantity=4, reference="SO-1"
+    )
+    assert (entry.kind, entry.quantity, entry.reason) == (LedgerKind.SHIP, -4, "SO-1")
+    with pytest.raises(errors.InsufficientStock):
+        services.ship_stock(tenant=tenant, lot=good.lot, location=good.location, quantity=7)
+    quarantined = services.receive_stock(
+        tenant=tenant, product=vaccine, warehouse=site, lot_code="Q", quantity=10
+    )
+    expired = services.receive_stock(
+        tenant=tenant,
+        product=flour,
+        warehouse=site,
+        lot_code="OLD",
+        quantity=10,
+        expires_on=datetime.date(2020, 1, 1),
+    )
+    for receipt in (quarantined, expired):
+        with pytest.raises(errors.LotNotApproved) as caught:
+            services.ship_stock(
+                tenant=tenant, lot=receipt.lot, location=receipt.location, quantity=1
+            )
+        assert caught.value.status == 409
+    assert ledger_count(tenant) == 4
