@@ -187,7 +187,7 @@ def create_product(
     unit_cost: Any = Decimal("0"),
     attributes: dict | None = None,
 ) -> Product:
-    """Add a product to the catalog.
+    """Add a product to the catalog (one insert; no lock beyond the unique index).
 
     Raises ``DuplicateSku`` when the tenant has the SKU in any letter case,
     ``ValidationFailed`` for a bad SKU, name, unit, shelf life or attributes,
@@ -239,6 +239,8 @@ def create_warehouse(
 ) -> Warehouse:
     """Add a warehouse and, unless ``receiving_location_code`` is None, its receiving bin.
 
+    The receiving bin is what ``receive_stock`` uses when no location is given.
+    Takes no lock beyond the unique indexes.
     Raises ``DuplicateWarehouseCode`` or ``ValidationFailed``.
     """
     code = _text(code, what="warehouse code", max_length=32)
@@ -277,8 +279,10 @@ def create_location(
     kind: str = LocationKind.STORAGE,
     pick_sequence: int = 0,
 ) -> Location:
-    """Add a bin to ``warehouse``. Raises ``DuplicateLocationCode``, ``WarehouseNotFound``
-    or ``ValidationFailed``."""
+    """Add a bin to ``warehouse`` (one insert, no lock beyond the unique index).
+
+    Raises ``DuplicateLocationCode``, ``WarehouseNotFound`` or ``ValidationFailed``.
+    """
     _own(warehouse, tenant, WarehouseNotFound, Warehouse)
     code = _text(code, what="location code", max_length=32)
     if kind not in LocationKind.values:
@@ -411,7 +415,14 @@ def approve_lot(*, tenant: Tenant, lot: Lot, actor: Actor = SYSTEM, note: str = 
     return _decide(tenant=tenant, lot=lot, status=QcStatus.APPROVED, actor=actor, note=note, at=at)
 
 
-def reject_lot(*, tenant: Tenant, lot: Lot, actor: Actor = SYSTEM, note: str = "", at=None) -> Lot:
+def reject_lot(
+    *,
+    tenant: Tenant,
+    lot: Lot,
+    actor: Actor = SYSTEM,
+    note: str = "",
+    at: datetime.datetime | None = None,
+) -> Lot:
     """Reject a quarantined lot: its stock stays on hand but is never available.
 
     Same record and errors as ``approve_lot``.
