@@ -24,6 +24,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inventory import selectors
 from inventory.errors import (
     DomainError,
     DuplicateLocationCode,
@@ -52,7 +53,7 @@ from inventory.models import (
     UnitOfMeasure,
 )
 from inventory.quantities import parse_amount, parse_quantity
-from inventory.selectors import StockSummary, default_receiving_location, stock_summary
+from inventory.selectors import StockSummary, default_receiving_location
 from warehouse.models import Location, LocationKind, Tenant, Warehouse
 from warehouse.tenancy import tenant_context
 
@@ -650,3 +651,27 @@ def post_count(
                 )
             )
         return results
+
+
+# -- reads ------------------------------------------------------------------------
+
+
+def stock_summary(
+    *,
+    tenant: Tenant,
+    product: Product,
+    warehouse: Warehouse | None = None,
+    today: datetime.date | None = None,
+) -> StockSummary:
+    """On hand, reserved, available, quarantined (and rejected, expired) of a product.
+
+    In ``warehouse``, or summed over every warehouse when it is None. Available
+    counts only approved lots not expired on ``today`` (default: today), less
+    what is reserved of them. Reads only; raises ``ProductNotFound`` or
+    ``WarehouseNotFound`` for another tenant's objects.
+    """
+    _own(product, tenant, ProductNotFound, Product)
+    if warehouse is not None:
+        _own(warehouse, tenant, WarehouseNotFound, Warehouse)
+    with tenant_context(tenant.pk):
+        return selectors.stock_summary(product=product, warehouse=warehouse, today=today)
