@@ -407,11 +407,20 @@ def _decide(*, tenant: Tenant, lot: Lot, status: QcStatus, actor: Actor, note: A
         return Lot.objects.select_related("product").get(pk=lot.pk)
 
 
-def approve_lot(*, tenant: Tenant, lot: Lot, actor: Actor = SYSTEM, note: str = "", at=None) -> Lot:
+def approve_lot(
+    *,
+    tenant: Tenant,
+    lot: Lot,
+    actor: Actor = SYSTEM,
+    note: str = "",
+    at: datetime.datetime | None = None,
+) -> Lot:
     """Release a quarantined lot: its stock becomes available.
 
-    Records who, when and the note. Raises ``LotNotFound``, ``LotNotInQuarantine``
-    (already decided) or ``ValidationFailed``. Returns the lot as stored.
+    Records who (user or token), when (``at``, default now) and the note on the
+    lot; the one conditional ``UPDATE`` of the lot row is its only lock.
+    Raises ``LotNotFound``, ``LotNotInQuarantine`` (already decided) or
+    ``ValidationFailed``. Returns the lot as stored.
     """
     return _decide(tenant=tenant, lot=lot, status=QcStatus.APPROVED, actor=actor, note=note, at=at)
 
