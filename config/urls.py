@@ -24,6 +24,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("warehouse.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("inventory.api.urls")),
 ]
 
 handler400 = "config.views.bad_request"
