@@ -32,6 +32,7 @@ from inventory.errors import (
     DuplicateWarehouseCode,
     InsufficientStock,
     LocationNotFound,
+    LotNotApproved,
     LotNotFound,
     LotNotInQuarantine,
     ProductNotFound,
@@ -72,6 +73,7 @@ __all__ = [
     "post_count",
     "receive_stock",
     "reject_lot",
+    "ship_stock",
     "stock_summary",
 ]
 
@@ -457,6 +459,51 @@ def adjust_stock(
             operation=operation,
             actor=actor,
             postings=[Posting(LedgerKind.ADJUST, lot, location, delta, reason)],
+            occurred_at=occurred_at,
+        )
+        return entry
+
+
+def ship_stock(
+    *,
+    tenant: Tenant,
+    lot: Lot,
+    location: Location,
+    quantity: Any,
+    actor: Actor = SYSTEM,
+    reference: str = "",
+    occurred_at: datetime.datetime | None = None,
+    operation: Operation | None = None,
+) -> LedgerEntry:
+    """Send ``quantity`` of ``lot`` out of the warehouse from ``location``.
+
+    A plain shipment of free stock (orders and their reservations will issue
+    through their own service). Writes one ``SHIP`` entry with the reference
+    as its reason; the conditional update of the balance row is its only
+    lock and leaves what is reserved untouched. Raises ``LotNotApproved``
+    (quarantined, rejected or expired lot), ``InsufficientStock``,
+    ``InvalidQuantity``, ``LotNotFound``, ``LocationNotFound``.
+    """
+    _own(lot, tenant, LotNotFound, Lot)
+    _own(location, tenant, LocationNotFound, Location)
+    reference = _text(reference, what="reference", max_length=MAX_REASON_LENGTH, required=False)
+    occurred_at = _now(occurred_at)
+    with tenant_context(tenant.pk):
+        lot = Lot.objects.select_related("product").get(pk=lot.pk)
+        if not lot.is_available_on(timezone.localdate(occurred_at)):
+            state = (
+                f"expired on {lot.expires_on}"
+                if lot.qc_status == QcStatus.APPROVED
+                else lot.get_qc_status_display().lower()
+            )
+            raise LotNotApproved(f"Lot {lot.code} is {state}; it cannot be shipped.")
+        quantity = parse_quantity(quantity, places=lot.product.quantity_places)
+        operation = _operation(operation, tenant=tenant, kind="shipment")
+        (entry,) = post_entries(
+            tenant=tenant,
+            operation=operation,
+            actor=actor,
+            postings=[Posting(LedgerKind.SHIP, lot, location, -quantity, reference)],
             occurred_at=occurred_at,
         )
         return entry

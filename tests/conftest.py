@@ -75,3 +75,46 @@ def acme_site(tenant):
 @pytest.fixture
 def globex_site(other_tenant):
     return make_site(other_tenant, "GLOBEX-DC", bins=("GLOBEX-01",))
+
+
+# -- inventory -----------------------------------------------------------------
+
+
+@pytest.fixture
+def site(tenant):
+    """Acme's DC: a receiving bin (created with the warehouse) and two storage bins."""
+    from inventory import services
+
+    warehouse = services.create_warehouse(tenant=tenant, code="DC1", name="Acme DC")
+    for sequence, code in enumerate(("A-01", "A-02"), start=1):
+        services.create_location(
+            tenant=tenant, warehouse=warehouse, code=code, pick_sequence=sequence
+        )
+    return warehouse
+
+
+def bin_of(tenant, warehouse, code):
+    from inventory.selectors import get_location_by_code
+
+    with tenant_context(tenant.id):
+        return get_location_by_code(warehouse, code)
+
+
+@pytest.fixture
+def flour(tenant):
+    """A product that needs no QC, weighed in kilograms, with a shelf life."""
+    from inventory import services
+
+    return services.create_product(
+        tenant=tenant, sku="FLOUR-25", name="Wheat flour 25 kg", uom="kg", shelf_life_days=180
+    )
+
+
+@pytest.fixture
+def vaccine(tenant):
+    """A product every lot of which must pass QC, counted in units."""
+    from inventory import services
+
+    return services.create_product(
+        tenant=tenant, sku="VAX-10", name="Vaccine vial", uom="ea", qc_required=True
+    )
