@@ -14,6 +14,7 @@ the transaction ``run_idempotent`` opens.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.db import DataError, IntegrityError
@@ -71,10 +72,27 @@ class BearerToken(HttpBearer):
         return api_token
 
 
-def _exempt_from_tenant_middleware(view):
-    view.tenant_exempt = True
-    view._non_atomic_requests = {"default"}
-    return view
+def _api_view(view):
+    """``view`` outside ``TenantMiddleware``'s transaction, with a JSON 405."""
+
+    @functools.wraps(view)
+    def api_view(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            allowed = response.get("Allow", "")
+            return error_response(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{request.method} is not allowed here (allowed: {allowed}).",
+                Allow=allowed,
+            )
+        return response
+
+    api_view.tenant_exempt = True
+    api_view._non_atomic_requests = {"default"}
+    return api_view
 
 
 class StockyardAPI(NinjaAPI):
@@ -83,7 +101,7 @@ class StockyardAPI(NinjaAPI):
     def _get_urls(self):
         patterns = super()._get_urls()
         for pattern in patterns:
-            _exempt_from_tenant_middleware(pattern.callback)
+            pattern.callback = _api_view(pattern.callback)
         return patterns
 
 

@@ -120,3 +120,9 @@ def test_create_api_token_refuses_unknown_tenant():
 
     with pytest.raises(CommandError):
         call_command("create_api_token", "nobody", "webshop", stdout=io.StringIO())
+
+
+def test_wrong_method_answers_json_405(acme_api):
+    response = acme_api.client.delete("/api/v1/products", **acme_api._headers())
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert "GET" in response["Allow"]
