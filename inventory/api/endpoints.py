@@ -9,6 +9,7 @@ lookups, the service and the stored response share one transaction.
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -85,6 +86,11 @@ def _payload(body, *quantity_fields: str) -> dict[str, Any]:
         if payload.get(name) is not None:
             payload[name] = to_decimal(payload[name], what=name.replace("_", " "))
     return payload
+
+
+def _is_code(value: str, max_length: int) -> bool:
+    """Could ``value`` name a row at all? (A NUL would reach PostgreSQL as an error.)"""
+    return len(value) <= max_length and re.fullmatch(schemas.PRINTABLE, value) is not None
 
 
 def _decimal(value: Decimal) -> str:
@@ -222,7 +228,12 @@ def create_product(request, body: schemas.ProductIn, idempotency_key: str | None
 )
 def list_products(
     request,
-    q: str = Query("", max_length=200, description="Full-text search; ranked when given."),
+    q: str = Query(
+        "",
+        max_length=200,
+        pattern=schemas.PRINTABLE,
+        description="Full-text search; ranked when given.",
+    ),
     limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ):
     with tenant_context(request.tenant.pk):
@@ -240,7 +251,7 @@ def list_products(
     summary="One product by SKU",
 )
 def get_product(request, sku: str):
-    if len(sku) > 64:
+    if not _is_code(sku, 64):
         raise ProductNotFound()
     with tenant_context(request.tenant.pk):
         return _product(get_product_by_sku(sku))
@@ -276,7 +287,7 @@ def create_warehouse(
 def create_location(
     request, code: str, body: schemas.LocationIn, idempotency_key: str | None = IdempotencyKey
 ):
-    if len(code) > 32:
+    if not _is_code(code, 32):
         raise WarehouseNotFound()
     payload = {"warehouse": code, **_payload(body)}
 
@@ -521,8 +532,8 @@ def create_count(request, body: schemas.CountIn, idempotency_key: str | None = I
 )
 def get_stock(
     request,
-    sku: str = Query(..., max_length=64),
-    warehouse: str | None = Query(None, max_length=32),
+    sku: str = Query(..., max_length=64, pattern=schemas.PRINTABLE),
+    warehouse: str | None = Query(None, max_length=32, pattern=schemas.PRINTABLE),
 ):
     with tenant_context(request.tenant.pk):
         product = get_product_by_sku(sku)
@@ -548,7 +559,7 @@ def get_stock(
 )
 def list_movements(
     request,
-    sku: str | None = Query(None, max_length=64),
+    sku: str | None = Query(None, max_length=64, pattern=schemas.PRINTABLE),
     since: datetime.datetime | None = SINCE,
     kind: schemas.MovementKind | None = KIND,
     limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),

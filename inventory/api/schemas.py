@@ -22,14 +22,23 @@ MAX_ATTRIBUTES_SIZE = 10_000
 MAX_COUNT_LINES = 500
 
 
+# No control characters (PostgreSQL refuses NUL; the services refuse the rest).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
+
 def Text(max_length: int):
     return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=max_length, pattern=PRINTABLE
+        ),
     ]
 
 
 def OptionalText(max_length: int):
-    return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length)]
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=max_length, pattern=PRINTABLE)
+    ]
 
 
 Number = Annotated[

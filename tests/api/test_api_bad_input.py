@@ -187,3 +187,31 @@ def test_the_valid_bodies_of_the_sweep_do_succeed(acme_api, stocked):
             assert response.json()["error"]["code"] == "LOT_NOT_IN_QUARANTINE"
         else:
             assert response.status_code == 201, (path, response.content)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "code"),
+    [
+        ("/products", {"q": "a\x00b"}, "VALIDATION_ERROR"),
+        ("/products", {"q": "q" * 201}, "VALIDATION_ERROR"),
+        ("/products/A%00B", None, "PRODUCT_NOT_FOUND"),
+        ("/stock", {"sku": "A\x00"}, "VALIDATION_ERROR"),
+        ("/stock", {"sku": "WIDGET", "warehouse": "\x00"}, "VALIDATION_ERROR"),
+        ("/stock", {"sku": "S" * 65}, "VALIDATION_ERROR"),
+        ("/movements", {"sku": "A\x00"}, "VALIDATION_ERROR"),
+        ("/movements", {"offset": 10**30}, "VALIDATION_ERROR"),
+    ],
+)
+def test_bad_query_parameters_are_refused_before_the_database(
+    acme_api, stocked, path, params, code, caplog
+):
+    response = acme_api.get(path, params)
+    assert response.status_code in (404, 422), response.content
+    assert response.json()["error"]["code"] == code
+    assert "The database refused" not in response.content.decode()
+
+
+def test_nul_in_a_path_code_is_not_found(acme_api, stocked, tenant):
+    response = acme_api.post("/warehouses/DC%001/locations", {"code": "X"})
+    assert response.json()["error"]["code"] == "WAREHOUSE_NOT_FOUND"
+    assert ledger_count(tenant) == 1
