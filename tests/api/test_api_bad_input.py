@@ -9,6 +9,12 @@ from tests.api.conftest import ledger_count
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture
+def stocked(seeded):
+    return seeded
+
+
 HUGE = "1" + "0" * 30
 LONG = "X" * 10_000
 
