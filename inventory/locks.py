@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import Q
 
 from inventory.models import Balance, Lot
 from warehouse.models import Location
@@ -48,16 +49,13 @@ def lock_balances(
                 _ENSURE_ROW,
                 [lot.tenant_id, lot.pk, location.pk, lot.product_id, location.warehouse_id],
             )
-    lot_ids = {lot.pk for lot, _ in ordered}
-    location_ids = {location.pk for _, location in ordered}
-    rows = list(
-        Balance.objects.filter(lot_id__in=lot_ids, location_id__in=location_ids)
+    wanted = Q()
+    for lot, location in ordered:
+        wanted |= Q(lot_id=lot.pk, location_id=location.pk)
+    # The ORDER BY is what makes the lock order: rows are locked as they are read.
+    rows = (
+        Balance.objects.filter(wanted)
         .order_by("location_id", "lot_id")
         .select_for_update(of=("self",))
     )
-    wanted = {(lot.pk, location.pk) for lot, location in ordered}
-    return {
-        (row.lot_id, row.location_id): row
-        for row in rows
-        if (row.lot_id, row.location_id) in wanted
-    }
+    return {(row.lot_id, row.location_id): row for row in rows}

@@ -24,6 +24,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inventory import selectors
 from inventory.errors import (
     DomainError,
     DuplicateLocationCode,
@@ -52,7 +53,7 @@ from inventory.models import (
     UnitOfMeasure,
 )
 from inventory.quantities import parse_amount, parse_quantity
-from inventory.selectors import StockSummary, default_receiving_location, stock_summary
+from inventory.selectors import StockSummary, default_receiving_location
 from warehouse.models import Location, LocationKind, Tenant, Warehouse
 from warehouse.tenancy import tenant_context
 
@@ -187,7 +188,7 @@ def create_product(
     unit_cost: Any = Decimal("0"),
     attributes: dict | None = None,
 ) -> Product:
-    """Add a product to the catalog.
+    """Add a product to the catalog (one insert; no lock beyond the unique index).
 
     Raises ``DuplicateSku`` when the tenant has the SKU in any letter case,
     ``ValidationFailed`` for a bad SKU, name, unit, shelf life or attributes,
@@ -239,6 +240,8 @@ def create_warehouse(
 ) -> Warehouse:
     """Add a warehouse and, unless ``receiving_location_code`` is None, its receiving bin.
 
+    The receiving bin is what ``receive_stock`` uses when no location is given.
+    Takes no lock beyond the unique indexes.
     Raises ``DuplicateWarehouseCode`` or ``ValidationFailed``.
     """
     code = _text(code, what="warehouse code", max_length=32)
@@ -277,8 +280,10 @@ def create_location(
     kind: str = LocationKind.STORAGE,
     pick_sequence: int = 0,
 ) -> Location:
-    """Add a bin to ``warehouse``. Raises ``DuplicateLocationCode``, ``WarehouseNotFound``
-    or ``ValidationFailed``."""
+    """Add a bin to ``warehouse`` (one insert, no lock beyond the unique index).
+
+    Raises ``DuplicateLocationCode``, ``WarehouseNotFound`` or ``ValidationFailed``.
+    """
     _own(warehouse, tenant, WarehouseNotFound, Warehouse)
     code = _text(code, what="location code", max_length=32)
     if kind not in LocationKind.values:
@@ -411,7 +416,14 @@ def approve_lot(*, tenant: Tenant, lot: Lot, actor: Actor = SYSTEM, note: str = 
     return _decide(tenant=tenant, lot=lot, status=QcStatus.APPROVED, actor=actor, note=note, at=at)
 
 
-def reject_lot(*, tenant: Tenant, lot: Lot, actor: Actor = SYSTEM, note: str = "", at=None) -> Lot:
+def reject_lot(
+    *,
+    tenant: Tenant,
+    lot: Lot,
+    actor: Actor = SYSTEM,
+    note: str = "",
+    at: datetime.datetime | None = None,
+) -> Lot:
     """Reject a quarantined lot: its stock stays on hand but is never available.
 
     Same record and errors as ``approve_lot``.
@@ -639,3 +651,27 @@ def post_count(
                 )
             )
         return results
+
+
+# -- reads ------------------------------------------------------------------------
+
+
+def stock_summary(
+    *,
+    tenant: Tenant,
+    product: Product,
+    warehouse: Warehouse | None = None,
+    today: datetime.date | None = None,
+) -> StockSummary:
+    """On hand, reserved, available, quarantined (and rejected, expired) of a product.
+
+    In ``warehouse``, or summed over every warehouse when it is None. Available
+    counts only approved lots not expired on ``today`` (default: today), less
+    what is reserved of them. Reads only; raises ``ProductNotFound`` or
+    ``WarehouseNotFound`` for another tenant's objects.
+    """
+    _own(product, tenant, ProductNotFound, Product)
+    if warehouse is not None:
+        _own(warehouse, tenant, WarehouseNotFound, Warehouse)
+    with tenant_context(tenant.pk):
+        return selectors.stock_summary(product=product, warehouse=warehouse, today=today)

@@ -15,7 +15,6 @@ from inventory.selectors import (
     get_lot,
     get_product_by_sku,
     search_products,
-    stock_summary,
 )
 from inventory.tokens import find_api_token, issue_api_token
 from tests.conftest import bin_of
@@ -36,8 +35,7 @@ def on_hand(tenant, lot, location):
 
 
 def summary(tenant, product, warehouse=None):
-    with tenant_context(tenant.id):
-        return stock_summary(product=product, warehouse=warehouse)
+    return services.stock_summary(tenant=tenant, product=product, warehouse=warehouse)
 
 
 def test_receipt_of_a_product_without_qc_is_approved_and_available(tenant, site, flour, operator):
@@ -485,3 +483,13 @@ def test_only_approved_unexpired_lots_can_be_shipped(tenant, site, flour, vaccin
             )
         assert caught.value.status == 409
     assert ledger_count(tenant) == 4
+
+
+def test_stock_summary_sums_every_warehouse_unless_one_is_named(tenant, other_tenant, site, flour):
+    second = services.create_warehouse(tenant=tenant, code="DC2", name="Second")
+    services.receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="A", quantity=2)
+    services.receive_stock(tenant=tenant, product=flour, warehouse=second, lot_code="B", quantity=3)
+    assert summary(tenant, flour).on_hand == 5
+    assert summary(tenant, flour, second).on_hand == 3
+    with pytest.raises(errors.ProductNotFound):
+        services.stock_summary(tenant=other_tenant, product=flour)

@@ -190,3 +190,29 @@ def test_upkeep_leaves_a_month_alone_whose_entries_sit_in_the_default_partition(
         using="owner", months_back=0, months_ahead=0, today=datetime.date(2090, 4, 1)
     )
     assert upkeep.created == ["inventory_ledgerentry_y2090m04"]
+
+
+@pytest.mark.django_db
+def test_another_tenant_sees_none_of_the_ledger_balances_or_operations(
+    tenant, other_tenant, site, flour
+):
+    services.receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=3)
+    tables = ["inventory_ledgerentry", "inventory_balance", "inventory_operation", "inventory_lot"]
+    for tenant_id, expected in ((other_tenant.id, 0), (None, 0), (tenant.id, 1)):
+        with tenant_context(tenant_id), connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"SELECT count(*) FROM {table}")
+                assert cursor.fetchone()[0] == expected, (table, tenant_id)
+
+
+@pytest.mark.django_db(databases=["default", "owner"])
+def test_ensure_partitions_command_reports_and_is_idempotent():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    first, second = StringIO(), StringIO()
+    call_command("ensure_partitions", "--months-ahead", "5", stdout=first)
+    call_command("ensure_partitions", "--months-ahead", "5", stdout=second)
+    assert "2 partitions created" in first.getvalue()
+    assert "0 partitions created" in second.getvalue()
