@@ -126,3 +126,13 @@ def test_wrong_method_answers_json_405(acme_api):
     response = acme_api.client.delete("/api/v1/products", **acme_api._headers())
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert "GET" in response["Allow"]
+
+
+def test_create_tenant_refuses_a_taken_or_malformed_slug(tenant):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("create_tenant", "acme", "--name", "Again", stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("create_tenant", "no spaces", "--name", "Bad", stdout=io.StringIO())
+    assert Tenant.objects.count() == 1

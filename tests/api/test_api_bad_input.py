@@ -142,20 +142,19 @@ def cases():
     yield "/lots/{lot}/qc", "unknown status", {"status": "MAYBE"}
 
 
-CASES = list(cases())
+# Leaving out an optional field is a valid request, not a bad one.
 OPTIONAL = {
     ("/products", "without unit_cost"),
     ("/warehouses/DC1/locations", "without kind"),
     ("/lots/{lot}/qc", "without note"),
 }
+CASES = [case for case in cases() if case[:2] not in OPTIONAL]
 
 
 @pytest.mark.parametrize(
     ("path", "label", "body"), CASES, ids=[f"{path} {label}" for path, label, _ in CASES]
 )
 def test_bad_input_is_refused_and_writes_nothing(acme_api, stocked, tenant, path, label, body):
-    if (path, label) in OPTIONAL:
-        pytest.skip("an optional field")
     path = path.replace("{lot}", str(stocked["lot_id"]))
     before = ledger_count(tenant)
     response = acme_api.post(path, raw=json.dumps(body))
