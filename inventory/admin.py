@@ -1,56 +1,56 @@
-"""Django admin for the inventory app: API tokens (tenant-scoped)."""
+"""Django admin for the catalog, lots and API tokens of the current tenant.
 
-import secrets
+Stock itself is not editable here: ledger entries and balances change only
+through the services. A new API token's secret is shown once, in the message
+after saving; only its hash is kept.
+"""
 
-from django import forms
 from django.contrib import admin, messages
-from django.utils import timezone
 
-from inventory.api.core import READ_SCOPE, WRITE_SCOPE
-from inventory.models import ApiToken
-from inventory.tokens import SECRET_PREFIX, hash_secret
+from inventory.models import ApiToken, Lot, Product
+from inventory.tokens import new_secret
 from warehouse.admin import TenantScopedAdmin
 
 
-class ApiTokenForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(
-        choices=[(READ_SCOPE, "Read"), (WRITE_SCOPE, "Write")],
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="Leave both unticked for a token that may read and write.",
-    )
+@admin.register(Product)
+class ProductAdmin(TenantScopedAdmin):
+    list_display = ("sku", "name", "uom", "qc_required", "shelf_life_days", "is_active")
+    list_filter = ("qc_required", "is_active", "uom")
+    search_fields = ("sku", "name")
 
-    class Meta:
-        model = ApiToken
-        fields = ("name", "scopes")
+
+@admin.register(Lot)
+class LotAdmin(TenantScopedAdmin):
+    """Read-only: lots are created by receipts and decided by QC services."""
+
+    list_display = ("code", "product", "qc_status", "expires_on", "received_at")
+    list_filter = ("qc_status",)
+    search_fields = ("code", "product__sku")
+    list_select_related = ("product",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(TenantScopedAdmin):
-    """Tokens of the current tenant. The secret is shown once, in a message, on creation."""
-
-    form = ApiTokenForm
-    list_display = ("name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("prefix", "created_by", "created_at", "last_used_at", "revoked_at")
-    search_fields = ("name", "prefix")
-    actions = ["revoke"]
+    list_display = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "scopes", "revoked_at")
+    readonly_fields = ("prefix", "created_at", "last_used_at")
 
     def save_model(self, request, obj, form, change):
-        secret = None
         if not change:
-            secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-            obj.prefix = secret[:10]
-            obj.secret_hash = hash_secret(secret)
+            secret = new_secret(obj)
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
-        if secret is not None:
-            messages.warning(
-                request,
-                f"The secret of API token “{obj.name}” is {secret} — copy it now, "
-                "it is not shown again.",
-            )
+        if not change:
+            messages.warning(request, f"Token secret (shown only now, copy it): {secret}")
 
-    @admin.action(description="Revoke the selected tokens")
-    def revoke(self, request, queryset):
-        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {revoked} token(s).")
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -109,3 +109,11 @@ class ValidationFailed(Unprocessable):
 class IdempotencyKeyReused(Unprocessable):
     code = "IDEMPOTENCY_KEY_REUSED"
     default_message = "This idempotency key was already used for a different request."
+
+
+class Busy(DomainError):
+    """Contention outlasted the retries (or a statement its time limit): try again later."""
+
+    code = "BUSY"
+    status = 503
+    default_message = "The stock is busy with other operations; try again in a moment."

@@ -25,6 +25,14 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def new_secret(token: ApiToken) -> str:
+    """Give ``token`` a fresh secret (stored as prefix and hash); return the secret."""
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token.prefix = secret[:10]
+    token.secret_hash = hash_secret(secret)
+    return secret
+
+
 def issue_api_token(
     *, tenant: Tenant, name: str, scopes: list[str] | None = None, created_by=None
 ) -> tuple[ApiToken, str]:
@@ -32,16 +40,10 @@ def issue_api_token(
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise ValidationFailed("A token needs a name of at most 100 characters.")
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(tenant=tenant, name=name, scopes=list(scopes or []), created_by=created_by)
+    secret = new_secret(token)
     with tenant_context(tenant.pk):
-        token = ApiToken.objects.create(
-            tenant=tenant,
-            name=name,
-            prefix=secret[:10],
-            secret_hash=hash_secret(secret),
-            scopes=list(scopes or []),
-            created_by=created_by,
-        )
+        token.save()
     return token, secret
 
 

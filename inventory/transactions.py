@@ -1,0 +1,66 @@
+"""One whole transaction with short lock and statement timeouts, retried when PostgreSQL says so.
+
+Callers that own their transaction (API endpoints marked
+``non_atomic_requests``, commands, workers) wrap the whole unit of work,
+typically a ``run_idempotent`` call or one service, in ``run_in_transaction``.
+Services and ``run_idempotent`` nest inside it as savepoints, so the retry
+always repeats the entire transaction, never part of one.
+
+Deadlocks (``40P01``), serialization failures (``40001``) and lock timeouts
+(``55P03``) are retried a bounded number of times with jittered back-off;
+when they persist, or a statement runs out of time (``57014``), the caller
+gets ``Busy`` (``503 BUSY``), a clear answer instead of a server error.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+
+from inventory.errors import Busy
+
+RETRYABLE = {"40P01", "40001", "55P03"}
+TIMED_OUT = "57014"
+LOCK_TIMEOUT = "2s"
+STATEMENT_TIMEOUT = "15s"
+
+
+def _sqlstate(error: OperationalError) -> str | None:
+    return getattr(error.__cause__, "sqlstate", None)
+
+
+def run_in_transaction[T](
+    work: Callable[[], T],
+    *,
+    attempts: int = 3,
+    lock_timeout: str = LOCK_TIMEOUT,
+    statement_timeout: str = STATEMENT_TIMEOUT,
+    using: str = DEFAULT_DB_ALIAS,
+) -> T:
+    """Run ``work()`` in a new transaction; retry it on deadlock, serialization or lock timeout."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        raise RuntimeError("run_in_transaction must open the transaction, not join one")
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic(using=using):
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT set_config('lock_timeout', %s, true), "
+                        "set_config('statement_timeout', %s, true)",
+                        [lock_timeout, statement_timeout],
+                    )
+                return work()
+        except OperationalError as error:
+            state = _sqlstate(error)
+            if state == TIMED_OUT:
+                raise Busy("The operation took too long; try again.") from error
+            if state not in RETRYABLE:
+                raise
+            if attempt == attempts:
+                raise Busy() from error
+            time.sleep(random.uniform(0.01, 0.05) * 2**attempt)
+    raise AssertionError("unreachable")
