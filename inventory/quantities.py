@@ -29,7 +29,7 @@ def to_decimal(value: object, *, what: str = "quantity") -> Decimal:
     elif isinstance(value, float):
         # repr gives the shortest decimal that round-trips: 0.1 -> "0.1".
         number = Decimal(repr(value))
-    elif isinstance(value, str) and value.strip() and len(value) <= 64:
+    elif isinstance(value, str) and value.strip() and len(value) <= 64 and "_" not in value:
         try:
             number = Decimal(value.strip())
         except InvalidOperation:
@@ -68,7 +68,8 @@ def parse_quantity(
             if places
             else f"The {what} must be a whole number in this unit."
         )
-    return number.quantize(Decimal(1).scaleb(-QUANTITY_PLACES))
+    number = number.quantize(Decimal(1).scaleb(-QUANTITY_PLACES))
+    return number.copy_abs() if number == 0 else number
 
 
 def parse_amount(value: object, *, what: str = "unit cost") -> Decimal:
