@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("warehouse.urls")),
     path("", include("inventory.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("inventory.api.urls")),
 ]
 
 handler400 = "config.views.bad_request"

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "django_tables2",
+    "ninja",  # serves the API docs' Swagger UI from its bundled static files
     "warehouse",
     "inventory",
     "analytics",

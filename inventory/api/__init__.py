@@ -1,0 +1,24 @@
+"""JSON API v1 (django-ninja), mounted at ``/api/v1/`` by ``inventory.api.urls``."""
+
+from ninja import Swagger
+
+from inventory.api.core import BearerToken, StockyardAPI, install_error_handlers
+from inventory.api.endpoints import MAX_PAGE_SIZE, router
+
+api = StockyardAPI(
+    title="Stockyard API",
+    version="1",
+    description=(
+        "Stock ledger API. Authenticate with `Authorization: Bearer <token>` "
+        "(`manage.py create_api_token <tenant-slug> <name>`). State-changing calls accept "
+        "an `Idempotency-Key` header. Quantities are sent as JSON numbers or decimal "
+        "strings and returned as decimal strings. Errors are "
+        '`{"error": {"code", "message"}}`. '
+        f"Lists are paginated with `limit` (at most {MAX_PAGE_SIZE}) and `offset`."
+    ),
+    urls_namespace="api-v1",
+    auth=BearerToken(),
+    docs=Swagger(),
+)
+install_error_handlers(api)
+api.add_router("/", router)

@@ -1,0 +1,154 @@
+"""The ``NinjaAPI`` of v1: bearer authentication and the error envelope.
+
+Every answer that is not a success is ``{"error": {"code", "message"}}``
+with a stable code (``inventory.errors`` for the domain, plus
+``UNAUTHENTICATED``, ``FORBIDDEN``, ``NOT_FOUND``, ``METHOD_NOT_ALLOWED``
+and ``VALIDATION_ERROR`` here).
+
+The API authenticates by bearer token only, never by session: its views are
+marked ``tenant_exempt`` and non-atomic, so ``TenantMiddleware`` neither looks
+up a signed-in user's tenant nor wraps the request in a transaction. Each
+endpoint opens its own tenant context for the token's tenant; writes run in
+the transaction ``run_idempotent`` opens.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from django.db import DataError, IntegrityError
+from django.http import Http404, HttpRequest, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from inventory.errors import DomainError
+from inventory.models import ApiToken
+from inventory.tokens import find_api_token
+
+logger = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_SCOPE = "read"
+WRITE_SCOPE = "write"
+
+
+class Forbidden(DomainError):
+    """The token is valid but lacks the scope this request needs."""
+
+    code = "FORBIDDEN"
+    status = 403
+    default_message = "This token may not do that."
+
+
+def error_response(status: int, code: str, message: str, **headers) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers
+    )
+
+
+def token_allows(token: ApiToken, scope: str) -> bool:
+    """A token without scopes may do everything; otherwise it needs ``scope``."""
+    return not token.scopes or scope in token.scopes
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer <secret>``; sets ``request.api_token`` and ``request.tenant``.
+
+    A token scoped to ``read`` may only use safe methods; ``write`` is needed
+    for everything else.
+    """
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        api_token = find_api_token(token.strip())
+        if api_token is None:
+            return None
+        needed = READ_SCOPE if request.method in SAFE_METHODS else WRITE_SCOPE
+        if not token_allows(api_token, needed):
+            raise Forbidden(f"This token lacks the {needed!r} scope.")
+        request.api_token = api_token
+        request.tenant = api_token.tenant
+        return api_token
+
+
+def _api_view(view):
+    """``view`` outside ``TenantMiddleware``'s transaction, with a JSON 405."""
+
+    @functools.wraps(view)
+    def api_view(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            allowed = response.get("Allow", "")
+            return error_response(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"{request.method} is not allowed here (allowed: {allowed}).",
+                Allow=allowed,
+            )
+        return response
+
+    api_view.tenant_exempt = True
+    api_view._non_atomic_requests = {"default"}
+    return api_view
+
+
+class StockyardAPI(NinjaAPI):
+    """A ``NinjaAPI`` whose every view manages its own transactions."""
+
+    def _get_urls(self):
+        patterns = super()._get_urls()
+        for pattern in patterns:
+            pattern.callback = _api_view(pattern.callback)
+        return patterns
+
+
+def _validation_message(errors: list[dict]) -> str:
+    parts = []
+    for error in errors[:10]:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        where = ".".join(location)
+        message = str(error.get("msg", "invalid"))
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts) or "The request is not valid."
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request, exc: DomainError):
+        return JsonResponse(exc.as_body(), status=exc.status)
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request, exc: ValidationError):
+        return error_response(422, "VALIDATION_ERROR", _validation_message(exc.errors))
+
+    @api.exception_handler(AuthenticationError)
+    def authentication_error(request, exc: AuthenticationError):
+        return error_response(
+            401,
+            "UNAUTHENTICATED",
+            "A valid bearer token is required (Authorization: Bearer <token>).",
+            **{"WWW-Authenticate": "Bearer"},
+        )
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        if exc.status_code == 400:
+            # Ninja's only 400 is a body that is not JSON at all.
+            return error_response(422, "VALIDATION_ERROR", "The request body is not valid JSON.")
+        return error_response(exc.status_code, "HTTP_ERROR", str(exc))
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc: Http404):
+        return error_response(404, "NOT_FOUND", "No such resource.")
+
+    def refused_by_database(request, exc: Exception):
+        # A backstop: schemas and services validate first, so reaching here is a bug
+        # worth a log line, but never a 500 for what a client sent.
+        logger.exception("The database refused an API request")
+        return error_response(422, "VALIDATION_ERROR", "The database refused this request.")
+
+    api.add_exception_handler(DataError, refused_by_database)
+    api.add_exception_handler(IntegrityError, refused_by_database)

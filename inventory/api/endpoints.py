@@ -1,0 +1,581 @@
+"""Endpoints of API v1: parse, resolve codes in the token's tenant, call one service.
+
+Reads run in ``tenant_context`` of the token's tenant. Every state-changing
+endpoint runs its service through ``run_idempotent``: the client's
+``Idempotency-Key`` (optional) makes a retry return the first answer, and the
+lookups, the service and the stored response share one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from ninja import Header, Query, Router
+
+from inventory import services
+from inventory.api import schemas
+from inventory.errors import LotNotFound, ProductNotFound, ValidationFailed, WarehouseNotFound
+from inventory.idempotency import IdempotentResult, run_idempotent
+from inventory.ledger import Actor
+from inventory.models import Balance, LedgerEntry, Lot, Product, QcStatus
+from inventory.quantities import to_decimal
+from inventory.selectors import (
+    default_receiving_location,
+    get_location_by_code,
+    get_lot,
+    get_lot_by_code,
+    get_product_by_sku,
+    get_warehouse_by_code,
+    movements,
+    search_products,
+    stock_summary,
+)
+from warehouse.models import Location, Warehouse
+from warehouse.tenancy import tenant_context
+
+router = Router()
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+MAX_BIGINT = 2**63 - 1
+
+IdempotencyKey = Header(
+    None,
+    alias="Idempotency-Key",
+    description="Optional. A retry with the same key and body returns the first answer.",
+)
+SINCE = Query(None, description="ISO 8601; UTC when naive.")
+KIND = Query(None, description="One ledger entry kind.")
+ERRORS = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 403: schemas.ErrorOut}
+WRITE_ERRORS = {**ERRORS, 404: schemas.ErrorOut, 409: schemas.ErrorOut, 422: schemas.ErrorOut}
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.token(request.api_token)
+
+
+def _respond(result: IdempotentResult) -> JsonResponse:
+    response = JsonResponse(result.body, status=result.status, safe=False)
+    if result.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _idempotent(request: HttpRequest, key: str | None, kind: str, payload: dict, perform):
+    return _respond(
+        run_idempotent(tenant=request.tenant, key=key, kind=kind, payload=payload, perform=perform)
+    )
+
+
+def _payload(body, *quantity_fields: str) -> dict[str, Any]:
+    """The body as fingerprinted: quantities as decimals, so ``10`` and ``"10.0"`` agree.
+
+    Anything that is not a finite number is refused here (``INVALID_QUANTITY``),
+    before any transaction starts.
+    """
+    payload = body.dict()
+    for name in quantity_fields:
+        if payload.get(name) is not None:
+            payload[name] = to_decimal(payload[name], what=name.replace("_", " "))
+    return payload
+
+
+def _is_code(value: str, max_length: int) -> bool:
+    """Could ``value`` name a row at all? (A NUL would reach PostgreSQL as an error.)"""
+    return len(value) <= max_length and re.fullmatch(schemas.PRINTABLE, value) is not None
+
+
+def _decimal(value: Decimal) -> str:
+    return str(value)
+
+
+def _product(product: Product) -> dict:
+    return {
+        "id": product.pk,
+        "sku": product.sku,
+        "name": product.name,
+        "uom": product.uom,
+        "qc_required": product.qc_required,
+        "unit_cost": _decimal(product.unit_cost),
+        "shelf_life_days": product.shelf_life_days,
+        "attributes": product.attributes,
+        "is_active": product.is_active,
+    }
+
+
+def _location(location: Location, warehouse: Warehouse) -> dict:
+    return {
+        "id": location.pk,
+        "warehouse": warehouse.code,
+        "code": location.code,
+        "kind": location.kind,
+        "pick_sequence": location.pick_sequence,
+    }
+
+
+def _warehouse(warehouse: Warehouse) -> dict:
+    return {
+        "id": warehouse.pk,
+        "code": warehouse.code,
+        "name": warehouse.name,
+        "time_zone": warehouse.time_zone,
+        "locations": [
+            _location(location, warehouse)
+            for location in warehouse.locations.order_by("pick_sequence", "code")
+        ],
+    }
+
+
+def _lot(lot: Lot, product: Product) -> dict:
+    return {
+        "id": lot.pk,
+        "code": lot.code,
+        "sku": product.sku,
+        "qc_status": lot.qc_status,
+        "qc_note": lot.qc_note,
+        "qc_at": lot.qc_at,
+        "expires_on": lot.expires_on,
+        "received_at": lot.received_at,
+        "unit_cost": _decimal(lot.unit_cost),
+    }
+
+
+def _entry(entry: LedgerEntry, *, product, warehouse, location, lot) -> dict:
+    return {
+        "id": entry.pk,
+        "occurred_at": entry.occurred_at,
+        "kind": entry.kind,
+        "sku": product.sku,
+        "warehouse": warehouse.code,
+        "location": location.code,
+        "lot_id": lot.pk,
+        "lot_code": lot.code,
+        "quantity": _decimal(entry.quantity),
+        "reason": entry.reason,
+        "operation_id": entry.operation_id,
+    }
+
+
+def _stored_entry(entry: LedgerEntry) -> dict:
+    return _entry(
+        entry,
+        product=entry.product,
+        warehouse=entry.warehouse,
+        location=entry.location,
+        lot=entry.lot,
+    )
+
+
+def _lot_location(lot: Lot, warehouse: Warehouse, code: str | None) -> Location:
+    """The named bin, or the one bin of ``warehouse`` holding the lot, or receiving."""
+    if code is not None:
+        return get_location_by_code(warehouse, code)
+    holding = list(
+        Balance.objects.filter(lot=lot, warehouse=warehouse, on_hand__gt=0)
+        .select_related("location")
+        .order_by("location_id")[:2]
+    )
+    if len(holding) > 1:
+        raise ValidationFailed(
+            f"Lot {lot.code} is in several bins of {warehouse.code}; name the location."
+        )
+    if holding:
+        return holding[0].location
+    return default_receiving_location(warehouse)
+
+
+# -- catalog ------------------------------------------------------------------------
+
+
+@router.post(
+    "/products",
+    response={201: schemas.ProductOut, **WRITE_ERRORS},
+    tags=["catalog"],
+    summary="Add a product",
+)
+def create_product(request, body: schemas.ProductIn, idempotency_key: str | None = IdempotencyKey):
+    payload = _payload(body, "unit_cost")
+
+    def perform(operation):
+        product = services.create_product(
+            tenant=request.tenant,
+            sku=body.sku,
+            name=body.name,
+            uom=body.uom,
+            qc_required=body.qc_required,
+            shelf_life_days=body.shelf_life_days,
+            unit_cost=Decimal("0") if body.unit_cost is None else body.unit_cost,
+            attributes=body.attributes,
+        )
+        return 201, _product(product)
+
+    return _idempotent(request, idempotency_key, "api.product", payload, perform)
+
+
+@router.get(
+    "/products",
+    response={200: schemas.ProductListOut, **ERRORS, 422: schemas.ErrorOut},
+    tags=["catalog"],
+    summary="List or search products",
+)
+def list_products(
+    request,
+    q: str = Query(
+        "",
+        max_length=200,
+        pattern=schemas.PRINTABLE,
+        description="Full-text search; ranked when given.",
+    ),
+    limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+):
+    with tenant_context(request.tenant.pk):
+        if q.strip():
+            products = search_products(q.strip(), limit=limit)
+        else:
+            products = Product.objects.active().order_by("sku")[:limit]
+        return {"items": [_product(product) for product in products]}
+
+
+@router.get(
+    "/products/{sku}",
+    response={200: schemas.ProductOut, **ERRORS, 404: schemas.ErrorOut},
+    tags=["catalog"],
+    summary="One product by SKU",
+)
+def get_product(request, sku: str):
+    if not _is_code(sku, 64):
+        raise ProductNotFound()
+    with tenant_context(request.tenant.pk):
+        return _product(get_product_by_sku(sku))
+
+
+# -- sites ----------------------------------------------------------------------------
+
+
+@router.post(
+    "/warehouses",
+    response={201: schemas.WarehouseOut, **WRITE_ERRORS},
+    tags=["sites"],
+    summary="Add a warehouse (with a RECEIVING bin)",
+)
+def create_warehouse(
+    request, body: schemas.WarehouseIn, idempotency_key: str | None = IdempotencyKey
+):
+    def perform(operation):
+        warehouse = services.create_warehouse(
+            tenant=request.tenant, code=body.code, name=body.name, time_zone=body.time_zone
+        )
+        return 201, _warehouse(warehouse)
+
+    return _idempotent(request, idempotency_key, "api.warehouse", _payload(body), perform)
+
+
+@router.post(
+    "/warehouses/{code}/locations",
+    response={201: schemas.LocationOut, **WRITE_ERRORS},
+    tags=["sites"],
+    summary="Add a bin to a warehouse",
+)
+def create_location(
+    request, code: str, body: schemas.LocationIn, idempotency_key: str | None = IdempotencyKey
+):
+    if not _is_code(code, 32):
+        raise WarehouseNotFound()
+    payload = {"warehouse": code, **_payload(body)}
+
+    def perform(operation):
+        warehouse = get_warehouse_by_code(code)
+        location = services.create_location(
+            tenant=request.tenant,
+            warehouse=warehouse,
+            code=body.code,
+            kind=body.kind,
+            pick_sequence=body.pick_sequence,
+        )
+        return 201, _location(location, warehouse)
+
+    return _idempotent(request, idempotency_key, "api.location", payload, perform)
+
+
+# -- receipts and QC -------------------------------------------------------------------
+
+
+@router.post(
+    "/receipts",
+    response={201: schemas.ReceiptOut, **WRITE_ERRORS},
+    tags=["stock"],
+    summary="Receive a new lot",
+)
+def create_receipt(request, body: schemas.ReceiptIn, idempotency_key: str | None = IdempotencyKey):
+    payload = _payload(body, "quantity", "unit_cost")
+
+    def perform(operation):
+        product = get_product_by_sku(body.sku)
+        warehouse = get_warehouse_by_code(body.warehouse)
+        location = (
+            get_location_by_code(warehouse, body.location) if body.location is not None else None
+        )
+        receipt = services.receive_stock(
+            tenant=request.tenant,
+            product=product,
+            warehouse=warehouse,
+            location=location,
+            lot_code=body.lot_code,
+            quantity=body.quantity,
+            expires_on=body.expires_on,
+            unit_cost=body.unit_cost,
+            actor=_actor(request),
+            operation=operation,
+        )
+        lot = receipt.lot
+        return 201, {
+            "lot_id": lot.pk,
+            "lot_code": lot.code,
+            "sku": product.sku,
+            "warehouse": warehouse.code,
+            "location": receipt.location.code,
+            "quantity": _decimal(receipt.quantity),
+            "qc_status": lot.qc_status,
+            "expires_on": lot.expires_on,
+            "unit_cost": _decimal(lot.unit_cost),
+            "received_at": lot.received_at,
+            "entry_id": receipt.entry.pk,
+            "operation_id": operation.pk,
+        }
+
+    return _idempotent(request, idempotency_key, "api.receipt", payload, perform)
+
+
+@router.post(
+    "/lots/{lot_id}/qc",
+    response={200: schemas.LotOut, **WRITE_ERRORS},
+    tags=["stock"],
+    summary="Approve or reject a quarantined lot",
+)
+def decide_lot(
+    request, lot_id: int, body: schemas.QcDecisionIn, idempotency_key: str | None = IdempotencyKey
+):
+    if not 0 < lot_id <= MAX_BIGINT:
+        raise LotNotFound()
+    payload = {"lot_id": lot_id, **_payload(body)}
+    decide = services.approve_lot if body.status == QcStatus.APPROVED else services.reject_lot
+
+    def perform(operation):
+        lot = decide(
+            tenant=request.tenant, lot=get_lot(lot_id), actor=_actor(request), note=body.note
+        )
+        return 200, _lot(lot, lot.product)
+
+    return _idempotent(request, idempotency_key, "api.lot_qc", payload, perform)
+
+
+# -- stock changes ---------------------------------------------------------------------
+
+
+@router.post(
+    "/adjustments",
+    response={201: schemas.EntryOut, **WRITE_ERRORS},
+    tags=["stock"],
+    summary="Add or remove stock of a lot, with a reason",
+)
+def create_adjustment(
+    request, body: schemas.AdjustmentIn, idempotency_key: str | None = IdempotencyKey
+):
+    payload = _payload(body, "quantity_delta")
+
+    def perform(operation):
+        product = get_product_by_sku(body.sku)
+        warehouse = get_warehouse_by_code(body.warehouse)
+        lot = get_lot_by_code(product, body.lot_code)
+        location = _lot_location(lot, warehouse, body.location)
+        entry = services.adjust_stock(
+            tenant=request.tenant,
+            lot=lot,
+            location=location,
+            quantity_delta=body.quantity_delta,
+            reason=body.reason,
+            actor=_actor(request),
+            operation=operation,
+        )
+        return 201, _entry(entry, product=product, warehouse=warehouse, location=location, lot=lot)
+
+    return _idempotent(request, idempotency_key, "api.adjustment", payload, perform)
+
+
+@router.post(
+    "/moves",
+    response={201: schemas.MoveOut, **WRITE_ERRORS},
+    tags=["stock"],
+    summary="Move stock of a lot between two bins of a warehouse",
+)
+def create_move(request, body: schemas.MoveIn, idempotency_key: str | None = IdempotencyKey):
+    payload = _payload(body, "quantity")
+
+    def perform(operation):
+        product = get_product_by_sku(body.sku)
+        warehouse = get_warehouse_by_code(body.warehouse)
+        lot = get_lot_by_code(product, body.lot_code)
+        from_location = get_location_by_code(warehouse, body.from_location)
+        to_location = get_location_by_code(warehouse, body.to_location)
+        move = services.move_stock(
+            tenant=request.tenant,
+            lot=lot,
+            from_location=from_location,
+            to_location=to_location,
+            quantity=body.quantity,
+            reason=body.reason,
+            actor=_actor(request),
+            operation=operation,
+        )
+        return 201, {
+            "sku": product.sku,
+            "lot_code": lot.code,
+            "warehouse": warehouse.code,
+            "from_location": from_location.code,
+            "to_location": to_location.code,
+            "quantity": _decimal(move.in_entry.quantity),
+            "entries": [
+                _entry(
+                    move.out_entry,
+                    product=product,
+                    warehouse=warehouse,
+                    location=from_location,
+                    lot=lot,
+                ),
+                _entry(
+                    move.in_entry,
+                    product=product,
+                    warehouse=warehouse,
+                    location=to_location,
+                    lot=lot,
+                ),
+            ],
+        }
+
+    return _idempotent(request, idempotency_key, "api.move", payload, perform)
+
+
+@router.post(
+    "/counts",
+    response={201: schemas.CountOut, **WRITE_ERRORS},
+    tags=["stock"],
+    summary="Post a physical count; differences become COUNT entries",
+)
+def create_count(request, body: schemas.CountIn, idempotency_key: str | None = IdempotencyKey):
+    payload = body.dict()
+    payload["lines"] = [
+        {**line, "counted_quantity": to_decimal(line["counted_quantity"], what="counted quantity")}
+        for line in payload["lines"]
+    ]
+
+    def perform(operation):
+        warehouse = get_warehouse_by_code(body.warehouse)
+        lines = []
+        for line in body.lines:
+            product = get_product_by_sku(line.sku)
+            lines.append(
+                services.CountLine(
+                    lot=get_lot_by_code(product, line.lot_code),
+                    location=get_location_by_code(warehouse, line.location),
+                    counted_quantity=line.counted_quantity,
+                )
+            )
+        differences = services.post_count(
+            tenant=request.tenant,
+            warehouse=warehouse,
+            lines=lines,
+            reason=body.reason,
+            actor=_actor(request),
+            operation=operation,
+        )
+        skus = dict(
+            Product.objects.filter(pk__in={d.lot.product_id for d in differences}).values_list(
+                "pk", "sku"
+            )
+        )
+        return 201, {
+            "warehouse": warehouse.code,
+            "lines": [
+                {
+                    "sku": skus[difference.lot.product_id],
+                    "lot_code": difference.lot.code,
+                    "location": difference.location.code,
+                    "previous_quantity": _decimal(difference.previous_quantity),
+                    "counted_quantity": _decimal(difference.counted_quantity),
+                    "difference": _decimal(difference.difference),
+                    "entry_id": difference.entry.pk if difference.entry else None,
+                }
+                for difference in differences
+            ],
+            "posted": sum(1 for difference in differences if difference.entry),
+        }
+
+    return _idempotent(request, idempotency_key, "api.count", payload, perform)
+
+
+# -- reads --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/stock",
+    response={200: schemas.StockOut, **ERRORS, 404: schemas.ErrorOut, 422: schemas.ErrorOut},
+    tags=["stock"],
+    summary="Stock of a product, in one warehouse or all",
+)
+def get_stock(
+    request,
+    sku: str = Query(..., max_length=64, pattern=schemas.PRINTABLE),
+    warehouse: str | None = Query(None, max_length=32, pattern=schemas.PRINTABLE),
+):
+    with tenant_context(request.tenant.pk):
+        product = get_product_by_sku(sku)
+        site = get_warehouse_by_code(warehouse) if warehouse else None
+        summary = stock_summary(product=product, warehouse=site)
+    return {
+        "sku": product.sku,
+        "warehouse": site.code if site else None,
+        "on_hand": _decimal(summary.on_hand),
+        "reserved": _decimal(summary.reserved),
+        "available": _decimal(summary.available),
+        "quarantined": _decimal(summary.quarantined),
+        "rejected": _decimal(summary.rejected),
+        "expired": _decimal(summary.expired),
+    }
+
+
+@router.get(
+    "/movements",
+    response={200: schemas.MovementPageOut, **ERRORS, 404: schemas.ErrorOut, 422: schemas.ErrorOut},
+    tags=["stock"],
+    summary=f"Ledger entries, newest first (at most {MAX_PAGE_SIZE} a page)",
+)
+def list_movements(
+    request,
+    sku: str | None = Query(None, max_length=64, pattern=schemas.PRINTABLE),
+    since: datetime.datetime | None = SINCE,
+    kind: schemas.MovementKind | None = KIND,
+    limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+    offset: int = Query(0, ge=0, le=1_000_000),
+):
+    if since is not None and timezone.is_naive(since):
+        since = timezone.make_aware(since, datetime.UTC)
+    with tenant_context(request.tenant.pk):
+        product = get_product_by_sku(sku) if sku else None
+        entries = list(
+            movements(product=product, since=since, kind=kind)[offset : offset + limit + 1]
+        )
+        items = [_stored_entry(entry) for entry in entries[:limit]]
+    return {
+        "items": items,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if len(entries) > limit else None,
+    }
