@@ -22,7 +22,8 @@ def sign_in(page, live_server, username):
 
 
 def open_from_menu(page, name):
-    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name=name, exact=True).click()
+    menu = page.get_by_role("navigation", name="Main navigation")
+    menu.get_by_role("link", name=name, exact=True).click()
 
 
 def sign_out(page):
