@@ -96,6 +96,25 @@ class Receipt:
     def quantity(self) -> Decimal:
         return self.entry.quantity
 
+    def as_dict(self) -> dict[str, Any]:
+        """What a receipt answers to the API and shows on the receive screen."""
+        lot = self.lot
+        return {
+            "lot_id": lot.pk,
+            "lot_code": lot.code,
+            "sku": lot.product.sku,
+            "uom": lot.product.uom,
+            "warehouse": self.location.warehouse.code,
+            "location": self.location.code,
+            "quantity": str(self.quantity),
+            "qc_status": lot.qc_status,
+            "expires_on": lot.expires_on,
+            "unit_cost": str(lot.unit_cost),
+            "received_at": lot.received_at,
+            "entry_id": self.entry.pk,
+            "operation_id": self.entry.operation_id,
+        }
+
 
 @dataclass(frozen=True)
 class Move:

@@ -17,27 +17,13 @@ from inventory.selectors import (
     stock_overview,
 )
 from inventory.services import approve_lot, receive_stock, reject_lot
+from inventory.templatetags.stock import quantity
 from warehouse.access import member_required, role_required
 from warehouse.models import Role
 
 
 def _status(form) -> int:
     return 422 if form.errors else 200
-
-
-def receipt_body(receipt) -> dict:
-    lot = receipt.lot
-    return {
-        "lot_id": lot.pk,
-        "lot_code": lot.code,
-        "sku": lot.product.sku,
-        "quantity": format(receipt.quantity.normalize(), "f"),
-        "uom": lot.product.uom,
-        "qc_status": lot.qc_status,
-        "expires_on": lot.expires_on.isoformat() if lot.expires_on else None,
-        "warehouse": receipt.location.warehouse.code,
-        "location": receipt.location.code,
-    }
 
 
 @role_required(Role.OPERATOR, Role.MANAGER)
@@ -75,7 +61,7 @@ def receive(request):
                 actor=Actor.user(request.user),
                 operation=operation,
             )
-            return 201, receipt_body(receipt)
+            return 201, receipt.as_dict()
 
         try:
             outcome = run_idempotent(
@@ -103,7 +89,7 @@ def receipt_message(result: dict) -> str:
         QcStatus.APPROVED: "available",
     }.get(result["qc_status"], result["qc_status"].lower())
     message = (
-        f"Received {result['quantity']} {result['uom']} of {result['sku']} as lot "
+        f"Received {quantity(result['quantity'])} {result['uom']} of {result['sku']} as lot "
         f"{result['lot_code']} into {result['location']}: {state}."
     )
     if result.get("replayed"):

@@ -335,21 +335,7 @@ def create_receipt(request, body: schemas.ReceiptIn, idempotency_key: str | None
             actor=_actor(request),
             operation=operation,
         )
-        lot = receipt.lot
-        return 201, {
-            "lot_id": lot.pk,
-            "lot_code": lot.code,
-            "sku": product.sku,
-            "warehouse": warehouse.code,
-            "location": receipt.location.code,
-            "quantity": _decimal(receipt.quantity),
-            "qc_status": lot.qc_status,
-            "expires_on": lot.expires_on,
-            "unit_cost": _decimal(lot.unit_cost),
-            "received_at": lot.received_at,
-            "entry_id": receipt.entry.pk,
-            "operation_id": operation.pk,
-        }
+        return 201, receipt.as_dict()
 
     return _idempotent(request, idempotency_key, "api.receipt", payload, perform)
 

@@ -196,6 +196,7 @@ class ReceiptOut(Schema):
     lot_id: int
     lot_code: str
     sku: str
+    uom: str
     warehouse: str
     location: str
     quantity: str
