@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db(databases=["default", "maintenance", "owner"]
 
 @pytest.fixture
 def calls(monkeypatch):
-    monkeypatch.setattr(worker, "_JOBS", {})
+    worker.registered_jobs()  # discover the apps' jobs before copying the registry
+    monkeypatch.setattr(worker, "_JOBS", dict(worker._JOBS))
     seen = []
     periodic("test.count", every_seconds=3600)(lambda: seen.append("count"))
     return seen
@@ -21,18 +22,20 @@ def calls(monkeypatch):
 def test_run_worker_once_runs_every_job(calls, capsys):
     call_command("run_worker", "--once")
     assert calls == ["count"]
-    assert "ran 1 of 1 jobs: test.count" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    count = len(worker.registered_jobs())
+    assert f"ran {count} of {count} jobs: " in output and "test.count" in output
 
 
 def test_a_job_is_not_run_again_before_it_is_due(calls):
-    loop = Worker(worker.registered_jobs())
+    loop = Worker([worker._JOBS["test.count"]])
     assert loop.run_due() == ["test.count"]
     assert loop.run_due() == []
     assert calls == ["count"]
 
 
 def test_a_job_locked_by_another_process_is_skipped(calls):
-    job = worker.registered_jobs()[0]
+    job = worker._JOBS["test.count"]
     with connections["owner"].cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.lock_key])
         try:
@@ -43,8 +46,7 @@ def test_a_job_locked_by_another_process_is_skipped(calls):
     assert run_job(job)[0] is True
 
 
-def test_a_failing_job_does_not_stop_the_others(monkeypatch):
-    monkeypatch.setattr(worker, "_JOBS", {})
+def test_a_failing_job_does_not_stop_the_others():
     seen = []
 
     def broken():
@@ -58,3 +60,10 @@ def test_a_failing_job_does_not_stop_the_others(monkeypatch):
     )
     assert loop.run_due() == ["b.fine"]
     assert seen == ["fine"]
+
+
+def test_ledger_partition_upkeep_is_a_registered_job():
+    jobs = {job.name: job for job in worker.registered_jobs()}
+    ran, result = run_job(jobs["inventory.ledger_partitions"])
+    assert ran is True
+    assert result.startswith("created ")
