@@ -112,6 +112,31 @@ class StockSummary:
     expired: Decimal
 
 
+def stock_totals(today: datetime.date) -> dict:
+    """Aggregates over balances: on hand, reserved, available and where the rest is.
+
+    Available counts approved, unexpired lots only, less what is reserved of
+    them. Aggregate aliases may not shadow the fields they sum, hence the
+    ``total_`` prefix.
+    """
+    unexpired = Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
+    approved = Q(lot__qc_status=QcStatus.APPROVED)
+    return {
+        "total_on_hand": Coalesce(Sum("on_hand"), _ZERO),
+        "total_reserved": Coalesce(Sum("reserved"), _ZERO),
+        "total_available": Coalesce(
+            Sum(F("on_hand") - F("reserved"), filter=approved & unexpired), _ZERO
+        ),
+        "total_quarantined": Coalesce(
+            Sum("on_hand", filter=Q(lot__qc_status=QcStatus.QUARANTINE)), _ZERO
+        ),
+        "total_rejected": Coalesce(
+            Sum("on_hand", filter=Q(lot__qc_status=QcStatus.REJECTED)), _ZERO
+        ),
+        "total_expired": Coalesce(Sum("on_hand", filter=approved & ~unexpired), _ZERO),
+    }
+
+
 def stock_summary(
     *,
     product: Product,
@@ -123,21 +148,7 @@ def stock_summary(
     balances = Balance.objects.filter(product=product)
     if warehouse is not None:
         balances = balances.filter(warehouse=warehouse)
-    unexpired = Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
-    approved = Q(lot__qc_status=QcStatus.APPROVED)
-    # Aggregate aliases may not shadow the fields they sum, hence the prefix.
-    totals = balances.aggregate(
-        total_on_hand=Coalesce(Sum("on_hand"), _ZERO),
-        total_reserved=Coalesce(Sum("reserved"), _ZERO),
-        total_available=Coalesce(
-            Sum(F("on_hand") - F("reserved"), filter=approved & unexpired), _ZERO
-        ),
-        total_quarantined=Coalesce(
-            Sum("on_hand", filter=Q(lot__qc_status=QcStatus.QUARANTINE)), _ZERO
-        ),
-        total_rejected=Coalesce(Sum("on_hand", filter=Q(lot__qc_status=QcStatus.REJECTED)), _ZERO),
-        total_expired=Coalesce(Sum("on_hand", filter=approved & ~unexpired), _ZERO),
-    )
+    totals = balances.aggregate(**stock_totals(today))
     return StockSummary(**{name.removeprefix("total_"): value for name, value in totals.items()})
 
 
@@ -182,22 +193,11 @@ def stock_overview(
         balances = balances.filter(
             Q(product__in=matching) | Q(product__sku__istartswith=query.strip())
         )
-    unexpired = Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
-    approved = Q(lot__qc_status=QcStatus.APPROVED)
     return (
         balances.values(
             "product_id", "product__sku", "product__name", "product__uom", "warehouse__code"
         )
-        .annotate(
-            total_on_hand=Coalesce(Sum("on_hand"), _ZERO),
-            total_reserved=Coalesce(Sum("reserved"), _ZERO),
-            total_available=Coalesce(
-                Sum(F("on_hand") - F("reserved"), filter=approved & unexpired), _ZERO
-            ),
-            total_quarantined=Coalesce(
-                Sum("on_hand", filter=Q(lot__qc_status=QcStatus.QUARANTINE)), _ZERO
-            ),
-        )
+        .annotate(**stock_totals(today))
         .order_by("product__sku", "warehouse__code")
     )
 
