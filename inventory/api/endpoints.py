@@ -397,6 +397,36 @@ def create_adjustment(
 
 
 @router.post(
+    "/shipments",
+    response={201: schemas.EntryOut, **WRITE_ERRORS},
+    tags=["stock"],
+    summary="Ship free stock of an approved, unexpired lot (a sale pushed by a POS or ERP)",
+)
+def create_shipment(
+    request, body: schemas.ShipmentIn, idempotency_key: str | None = IdempotencyKey
+):
+    payload = _payload(body, "quantity")
+
+    def perform(operation):
+        product = get_product_by_sku(body.sku)
+        warehouse = get_warehouse_by_code(body.warehouse)
+        lot = get_lot_by_code(product, body.lot_code)
+        location = _lot_location(lot, warehouse, body.location)
+        entry = services.ship_stock(
+            tenant=request.tenant,
+            lot=lot,
+            location=location,
+            quantity=body.quantity,
+            reference=body.reference,
+            actor=_actor(request),
+            operation=operation,
+        )
+        return 201, _entry(entry, product=product, warehouse=warehouse, location=location, lot=lot)
+
+    return _idempotent(request, idempotency_key, "api.shipment", payload, perform)
+
+
+@router.post(
     "/moves",
     response={201: schemas.MoveOut, **WRITE_ERRORS},
     tags=["stock"],

@@ -110,6 +110,15 @@ class AdjustmentIn(Schema):
     reason: Reason
 
 
+class ShipmentIn(Schema):
+    sku: Sku
+    warehouse: Code
+    lot_code: LotCode
+    location: Code | None = None
+    quantity: Number = Field(...)
+    reference: OptionalText(500) = ""
+
+
 class MoveIn(Schema):
     sku: Sku
     lot_code: LotCode

@@ -31,6 +31,12 @@ VALID = {
         "quantity_delta": -1,
         "reason": "damaged",
     },
+    "/shipments": {
+        "sku": "WIDGET",
+        "warehouse": "DC1",
+        "lot_code": "L1",
+        "quantity": 1,
+    },
     "/moves": {
         "sku": "WIDGET",
         "lot_code": "L1",
@@ -46,7 +52,12 @@ VALID = {
         ],
     },
 }
-QUANTITY_FIELD = {"/receipts": "quantity", "/adjustments": "quantity_delta", "/moves": "quantity"}
+QUANTITY_FIELD = {
+    "/receipts": "quantity",
+    "/adjustments": "quantity_delta",
+    "/shipments": "quantity",
+    "/moves": "quantity",
+}
 BAD_QUANTITIES = [
     0,
     -1,
@@ -73,6 +84,7 @@ NUMBERS = {"unit_cost", "quantity", "quantity_delta", "counted_quantity"}
 REFERENCES = {
     "/receipts": {"sku", "warehouse"},
     "/adjustments": {"sku", "warehouse", "lot_code"},
+    "/shipments": {"sku", "warehouse", "lot_code"},
     "/moves": {"sku", "lot_code", "warehouse", "from_location", "to_location"},
     "/counts": {"warehouse"},
 }

@@ -172,6 +172,44 @@ def test_adjustment_errors(acme_api, stocked, tenant):
     assert ledger_count(tenant) == 1
 
 
+# -- shipments -------------------------------------------------------------------------------
+
+
+def ship(api, **fields):
+    body = {"sku": "WIDGET", "warehouse": "DC1", "lot_code": "L1", "quantity": 4} | fields
+    return api.post("/shipments", body)
+
+
+def test_shipment_takes_free_stock_out(acme_api, stocked, tenant):
+    response = ship(acme_api, reference="POS-7")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["kind"], body["quantity"], body["location"], body["reason"]) == (
+        "SHIP",
+        "-4.000",
+        "RECEIVING",
+        "POS-7",
+    )
+    assert stock(acme_api, "WIDGET")["on_hand"] == "6.000"
+
+
+def test_shipping_a_quarantined_lot_answers_lot_not_approved(acme_api, stocked, tenant):
+    assert receive(acme_api).json()["qc_status"] == "QUARANTINE"
+    assert_error(ship(acme_api, sku="SERUM", lot_code="S1", quantity=1), 409, "LOT_NOT_APPROVED")
+    assert stock(acme_api, "SERUM")["on_hand"] == "2.500"
+    assert ledger_count(tenant) == 2
+
+
+def test_shipment_errors(acme_api, stocked, tenant):
+    assert_error(ship(acme_api, quantity=11), 409, "INSUFFICIENT_STOCK")
+    assert_error(ship(acme_api, quantity="0.5"), 422, "INVALID_QUANTITY")
+    assert_error(ship(acme_api, lot_code="NOPE"), 404, "LOT_NOT_FOUND")
+    assert_error(ship(acme_api, sku="NOPE"), 404, "PRODUCT_NOT_FOUND")
+    assert_error(ship(acme_api, warehouse="NOPE"), 404, "WAREHOUSE_NOT_FOUND")
+    assert stock(acme_api, "WIDGET")["on_hand"] == "10.000"
+    assert ledger_count(tenant) == 1
+
+
 # -- moves -----------------------------------------------------------------------------------
 
 
