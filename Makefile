@@ -21,6 +21,7 @@ run: deps prepare ## Serve the app with demo data on http://127.0.0.1:8000
 test: deps chromium ## Run the whole test suite (lint, migrations check, tests)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@$(BIN)/python manage.py provision_db
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
