@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from warehouse.models import Location, LocationKind, Membership, Role, Tenant, Warehouse
@@ -79,6 +80,8 @@ class DemoSignIn:
 
 def seed_people(password: str) -> list[DemoSignIn]:
     User = get_user_model()
+    # One hash for every demo account: hashing is deliberately slow.
+    password_hash = make_password(password)
     tenants = {
         slug: Tenant.objects.get_or_create(slug=slug, defaults={"name": name})[0]
         for slug, name in TENANTS.items()
@@ -97,7 +100,7 @@ def seed_people(password: str) -> list[DemoSignIn]:
             },
         )
         if created:
-            user.set_password(password)
+            user.password = password_hash
             user.save(update_fields=["password"])
         for slug, role in roles.items():
             with tenant_context(tenants[slug].id):

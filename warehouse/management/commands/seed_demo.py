@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from inventory import demo as inventory_demo
 from warehouse import demo
@@ -15,8 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         password = settings.DEMO_PASSWORD
         validate_password(password)
-        sign_ins = demo.seed(password)
-        entries = inventory_demo.seed()
+        # One transaction: the demo loads whole or not at all, with one commit.
+        with transaction.atomic():
+            sign_ins = demo.seed(password)
+            entries = inventory_demo.seed()
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         for slug, count in entries.items():
             self.stdout.write(f"  {slug}: {count} ledger entries")
