@@ -604,7 +604,8 @@ def expire_reservations(
     generated operation per tenant. A reservation is therefore released once,
     whether this sweep, another sweep or an allocation gets to it first.
     Returns how many reservations it expired; stops early (the next run goes
-    on) when contention outlasts the retries. Must not run inside a transaction.
+    on) when contention outlasts the retries. Inside a caller's transaction it
+    runs as part of it, without retries.
     """
 
     def sweep_batch(moment: datetime.datetime) -> tuple[int, int]:
@@ -641,9 +642,14 @@ def expire_reservations(
     while True:
         moment = now or timezone.now()
         try:
-            seen, expired = run_in_transaction(
-                lambda moment=moment: sweep_batch(moment), using=using
-            )
+            if connections[using].in_atomic_block:
+                # Inside a caller's transaction (a test, a hand-run shell): part of it.
+                with transaction.atomic(using=using):
+                    seen, expired = sweep_batch(moment)
+            else:
+                seen, expired = run_in_transaction(
+                    lambda moment=moment: sweep_batch(moment), using=using
+                )
         except Contention:
             return total
         total += expired
