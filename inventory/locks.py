@@ -117,7 +117,7 @@ SKIP_LOCKED_CANDIDATES = (
 # other transactions hold. Rows whose stock is held at read time are waited
 # for too, because their holder may be about to release them. Rows this
 # transaction took in the first pass come back without waiting.
-WAITING_CANDIDATES = _CANDIDATES.format(extra="") + " FOR UPDATE OF balance"
+WAITING_CANDIDATES = _CANDIDATES.format(extra="AND balance.on_hand > 0") + " FOR UPDATE OF balance"
 
 
 # -- reservations -----------------------------------------------------------------------

@@ -90,6 +90,7 @@ __all__ = [
 MAX_TTL_SECONDS = 30 * 24 * 60 * 60
 MAX_LINES = 500
 MAX_REFERENCE_LENGTH = 200
+MAX_ORDER_REFERENCE_LENGTH = 100
 # Candidate rows one skip-locked query takes at most; most lines need one.
 CANDIDATE_BATCH = 8
 SWEEP_BATCH = 200
@@ -145,7 +146,13 @@ def _own(obj, tenant: Tenant, error: type[DomainError], model: type):
     return obj
 
 
-def _reference(value: Any, *, what: str = "reference", required: bool = False) -> str:
+def _reference(
+    value: Any,
+    *,
+    what: str = "reference",
+    required: bool = False,
+    max_length: int = MAX_REFERENCE_LENGTH,
+) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -153,8 +160,8 @@ def _reference(value: Any, *, what: str = "reference", required: bool = False) -
     value = value.strip()
     if required and not value:
         raise ValidationFailed(f"The {what} is required.")
-    if len(value) > MAX_REFERENCE_LENGTH:
-        raise ValidationFailed(f"The {what} may be at most {MAX_REFERENCE_LENGTH} characters.")
+    if len(value) > max_length:
+        raise ValidationFailed(f"The {what} may be at most {max_length} characters.")
     if any(ord(character) < 32 for character in value):
         raise ValidationFailed(f"The {what} may not contain control characters.")
     return value
@@ -674,7 +681,7 @@ def create_order(
     ``ProductNotFound``, ``WarehouseNotFound``.
     """
     _own(warehouse, tenant, WarehouseNotFound, Warehouse)
-    reference = _reference(reference, required=True)
+    reference = _reference(reference, required=True, max_length=MAX_ORDER_REFERENCE_LENGTH)
     customer = _reference(customer, what="customer", required=True)
     requested = _parse_lines(tenant, lines)
     with tenant_context(tenant.pk):
