@@ -235,3 +235,21 @@ def test_a_row_locked_past_the_lock_timeout_answers_503_contention(
     # Nothing was stored under the key: the retry goes through.
     assert acme_api.post("/reservations", reserve_body(1), key="blocked").status_code == 201
     assert balance_differences()[0] == []
+
+
+def test_partial_reservation_says_what_it_holds(acme_api, stocked):
+    response = acme_api.post("/reservations", reserve_body(15, allow_partial=True))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["allow_partial"], body["complete"]) == (True, False)
+    assert (body["lines"][0]["quantity"], body["lines"][0]["allocated"]) == ("15.000", "10.000")
+    assert stock(acme_api)["available"] == "0.000"
+
+
+def test_stock_in_another_warehouse_is_not_reserved(acme_api, stocked):
+    assert acme_api.post("/warehouses", {"code": "DC2", "name": "Second"}).status_code == 201
+    response = acme_api.post(
+        "/reservations", {"warehouse": "DC2", "lines": [{"sku": "WIDGET", "quantity": 1}]}
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "INSUFFICIENT_STOCK")
+    assert stock(acme_api)["reserved"] == "0.000"
