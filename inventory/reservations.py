@@ -11,10 +11,10 @@ Concurrency (see ``inventory.locks`` for every lock and its order):
 * lines are allocated in product id order, so two multi-line reservations
   meet their common products in the same order;
 * a line first takes free candidate rows with ``FOR UPDATE SKIP LOCKED`` in
-  FEFO order; when that comes up short it expires the product's overdue
-  holds in the warehouse and then waits for every candidate row (plain
-  ``FOR UPDATE``, same order, bounded by ``lock_timeout``) before answering
-  ``INSUFFICIENT_STOCK``;
+  FEFO order; when that comes up short it waits for every candidate row
+  (plain ``FOR UPDATE``, same order, bounded by ``lock_timeout``), then
+  expires and releases the product's overdue holds in the warehouse, and
+  only then answers ``INSUFFICIENT_STOCK``;
 * the balances change in one multi-row conditional ``UPDATE`` and the
   ledger in one multi-row insert (``inventory.ledger.post_entries``).
 
@@ -349,8 +349,9 @@ def reserve_stock(
     when given), its lines and allocations, and one ``RESERVE`` entry per
     allocation, raising ``reserved`` on those balances. Lines are allocated
     in product id order; per line, candidate balance rows are locked in FEFO
-    order with ``SKIP LOCKED``, then, when that is short, overdue holds of the
-    product are released and every candidate row is waited for. All lines in
+    order with ``SKIP LOCKED``; when that is short, every candidate row is
+    waited for (same order) and overdue holds of the product in the
+    warehouse are expired and released before counting again. All lines in
     full, or nothing, unless ``allow_partial``: then each line holds what is
     available (``allocated`` may be less than ``quantity``) and only a
     reservation that could hold nothing at all is refused.
