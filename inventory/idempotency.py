@@ -43,7 +43,7 @@ _INSERT = """
     INSERT INTO inventory_operation (tenant_id, key, kind, fingerprint, created_at)
     VALUES (%s, %s, %s, %s, now())
     ON CONFLICT (tenant_id, key) DO NOTHING
-    RETURNING id
+    RETURNING id, created_at
 """
 
 
@@ -150,7 +150,17 @@ def run_idempotent(
                     replayed=True,
                     operation_id=stored.pk,
                 )
-            operation = Operation.objects.get(pk=row[0])
+            # The row as inserted; reading it back would cost a round trip.
+            operation = Operation(
+                pk=row[0],
+                tenant=tenant,
+                key=key,
+                kind=kind,
+                fingerprint=fingerprint,
+                created_at=row[1],
+            )
+            operation._state.adding = False
+            operation._state.db = connection.alias
         status, body = perform(operation)
         body = as_json(body)
         Operation.objects.filter(pk=operation.pk).update(response_status=status, response_body=body)

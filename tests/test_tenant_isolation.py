@@ -142,3 +142,25 @@ def test_alternating_tenants_over_one_persistent_connection_never_mix(
                 cursor.execute("SELECT pg_backend_pid()")
                 backend_pids.add(cursor.fetchone()[0])
     assert len(backend_pids) == 1, "the requests should have shared one connection"
+
+
+def test_nested_context_for_the_same_tenant_keeps_it_without_setting_it_again(
+    tenant, other_tenant, django_assert_num_queries
+):
+    with tenant_context(tenant.id):
+        # The savepoint and its release only.
+        with django_assert_num_queries(2), tenant_context(tenant.id):
+            pass
+        with tenant_context(tenant.id):
+            with tenant_context(other_tenant.id):
+                assert current_tenant_id() == other_tenant.id
+                with tenant_context(other_tenant.id):
+                    assert current_tenant_id() == other_tenant.id
+            assert current_tenant_id() == tenant.id
+        with tenant_context(None):
+            assert current_tenant_id() is None
+            with tenant_context(tenant.id):
+                assert current_tenant_id() == tenant.id
+            assert current_tenant_id() is None
+        assert current_tenant_id() == tenant.id
+    assert current_tenant_id() is None

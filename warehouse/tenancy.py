@@ -32,15 +32,29 @@ def tenant_context(
 
     ``tenant_id=None`` means no tenant: tenant tables show no rows. Nested
     use restores the outer context on exit, because a released savepoint keeps
-    transaction-local settings.
+    transaction-local settings. A nested context for the tenant and user the
+    enclosing one already set costs only its savepoint: the connection
+    remembers (``stockyard_tenant_setting``) what this module set, and only
+    this module sets ``app.tenant_id``.
     """
     connection = connections[using]
     nested = connection.in_atomic_block
+    wanted = (_as_setting(tenant_id), _as_setting(user_id))
+    enclosing = getattr(connection, "stockyard_tenant_setting", None) if nested else None
     with transaction.atomic(using=using):
+        if enclosing == wanted:
+            # An enclosing context of this transaction already acts for this
+            # tenant and user: the savepoint is all a nested service needs.
+            yield
+            return
         with connection.cursor() as cursor:
-            cursor.execute(_SET, [_as_setting(tenant_id), _as_setting(user_id)])
+            cursor.execute(_SET, list(wanted))
             previous = cursor.fetchone()[:2]
-        yield
+        connection.stockyard_tenant_setting = wanted
+        try:
+            yield
+        finally:
+            connection.stockyard_tenant_setting = enclosing
         if nested and not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(_RESTORE, [previous[0] or "", previous[1] or ""])
