@@ -111,9 +111,55 @@ class IdempotencyKeyReused(Unprocessable):
     default_message = "This idempotency key was already used for a different request."
 
 
-class Busy(DomainError):
-    """Contention outlasted the retries (or a statement its time limit): try again later."""
+class NoQcApprovedLot(Conflict):
+    """The product is on hand in the warehouse, but none of it in an approved lot."""
 
-    code = "BUSY"
+    code = "NO_QC_APPROVED_LOT"
+    default_message = "The product has stock, but none of it has been approved by QC."
+
+
+class ReservationNotFound(NotFound):
+    code = "RESERVATION_NOT_FOUND"
+    default_message = "No such reservation."
+
+
+class OrderNotFound(NotFound):
+    code = "ORDER_NOT_FOUND"
+    default_message = "No such order."
+
+
+class ReservationAlreadyIssued(Conflict):
+    code = "RESERVATION_ALREADY_ISSUED"
+    default_message = "The reservation has already been issued."
+
+
+class ReservationExpired(Conflict):
+    code = "RESERVATION_EXPIRED"
+    default_message = "The reservation has expired; its stock is no longer held."
+
+
+class ReservationCancelled(Conflict):
+    code = "RESERVATION_CANCELLED"
+    default_message = "The reservation has been cancelled."
+
+
+class DuplicateOrderReference(Conflict):
+    code = "DUPLICATE_ORDER_REFERENCE"
+    default_message = "An order with this reference already exists."
+
+
+class Contention(DomainError):
+    """Contention outlasted the retries (or a statement its time limit): try again later.
+
+    Nothing of the attempted operation was written. The API answers 503 with a
+    ``Retry-After`` header of ``retry_after`` seconds.
+    """
+
+    code = "CONTENTION"
     status = 503
+    retry_after = 1
     default_message = "The stock is busy with other operations; try again in a moment."
+
+
+# The earlier name of ``Contention``.
+Busy = Contention

@@ -3,8 +3,8 @@
 ``post_entries`` is the only code that inserts ledger entries or changes a
 balance. It runs inside the calling service's transaction, so the entries
 and the balance changes commit or vanish together. Quantities change by one
-statement per balance row (an upsert for additions, a conditional ``UPDATE``
-for removals), never by reading a number into Python and writing it back.
+statement per batch (an upsert for additions, a conditional ``UPDATE`` for
+the rest), never by reading a number into Python and writing it back.
 """
 
 from __future__ import annotations
@@ -14,33 +14,43 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from inventory.errors import InsufficientStock
+from inventory.locks import LOCK_CHANGED_BALANCES
 from inventory.models import RESERVATION_KINDS, LedgerEntry, LedgerKind, Lot, Operation
 from warehouse.models import Location, Tenant
 
+# Additions to on hand: one multi-row upsert (a receipt may create the row).
 _ADD = """
     INSERT INTO inventory_balance AS balance
         (tenant_id, lot_id, location_id, product_id, warehouse_id, on_hand, reserved, updated_at)
-    VALUES (%s, %s, %s, %s, %s, %s, 0, now())
+    VALUES {rows}
     ON CONFLICT (tenant_id, lot_id, location_id) DO UPDATE
        SET on_hand = balance.on_hand + EXCLUDED.on_hand,
            updated_at = EXCLUDED.updated_at
 """
+_ADD_ROW = "(%s, %s, %s, %s, %s, %s, 0, now())"
 
-# Refuses (matches no row) when the change would leave less on hand than is
-# reserved, or reserve more than is on hand: the CHECKs would refuse it too,
-# but an unmatched row is an answer a service can turn into INSUFFICIENT_STOCK.
+# Every other change: one multi-row conditional UPDATE. Rows are locked first
+# in the global order of ``inventory.locks``. A row is refused (not returned)
+# when the change would leave less on hand than is reserved, or reserve more
+# than is on hand: the CHECKs would refuse it too, but an unmatched row is an
+# answer a service can turn into INSUFFICIENT_STOCK.
 _CHANGE = """
-    UPDATE inventory_balance
-       SET on_hand = on_hand + %(on_hand)s,
-           reserved = reserved + %(reserved)s,
+    WITH changes (lot_id, location_id, on_hand, reserved) AS (VALUES {rows}),
+    locked AS MATERIALIZED ({lock})
+    UPDATE inventory_balance AS balance
+       SET on_hand = balance.on_hand + locked.on_hand,
+           reserved = balance.reserved + locked.reserved,
            updated_at = now()
-     WHERE tenant_id = %(tenant)s AND lot_id = %(lot)s AND location_id = %(location)s
-       AND on_hand + %(on_hand)s >= reserved + %(reserved)s
-       AND reserved + %(reserved)s >= 0
+      FROM locked
+     WHERE balance.id = locked.id
+       AND balance.on_hand + locked.on_hand >= balance.reserved + locked.reserved
+       AND balance.reserved + locked.reserved >= 0
+    RETURNING balance.lot_id, balance.location_id
 """
+_CHANGE_ROW = "(%s::bigint, %s::bigint, %s::numeric, %s::numeric)"
 
 
 @dataclass(frozen=True)
@@ -77,39 +87,47 @@ class Posting:
     reason: str = ""
 
 
-def _apply(tenant: Tenant, posting: Posting) -> None:
-    reserves = posting.kind in RESERVATION_KINDS
-    on_hand = Decimal(0) if reserves else posting.quantity
-    reserved = posting.quantity if reserves else Decimal(0)
-    with connection.cursor() as cursor:
-        if reserved == 0 and on_hand > 0:
-            cursor.execute(
-                _ADD,
-                [
+def _apply(tenant: Tenant, postings: Sequence[Posting], using: str) -> None:
+    """Change the balances of ``postings``: one statement for additions, one for the rest."""
+    deltas: dict[tuple[int, int], list] = {}
+    for posting in postings:
+        key = (posting.lot.pk, posting.location.pk)
+        delta = deltas.setdefault(key, [posting, Decimal(0), Decimal(0)])
+        if posting.kind in RESERVATION_KINDS:
+            delta[2] += posting.quantity
+        else:
+            delta[1] += posting.quantity
+    ordered = sorted(deltas.items(), key=lambda item: (item[0][1], item[0][0]))
+    additions = [(key, d) for key, d in ordered if d[2] == 0 and d[1] > 0]
+    changes = [(key, d) for key, d in ordered if not (d[2] == 0 and d[1] >= 0)]
+    with connections[using].cursor() as cursor:
+        if additions:
+            params = []
+            for (lot_id, location_id), (posting, on_hand, _) in additions:
+                params += [
                     tenant.pk,
-                    posting.lot.pk,
-                    posting.location.pk,
+                    lot_id,
+                    location_id,
                     posting.lot.product_id,
                     posting.location.warehouse_id,
                     on_hand,
-                ],
-            )
-            return
-        cursor.execute(
-            _CHANGE,
-            {
-                "on_hand": on_hand,
-                "reserved": reserved,
-                "tenant": tenant.pk,
-                "lot": posting.lot.pk,
-                "location": posting.location.pk,
-            },
-        )
-        if cursor.rowcount == 0:
-            raise InsufficientStock(
-                f"Not enough stock of lot {posting.lot.code} at {posting.location.code} "
-                f"to take {abs(posting.quantity)}."
-            )
+                ]
+            rows = ", ".join([_ADD_ROW] * len(additions))
+            cursor.execute(_ADD.format(rows=rows), params)
+        if changes:
+            params = []
+            for (lot_id, location_id), (_, on_hand, reserved) in changes:
+                params += [lot_id, location_id, on_hand, reserved]
+            params.append(tenant.pk)
+            rows = ", ".join([_CHANGE_ROW] * len(changes))
+            cursor.execute(_CHANGE.format(rows=rows, lock=LOCK_CHANGED_BALANCES), params)
+            changed = set(cursor.fetchall())
+            for key, (posting, _, _) in changes:
+                if key not in changed:
+                    raise InsufficientStock(
+                        f"Not enough stock of lot {posting.lot.code} at "
+                        f"{posting.location.code} to take {abs(posting.quantity)}."
+                    )
 
 
 def post_entries(
@@ -119,28 +137,53 @@ def post_entries(
     actor: Actor,
     postings: Sequence[Posting],
     occurred_at: datetime.datetime,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> list[LedgerEntry]:
     """Apply ``postings`` to the balances and append them to the ledger.
 
-    Raises ``InsufficientStock`` (and changes nothing, once the caller's
-    transaction rolls back) when a removal finds too little stock.
+    Postings of one (lot, location) are summed into one change, so a batch of
+    any size costs at most three statements: an upsert for additions, one
+    conditional ``UPDATE`` for the rest (locking its rows in the order of
+    ``inventory.locks``) and one multi-row ledger insert. Raises
+    ``InsufficientStock`` (and changes nothing, once the caller's transaction
+    rolls back) when a removal or reservation finds too little stock.
+    ``using`` is ``maintenance`` only for the cross-tenant expiry sweep.
     """
-    for posting in postings:
-        _apply(tenant, posting)
-    return LedgerEntry.objects.bulk_create(
+    if not postings:
+        return []
+    _apply(tenant, postings, using)
+    return LedgerEntry.objects.using(using).bulk_create(
         LedgerEntry(
-            tenant=tenant,
             occurred_at=occurred_at,
             kind=posting.kind,
             product_id=posting.lot.product_id,
             warehouse_id=posting.location.warehouse_id,
-            location=posting.location,
-            lot=posting.lot,
             quantity=posting.quantity,
             reason=posting.reason,
-            operation=operation,
             actor_user_id=actor.user_id,
             api_token_id=actor.api_token_id,
+            **_relations(tenant, operation, posting, using),
         )
         for posting in postings
     )
+
+
+def _relations(tenant: Tenant, operation: Operation, posting: Posting, using: str) -> dict:
+    """The entry's references: objects (cached on it) on the default connection, else ids.
+
+    Objects read on another connection may not be assigned to an entry the
+    router places on the default one.
+    """
+    if using == DEFAULT_DB_ALIAS:
+        return {
+            "tenant": tenant,
+            "operation": operation,
+            "location": posting.location,
+            "lot": posting.lot,
+        }
+    return {
+        "tenant_id": tenant.pk,
+        "operation_id": operation.pk,
+        "location_id": posting.location.pk,
+        "lot_id": posting.lot.pk,
+    }

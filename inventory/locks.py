@@ -59,3 +59,147 @@ def lock_balances(
         .select_for_update(of=("self",))
     )
     return {(row.lot_id, row.location_id): row for row in rows}
+
+
+# -- batched balance changes (inventory.ledger) ---------------------------------------
+
+# The rows a batched change touches (``changes`` is its VALUES list), locked in
+# the global ``(location_id, lot_id)`` order before any is updated, so two
+# batches over overlapping rows queue instead of deadlocking. Rows this
+# transaction already holds (an allocation's candidates) are re-locked at no cost.
+LOCK_CHANGED_BALANCES = """
+    SELECT balance.id, changes.on_hand, changes.reserved
+      FROM inventory_balance AS balance
+      JOIN changes
+        ON balance.lot_id = changes.lot_id AND balance.location_id = changes.location_id
+     WHERE balance.tenant_id = %s
+     ORDER BY balance.location_id, balance.lot_id
+       FOR UPDATE OF balance
+"""
+
+
+# -- allocation candidates (inventory.reservations) -----------------------------------
+
+# Balance rows of approved lots not expired on ``today`` holding a product in a
+# warehouse, in FEFO order: the lot's expiry (none last), its receipt time, then
+# the balance id. Rows are locked as they are read, in that order.
+_CANDIDATES = """
+    SELECT balance.id, balance.lot_id, balance.location_id,
+           balance.on_hand - balance.reserved AS free,
+           lot.code, lot.product_id, location.code, location.warehouse_id
+      FROM inventory_balance AS balance
+      JOIN inventory_lot AS lot
+        ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
+      JOIN warehouse_location AS location
+        ON location.tenant_id = balance.tenant_id AND location.id = balance.location_id
+     WHERE balance.tenant_id = %(tenant)s
+       AND balance.product_id = %(product)s
+       AND balance.warehouse_id = %(warehouse)s
+       AND lot.qc_status = 'APPROVED'
+       AND (lot.expires_on IS NULL OR lot.expires_on >= %(today)s)
+       {extra}
+     ORDER BY lot.expires_on NULLS LAST, lot.received_at, balance.id
+"""
+
+# First pass: only rows with free stock, skipping rows another transaction
+# holds (another allocation of the same product takes the next lot instead of
+# queueing). ``LIMIT`` bounds how many rows one reservation holds; the caller
+# asks again past ``taken`` while it still needs stock.
+SKIP_LOCKED_CANDIDATES = (
+    _CANDIDATES.format(
+        extra="AND balance.on_hand > balance.reserved AND balance.id <> ALL(%(taken)s)"
+    )
+    + " LIMIT %(limit)s FOR UPDATE OF balance SKIP LOCKED"
+)
+
+# Second pass, only when the first came up short: every candidate row, free or
+# not, in the same FEFO order, waiting (up to ``lock_timeout``) for the rows
+# other transactions hold. Rows whose stock is held at read time are waited
+# for too, because their holder may be about to release them. Rows this
+# transaction took in the first pass come back without waiting.
+WAITING_CANDIDATES = _CANDIDATES.format(extra="") + " FOR UPDATE OF balance"
+
+
+# -- reservations -----------------------------------------------------------------------
+
+# Expire open reservations past ``now`` that hold ``product`` in ``warehouse``.
+# The inner FOR UPDATE SKIP LOCKED leaves reservations another transaction is
+# ending (the sweep, a cancel, an issue) to that transaction; the outer
+# ``status = 'OPEN'`` re-check makes the transition, and so the release that
+# follows it, happen once. Only the returned reservations may be released.
+EXPIRE_HOLDS_OF_PRODUCT = """
+    UPDATE inventory_reservation AS reservation
+       SET status = 'EXPIRED', expired_at = %(now)s
+     WHERE reservation.id IN (
+             SELECT candidate.id
+               FROM inventory_reservation AS candidate
+              WHERE candidate.tenant_id = %(tenant)s
+                AND candidate.warehouse_id = %(warehouse)s
+                AND candidate.status = 'OPEN'
+                AND candidate.expires_at IS NOT NULL
+                AND candidate.expires_at <= %(now)s
+                AND EXISTS (
+                      SELECT 1 FROM inventory_reservationline AS line
+                       WHERE line.tenant_id = candidate.tenant_id
+                         AND line.reservation_id = candidate.id
+                         AND line.product_id = %(product)s
+                         AND line.allocated > 0)
+              ORDER BY candidate.id
+                FOR UPDATE SKIP LOCKED)
+       AND reservation.status = 'OPEN'
+    RETURNING reservation.id
+"""
+
+# The sweep's batch (``maintenance`` connection, every tenant): the same
+# skip-then-recheck transition, oldest expiry first.
+EXPIRE_DUE_RESERVATIONS = """
+    UPDATE inventory_reservation AS reservation
+       SET status = 'EXPIRED', expired_at = %(now)s
+     WHERE reservation.id IN (
+             SELECT candidate.id
+               FROM inventory_reservation AS candidate
+              WHERE candidate.status = 'OPEN'
+                AND candidate.expires_at IS NOT NULL
+                AND candidate.expires_at <= %(now)s
+              ORDER BY candidate.expires_at, candidate.id
+              LIMIT %(limit)s
+                FOR UPDATE SKIP LOCKED)
+       AND reservation.status = 'OPEN'
+    RETURNING reservation.id, reservation.tenant_id
+"""
+
+
+def lock_reservation(reservation_id: int):
+    """Lock one reservation row for a status change (issue, cancel); None when missing.
+
+    Taken before any balance row, the order every reservation transition
+    follows: two issues (or an issue and a cancel) of one reservation queue
+    here, and the second sees the first's outcome.
+    """
+    from inventory.models import Reservation
+
+    return (
+        Reservation.objects.select_for_update(of=("self",))
+        .select_related("warehouse")
+        .filter(pk=reservation_id)
+        .first()
+    )
+
+
+# First key of the two-key transaction advisory lock on an order's allocation.
+ORDER_ALLOCATION_NAMESPACE = 0x4F52  # "OR"
+
+
+def lock_order_allocation(order_id: int) -> None:
+    """Serialize allocations of one order (transaction-level advisory lock).
+
+    Taken before anything else of the allocation, so a second worker waits,
+    then finds the order allocated and returns its reservation. The order id
+    is folded into the lock's 32-bit second key; a collision only serializes
+    two unrelated orders.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [ORDER_ALLOCATION_NAMESPACE, int(order_id) & 0x7FFFFFFF],
+        )

@@ -21,6 +21,7 @@ from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Now
+from django.utils import timezone
 
 from warehouse.models import Location, TenantOwned, Warehouse
 
@@ -409,3 +410,171 @@ class Balance(TenantOwned):
     @property
     def available(self) -> Decimal:
         return self.on_hand - self.reserved
+
+
+# -- reservations and orders ------------------------------------------------------
+
+
+class ReservationStatus(models.TextChoices):
+    OPEN = "OPEN", "Open"
+    ISSUED = "ISSUED", "Issued"
+    CANCELLED = "CANCELLED", "Cancelled"
+    EXPIRED = "EXPIRED", "Expired"
+
+
+class Reservation(TenantOwned):
+    """Stock held for a demand (a checkout, an order) in one warehouse.
+
+    ``OPEN`` holds: its allocations raised ``reserved`` on their balances by
+    ``RESERVE`` entries. It ends ``ISSUED`` (shipped), ``CANCELLED`` or
+    ``EXPIRED`` (released by ``RELEASE`` entries), exactly once: every
+    transition is a conditional update of an ``OPEN`` row
+    (``inventory.reservations``).
+    """
+
+    warehouse = _reference(Warehouse, related_name="+")
+    reference = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.OPEN
+    )
+    allow_partial = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    operation = _reference(Operation, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="reservation_tenant_id_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=ReservationStatus.values), name="reservation_status_valid"
+            ),
+        ]
+        indexes = [
+            # The expiry sweep (all tenants): open reservations past their expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="OPEN", expires_at__isnull=False),
+                name="reservation_open_expiry_idx",
+            ),
+            # Allocation releasing expired holds in its own warehouse before a shortage.
+            models.Index(
+                fields=["tenant", "warehouse", "expires_at"],
+                condition=Q(status="OPEN", expires_at__isnull=False),
+                name="reservation_open_site_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"reservation {self.pk} ({self.status})"
+
+    def is_expired_at(self, moment: datetime.datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= moment
+
+
+class ReservationLine(TenantOwned):
+    """One product of a reservation: how much was asked for and how much is held."""
+
+    reservation = _reference(Reservation, related_name="lines")
+    product = _reference(Product, related_name="+")
+    quantity = QuantityField()
+    allocated = QuantityField(default=Decimal("0"))
+
+    class Meta:
+        ordering = ["product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="reservationline_tenant_id_key"),
+            models.UniqueConstraint(
+                fields=["tenant", "reservation", "product"],
+                name="reservationline_tenant_reservation_product_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="reservationline_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0, allocated__lte=models.F("quantity")),
+                name="reservationline_allocated_within_quantity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.allocated} of {self.quantity} of product {self.product_id}"
+
+
+class Allocation(TenantOwned):
+    """The exact lot, location and quantity a reservation line holds."""
+
+    reservation = _reference(Reservation, related_name="allocations")
+    line = _reference(ReservationLine, related_name="allocations")
+    lot = _reference(Lot, related_name="+")
+    location = _reference(Location, related_name="+")
+    quantity = QuantityField()
+
+    class Meta:
+        ordering = ["line_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="allocation_tenant_id_key"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="allocation_quantity_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "reservation"], name="allocation_reservation_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} of lot {self.lot_id} at {self.location_id}"
+
+
+class OrderStatus(models.TextChoices):
+    OPEN = "OPEN", "Open"
+    ALLOCATED = "ALLOCATED", "Allocated"
+
+
+class Order(TenantOwned):
+    """A customer's order; allocating it creates its reservation."""
+
+    reference = models.CharField(max_length=100)
+    customer = models.CharField(max_length=200)
+    warehouse = _reference(Warehouse, related_name="+")
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.OPEN)
+    reservation = _reference(Reservation, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    allocated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="order_tenant_id_key"),
+            models.UniqueConstraint(
+                fields=["tenant", "reference"], name="order_tenant_reference_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"order {self.reference}"
+
+
+class OrderLine(TenantOwned):
+    order = _reference(Order, related_name="lines")
+    product = _reference(Product, related_name="+")
+    quantity = QuantityField()
+
+    class Meta:
+        ordering = ["product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="orderline_tenant_id_key"),
+            models.UniqueConstraint(
+                fields=["tenant", "order", "product"], name="orderline_tenant_order_product_key"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orderline_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} of product {self.product_id}"

@@ -703,3 +703,34 @@ def stock_summary(
         _own(warehouse, tenant, WarehouseNotFound, Warehouse)
     with tenant_context(tenant.pk):
         return selectors.stock_summary(product=product, warehouse=warehouse, today=today)
+
+
+# -- reservations and orders (inventory.reservations) ------------------------------------
+
+from inventory.reservations import (  # noqa: E402
+    IssuedLot,
+    LineRequest,
+    ReservationResult,
+    allocate_order,
+    cancel_reservation,
+    create_order,
+    expire_reservations,
+    get_order,
+    get_reservation,
+    issue_reservation,
+    reserve_stock,
+)
+
+__all__ += [
+    "IssuedLot",
+    "LineRequest",
+    "ReservationResult",
+    "allocate_order",
+    "cancel_reservation",
+    "create_order",
+    "expire_reservations",
+    "get_order",
+    "get_reservation",
+    "issue_reservation",
+    "reserve_stock",
+]

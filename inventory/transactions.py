@@ -9,7 +9,8 @@ always repeats the entire transaction, never part of one.
 Deadlocks (``40P01``), serialization failures (``40001``) and lock timeouts
 (``55P03``) are retried a bounded number of times with jittered back-off;
 when they persist, or a statement runs out of time (``57014``), the caller
-gets ``Busy`` (``503 BUSY``), a clear answer instead of a server error.
+gets ``Contention`` (``503 CONTENTION`` with ``Retry-After``), a clear answer
+instead of a server error; nothing of the transaction is written.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 
-from inventory.errors import Busy
+from inventory.errors import Contention
 
 RETRYABLE = {"40P01", "40001", "55P03"}
 TIMED_OUT = "57014"
@@ -57,10 +58,10 @@ def run_in_transaction[T](
         except OperationalError as error:
             state = _sqlstate(error)
             if state == TIMED_OUT:
-                raise Busy("The operation took too long; try again.") from error
+                raise Contention("The operation took too long; try again.") from error
             if state not in RETRYABLE:
                 raise
             if attempt == attempts:
-                raise Busy() from error
+                raise Contention() from error
             time.sleep(random.uniform(0.01, 0.05) * 2**attempt)
     raise AssertionError("unreachable")

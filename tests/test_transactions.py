@@ -1,4 +1,4 @@
-"""Whole-transaction retries: a lock held too long ends in a clear BUSY, not a server error."""
+"""Whole-transaction retries: a lock held too long ends in CONTENTION, not a server error."""
 
 import pytest
 from django.db import connections, transaction
@@ -32,9 +32,9 @@ def test_a_lock_held_elsewhere_is_retried_then_reported_as_busy(tenant, site, fl
         cursor.execute(
             "SELECT 1 FROM inventory_balance WHERE lot_id = %s FOR UPDATE", [receipt.lot.pk]
         )
-        with pytest.raises(errors.Busy) as caught:
+        with pytest.raises(errors.Contention) as caught:
             run_in_transaction(adjust, lock_timeout="50ms", attempts=3)
-    assert (caught.value.status, caught.value.code) == (503, "BUSY")
+    assert (caught.value.status, caught.value.code) == (503, "CONTENTION")
     assert len(calls) == 3
     # Once the lock is gone the same work goes through, once.
     entry = run_in_transaction(adjust)

@@ -4,6 +4,7 @@ from ninja import Swagger
 
 from inventory.api.core import BearerToken, StockyardAPI, install_error_handlers
 from inventory.api.endpoints import MAX_PAGE_SIZE, router
+from inventory.api.reservations import router as reservations_router
 
 api = StockyardAPI(
     title="Stockyard API",
@@ -11,8 +12,9 @@ api = StockyardAPI(
     description=(
         "Stock ledger API. Authenticate with `Authorization: Bearer <token>` "
         "(`manage.py create_api_token <tenant-slug> <name>`). State-changing calls accept "
-        "an `Idempotency-Key` header. Quantities are sent as JSON numbers or decimal "
-        "strings and returned as decimal strings. Errors are "
+        "an `Idempotency-Key` header; reservation and order writes answer `503 CONTENTION` with "
+        "`Retry-After` when contention outlasts their retries. Quantities are sent as JSON "
+        "numbers or decimal strings and returned as decimal strings. Errors are "
         '`{"error": {"code", "message"}}`. '
         f"Lists are paginated with `limit` (at most {MAX_PAGE_SIZE}) and `offset`."
     ),
@@ -22,3 +24,4 @@ api = StockyardAPI(
 )
 install_error_handlers(api)
 api.add_router("/", router)
+api.add_router("/", reservations_router)

@@ -142,6 +142,33 @@ class CountIn(Schema):
     reason: OptionalText(500) = ""
 
 
+MAX_RESERVATION_LINES = 500
+MAX_TTL_SECONDS = 30 * 24 * 60 * 60
+
+
+class DemandLineIn(Schema):
+    sku: Sku
+    quantity: Number = Field(...)
+
+
+DemandLines = Annotated[list[DemandLineIn], Field(min_length=1, max_length=MAX_RESERVATION_LINES)]
+
+
+class ReservationIn(Schema):
+    warehouse: Code
+    lines: DemandLines
+    ttl_seconds: Annotated[int, Field(ge=1, le=MAX_TTL_SECONDS)] | None = None
+    reference: OptionalText(200) = ""
+    allow_partial: bool = False
+
+
+class OrderIn(Schema):
+    reference: Text(100)
+    customer: Text(200)
+    warehouse: Code
+    lines: DemandLines
+
+
 MovementKind = Literal[tuple(LedgerKind.values)]  # type: ignore[valid-type]
 
 
@@ -273,3 +300,57 @@ class MovementPageOut(Schema):
     limit: int
     offset: int
     next_offset: int | None
+
+
+class AllocationOut(Schema):
+    lot_code: str
+    location: str
+    quantity: str
+
+
+class ReservationLineOut(Schema):
+    sku: str
+    quantity: str
+    allocated: str
+    allocations: list[AllocationOut]
+
+
+class ReservationOut(Schema):
+    id: int
+    status: str
+    warehouse: str
+    reference: str
+    allow_partial: bool
+    complete: bool
+    expires_at: datetime.datetime | None
+    created_at: datetime.datetime
+    lines: list[ReservationLineOut]
+
+
+class IssuedLotOut(Schema):
+    sku: str
+    lot_code: str
+    location: str
+    quantity: str
+
+
+class IssueOut(Schema):
+    reservation_id: int
+    status: str
+    lots_issued: list[IssuedLotOut]
+
+
+class OrderLineOut(Schema):
+    sku: str
+    quantity: str
+
+
+class OrderOut(Schema):
+    id: int
+    reference: str
+    customer: str
+    warehouse: str
+    status: str
+    created_at: datetime.datetime
+    lines: list[OrderLineOut]
+    reservation: ReservationOut | None

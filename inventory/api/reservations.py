@@ -1,0 +1,290 @@
+"""Endpoints of API v1 for reservations and orders.
+
+Same conventions as ``inventory.api.endpoints``; in addition every write runs
+in ``run_in_transaction`` (short ``lock_timeout`` and ``statement_timeout``,
+deadlocks and lock timeouts retried around the whole transaction, the
+idempotency record included). When contention outlasts the retries the
+answer is ``503 CONTENTION`` with ``Retry-After`` and nothing is written.
+"""
+
+from __future__ import annotations
+
+from django.db.models.functions import Lower
+from django.http import HttpRequest
+from ninja import Router
+
+from inventory import services
+from inventory.api import schemas
+from inventory.api.endpoints import (
+    ERRORS,
+    MAX_BIGINT,
+    WRITE_ERRORS,
+    IdempotencyKey,
+    _actor,
+    _decimal,
+    _respond,
+)
+from inventory.errors import OrderNotFound, ProductNotFound, ReservationNotFound
+from inventory.idempotency import run_idempotent
+from inventory.models import Order, OrderLine, Product
+from inventory.quantities import to_decimal
+from inventory.reservations import LineRequest, ReservationResult
+from inventory.selectors import get_warehouse_by_code
+from inventory.transactions import run_in_transaction
+from warehouse.tenancy import tenant_context
+
+router = Router(tags=["reservations"])
+
+CONTENDED_WRITE_ERRORS = {**WRITE_ERRORS, 503: schemas.ErrorOut}
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _write(request: HttpRequest, key: str | None, kind: str, payload: dict, perform):
+    """``perform`` once per idempotency key, in one retried, time-limited transaction."""
+    return _respond(
+        run_in_transaction(
+            lambda: run_idempotent(
+                tenant=request.tenant, key=key, kind=kind, payload=payload, perform=perform
+            )
+        )
+    )
+
+
+def _lines_payload(body) -> dict:
+    payload = body.dict()
+    payload["lines"] = [
+        {**line, "quantity": to_decimal(line["quantity"], what="quantity")}
+        for line in payload["lines"]
+    ]
+    return payload
+
+
+def _line_requests(lines) -> list[LineRequest]:
+    """Resolve the SKUs of ``lines`` in one query (case-insensitive, like every SKU lookup)."""
+    wanted = {line.sku.strip().lower() for line in lines}
+    products = {
+        product.sku_lower: product
+        for product in Product.objects.annotate(sku_lower=Lower("sku")).filter(sku_lower__in=wanted)
+    }
+    requests = []
+    for line in lines:
+        product = products.get(line.sku.strip().lower())
+        if product is None:
+            raise ProductNotFound(f"No product with SKU {line.sku!r}.")
+        requests.append(LineRequest(product=product, quantity=line.quantity))
+    return requests
+
+
+def _reservation(result: ReservationResult) -> dict:
+    reservation = result.reservation
+    held: dict[int, list[dict]] = {}
+    for allocation in result.allocations:
+        held.setdefault(allocation.line_id, []).append(
+            {
+                "lot_code": allocation.lot.code,
+                "location": allocation.location.code,
+                "quantity": _decimal(allocation.quantity),
+            }
+        )
+    return {
+        "id": reservation.pk,
+        "status": reservation.status,
+        "warehouse": reservation.warehouse.code,
+        "reference": reservation.reference,
+        "allow_partial": reservation.allow_partial,
+        "complete": result.is_complete,
+        "expires_at": reservation.expires_at,
+        "created_at": reservation.created_at,
+        "lines": [
+            {
+                "sku": line.product.sku,
+                "quantity": _decimal(line.quantity),
+                "allocated": _decimal(line.allocated),
+                "allocations": held.get(line.pk, []),
+            }
+            for line in result.lines
+        ],
+    }
+
+
+def _order(order: Order, result: ReservationResult | None) -> dict:
+    lines = OrderLine.objects.filter(order=order).select_related("product")
+    return {
+        "id": order.pk,
+        "reference": order.reference,
+        "customer": order.customer,
+        "warehouse": order.warehouse.code,
+        "status": order.status,
+        "created_at": order.created_at,
+        "lines": [{"sku": line.product.sku, "quantity": _decimal(line.quantity)} for line in lines],
+        "reservation": _reservation(result) if result is not None else None,
+    }
+
+
+def _valid_id(value: int, error) -> int:
+    if not 0 < value <= MAX_BIGINT:
+        raise error()
+    return value
+
+
+# -- reservations ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/reservations",
+    response={201: schemas.ReservationOut, **CONTENDED_WRITE_ERRORS},
+    summary="Hold stock of approved, unexpired lots (FEFO) for a demand",
+)
+def create_reservation(
+    request, body: schemas.ReservationIn, idempotency_key: str | None = IdempotencyKey
+):
+    payload = _lines_payload(body)
+
+    def perform(operation):
+        warehouse = get_warehouse_by_code(body.warehouse)
+        result = services.reserve_stock(
+            tenant=request.tenant,
+            warehouse=warehouse,
+            lines=_line_requests(body.lines),
+            actor=_actor(request),
+            ttl_seconds=body.ttl_seconds,
+            reference=body.reference,
+            allow_partial=body.allow_partial,
+            operation=operation,
+        )
+        return 201, _reservation(result)
+
+    return _write(request, idempotency_key, "api.reservation", payload, perform)
+
+
+@router.get(
+    "/reservations/{reservation_id}",
+    response={200: schemas.ReservationOut, **ERRORS, 404: schemas.ErrorOut},
+    summary="One reservation with its allocations",
+)
+def get_reservation(request, reservation_id: int):
+    _valid_id(reservation_id, ReservationNotFound)
+    with tenant_context(request.tenant.pk):
+        return _reservation(
+            services.get_reservation(tenant=request.tenant, reservation_id=reservation_id)
+        )
+
+
+@router.post(
+    "/reservations/{reservation_id}/issue",
+    response={200: schemas.IssueOut, **CONTENDED_WRITE_ERRORS},
+    summary="Ship what a reservation holds (SHIP and RELEASE entries)",
+)
+def issue_reservation(request, reservation_id: int, idempotency_key: str | None = IdempotencyKey):
+    _valid_id(reservation_id, ReservationNotFound)
+
+    def perform(operation):
+        result = services.issue_reservation(
+            tenant=request.tenant,
+            reservation_id=reservation_id,
+            actor=_actor(request),
+            operation=operation,
+        )
+        skus = {line.pk: line.product.sku for line in result.lines}
+        return 200, {
+            "reservation_id": result.reservation.pk,
+            "status": result.reservation.status,
+            "lots_issued": [
+                {
+                    "sku": skus[allocation.line_id],
+                    "lot_code": allocation.lot.code,
+                    "location": allocation.location.code,
+                    "quantity": _decimal(allocation.quantity),
+                }
+                for allocation in result.allocations
+            ],
+        }
+
+    payload = {"reservation_id": reservation_id}
+    return _write(request, idempotency_key, "api.reservation_issue", payload, perform)
+
+
+@router.post(
+    "/reservations/{reservation_id}/cancel",
+    response={200: schemas.ReservationOut, **CONTENDED_WRITE_ERRORS},
+    summary="Release what a reservation holds",
+)
+def cancel_reservation(request, reservation_id: int, idempotency_key: str | None = IdempotencyKey):
+    _valid_id(reservation_id, ReservationNotFound)
+
+    def perform(operation):
+        result = services.cancel_reservation(
+            tenant=request.tenant,
+            reservation_id=reservation_id,
+            actor=_actor(request),
+            operation=operation,
+        )
+        return 200, _reservation(result)
+
+    payload = {"reservation_id": reservation_id}
+    return _write(request, idempotency_key, "api.reservation_cancel", payload, perform)
+
+
+# -- orders -----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/orders",
+    response={201: schemas.OrderOut, **CONTENDED_WRITE_ERRORS},
+    tags=["orders"],
+    summary="Record an order",
+)
+def create_order(request, body: schemas.OrderIn, idempotency_key: str | None = IdempotencyKey):
+    payload = _lines_payload(body)
+
+    def perform(operation):
+        order = services.create_order(
+            tenant=request.tenant,
+            warehouse=get_warehouse_by_code(body.warehouse),
+            reference=body.reference,
+            customer=body.customer,
+            lines=_line_requests(body.lines),
+        )
+        return 201, _order(order, None)
+
+    return _write(request, idempotency_key, "api.order", payload, perform)
+
+
+@router.post(
+    "/orders/{order_id}/allocate",
+    response={200: schemas.OrderOut, **CONTENDED_WRITE_ERRORS},
+    tags=["orders"],
+    summary="Allocate an order into a reservation (again: its reservation)",
+)
+def allocate_order(request, order_id: int, idempotency_key: str | None = IdempotencyKey):
+    _valid_id(order_id, OrderNotFound)
+
+    def perform(operation):
+        result = services.allocate_order(
+            tenant=request.tenant, order_id=order_id, actor=_actor(request), operation=operation
+        )
+        order = services.get_order(tenant=request.tenant, order_id=order_id)
+        return 200, _order(order, result)
+
+    payload = {"order_id": order_id}
+    return _write(request, idempotency_key, "api.order_allocate", payload, perform)
+
+
+@router.get(
+    "/orders/{order_id}",
+    response={200: schemas.OrderOut, **ERRORS, 404: schemas.ErrorOut},
+    tags=["orders"],
+    summary="One order, with its reservation once allocated",
+)
+def get_order(request, order_id: int):
+    _valid_id(order_id, OrderNotFound)
+    with tenant_context(request.tenant.pk):
+        order = services.get_order(tenant=request.tenant, order_id=order_id)
+        result = None
+        if order.reservation_id is not None:
+            result = services.get_reservation(
+                tenant=request.tenant, reservation_id=order.reservation_id
+            )
+        return _order(order, result)
