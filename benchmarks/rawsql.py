@@ -83,8 +83,8 @@ SELECT held.tenant_id, now(), 'RESERVE', held.product_id, held.warehouse_id, hel
 """
 
 RETRYABLE = {"40P01", "40001", "55P03"}
-# Enough rows for any one-unit request; a larger one reads more when short.
-LOCK_BATCH = 4
+# As many rows as the service locks per batch (inventory.reservations.CANDIDATE_BATCH).
+LOCK_BATCH = 8
 
 
 class Shortage(Exception):

@@ -57,6 +57,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "benchmarks"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+# As in production: no query log kept in memory (CaptureQueriesContext still counts).
+os.environ.setdefault("DJANGO_DEBUG", "false")
 
 import django  # noqa: E402
 
@@ -149,13 +151,10 @@ class ServiceClient:
         from inventory import reservations
         from inventory.transactions import run_in_transaction
 
-        product = self.products[index]
+        lines = [reservations.LineRequest(product=self.products[index], quantity=Decimal(1))]
         run_in_transaction(
             lambda: reservations.reserve_stock(
-                tenant=self.tenant,
-                warehouse=self.warehouse,
-                lines=[(product, Decimal(1))],
-                actor=self.actor,
+                tenant=self.tenant, warehouse=self.warehouse, lines=lines, actor=self.actor
             )
         )
 
@@ -241,8 +240,15 @@ class HttpClient:
 # -- one cell: N clients for a while -------------------------------------------------------
 
 
-def client_loop(mode: str, target: Target, port: int, warmup: float, seconds: float, seed: int):
-    """Run requests back to back; return (latencies of the measured window, outcomes)."""
+def client_loop(mode: str, target: Target, port: int, measure_from: float, until: float, seed: int):
+    """Run requests back to back until ``until``; return (latencies, outcomes) of the window.
+
+    ``measure_from`` and ``until`` are ``time.perf_counter()`` values of the
+    parent (a system-wide monotonic clock), so every client measures the same
+    window. A request counts for throughput when it completes inside the
+    window; its latency counts when it completes after ``measure_from``, so a
+    request stalled past the end still shows in the percentiles.
+    """
     rng = random.Random(seed)
     if mode == "raw":
         client = RawClient(target)
@@ -251,9 +257,6 @@ def client_loop(mode: str, target: Target, port: int, warmup: float, seconds: fl
     else:
         client = HttpClient(target, port)
     call = client.read_stock if mode == "read" else client.reserve
-    started = time.perf_counter()
-    measure_from = started + warmup
-    until = measure_from + seconds
     latencies: list[float] = []
     outcomes: Counter = Counter()
     try:
@@ -264,9 +267,10 @@ def client_loop(mode: str, target: Target, port: int, warmup: float, seconds: fl
             except Exception as error:
                 outcome = getattr(error, "code", None) or type(error).__name__
             end = time.perf_counter()
-            if begin >= measure_from:
+            if end >= measure_from:
                 latencies.append(end - begin)
-                outcomes[outcome] += 1
+                if end <= until:
+                    outcomes[outcome] += 1
             if mode == "read":
                 time.sleep(max(0.0, READ_INTERVAL - (end - begin)))
     finally:
@@ -300,9 +304,12 @@ def run_cell(
     port: int = 0,
     reads: bool = False,
 ) -> Cell:
-    arguments = [(mode, target, port, warmup, seconds, seed) for seed in range(concurrency)]
+    # Time to fork and connect, then the warm-up, then the measured window.
+    measure_from = time.perf_counter() + 1.0 + warmup
+    until = measure_from + seconds
+    arguments = [(mode, target, port, measure_from, until, seed) for seed in range(concurrency)]
     if reads:
-        arguments.append(("read", target, port, warmup, seconds, 10_000))
+        arguments.append(("read", target, port, measure_from, until, 10_000))
     results = fork_workers(client_loop, arguments)
     for result in results:
         if isinstance(result, Exception):
@@ -487,13 +494,24 @@ def main() -> None:
     parser.add_argument("--http-workers", type=int, default=3)
     parser.add_argument("--http-threads", type=int, default=4)
     parser.add_argument("--only", choices=["raw", "service", "http"], action="append")
+    parser.add_argument(
+        "--raw-lock-batch",
+        type=int,
+        default=None,
+        help="rows the raw client locks per pass (default: the service's batch)",
+    )
     args = parser.parse_args()
     modes = args.only or ["raw", "service", "http"]
+    if args.raw_lock_batch:
+        import rawsql
+
+        rawsql.LOCK_BATCH = args.raw_lock_batch
 
     print(
         f"Reservations benchmark: {args.concurrency} clients per cell, {args.warmup:g} s warm-up, "
         f"{args.seconds:g} s measured; {os.cpu_count()} CPUs"
     )
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     with throwaway_database(DATABASE):
         targets = prepare_targets(args.products)
         cells: list[Cell] = []
@@ -557,6 +575,7 @@ def main() -> None:
             print(f"  {name:<8} wall {wall:.2f}  client CPU {cpu:.2f}")
         print("\n== cProfile of 300 in-process service reservations (by own time)")
         print(profile_service(spread, 300))
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
