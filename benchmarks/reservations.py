@@ -70,9 +70,15 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from inventory.stress import (  # noqa: E402
     admin_url,
     app_conninfo,
+    cpu_by_process,
+    cpu_seconds,
+    cpu_spent,
     fork_workers,
     load_stock,
+    machine_busy_seconds,
     percentile,
+    postmaster_pid,
+    process_tree,
     throwaway_database,
 )
 
@@ -288,10 +294,25 @@ class Cell:
     p99: float
     outcomes: Counter
     reads: tuple[int, float, float, Counter] | None = None
+    cpu: dict[str, float] | None = None  # CPU milliseconds per completed reservation
+    machine_busy: float = 0.0  # share of both cores busy during the window, all processes
 
     @property
     def rate(self) -> float:
         return self.outcomes.get("OK", 0) / self.seconds
+
+
+def _cpu_sample(gunicorn_pid: int | None) -> dict:
+    """CPU seconds so far per process of the clients, gunicorn and PostgreSQL; machine total."""
+    server = set(process_tree(gunicorn_pid)) if gunicorn_pid else set()
+    clients = [pid for pid in process_tree(os.getpid()) if pid != os.getpid() and pid not in server]
+    busy, _ = machine_busy_seconds()
+    return {
+        "clients": cpu_by_process(clients),
+        "gunicorn": cpu_by_process(list(server)),
+        "postgres": cpu_by_process(process_tree(postmaster_pid() or 0)),
+        "machine": busy,
+    }
 
 
 def run_cell(
@@ -302,6 +323,7 @@ def run_cell(
     warmup: float,
     seconds: float,
     port: int = 0,
+    gunicorn_pid: int | None = None,
     reads: bool = False,
 ) -> Cell:
     # Time to fork and connect, then the warm-up, then the measured window.
@@ -310,7 +332,14 @@ def run_cell(
     arguments = [(mode, target, port, measure_from, until, seed) for seed in range(concurrency)]
     if reads:
         arguments.append(("read", target, port, measure_from, until, 10_000))
-    results = fork_workers(client_loop, arguments)
+    samples = []
+
+    def sample_window() -> None:
+        for moment in (measure_from, until):
+            time.sleep(max(0.0, moment - time.perf_counter()))
+            samples.append((_cpu_sample(gunicorn_pid), time.perf_counter()))
+
+    results = fork_workers(client_loop, arguments, meanwhile=sample_window)
     for result in results:
         if isinstance(result, Exception):
             raise result
@@ -325,6 +354,20 @@ def run_cell(
         p99=percentile(latencies, 0.99) * 1000,
         outcomes=outcomes,
     )
+    (first, started), (last, ended) = samples
+    completed = max(1, sum(outcomes.values()))
+    spent = {
+        name: last[name] - first[name] if name == "machine" else cpu_spent(first[name], last[name])
+        for name in first
+    }
+    ours = spent["clients"] + spent["gunicorn"] + spent["postgres"]
+    cell.cpu = {
+        "clients": spent["clients"] * 1000 / completed,
+        "gunicorn": spent["gunicorn"] * 1000 / completed,
+        "postgres": spent["postgres"] * 1000 / completed,
+        "other processes": max(0.0, spent["machine"] - ours) * 1000 / completed,
+    }
+    cell.machine_busy = spent["machine"] / ((ended - started) * (os.cpu_count() or 1))
     if reads:
         read_latencies, read_outcomes = results[-1]
         read_latencies = sorted(read_latencies)
@@ -396,7 +439,7 @@ def gunicorn(*, workers: int, threads: int, log_path: Path):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer within 60 s; see {log_path}")
             time.sleep(0.3)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         try:
@@ -435,17 +478,24 @@ def count_queries(target: Target) -> tuple[list[str], list[str]]:
     )
 
 
-def serial_costs(target: Target, calls: int) -> dict[str, tuple[float, float]]:
-    """One client alone: wall and client-CPU milliseconds per reservation, service and raw."""
+def serial_costs(target: Target, calls: int) -> dict[str, tuple[float, float, float]]:
+    """One client alone: wall, client CPU and server (backend) CPU milliseconds per reservation."""
     costs = {}
     for name, client in (("raw SQL", RawClient(target)), ("service", ServiceClient(target))):
         client.reserve(0)
-        wall, cpu = time.perf_counter(), time.process_time()
+        if isinstance(client, RawClient):
+            backend = client.client.connection.info.backend_pid
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backend = cursor.fetchone()[0]
+        wall, cpu, server = time.perf_counter(), time.process_time(), cpu_seconds([backend])
         for _ in range(calls):
             client.reserve(0)
         costs[name] = (
             (time.perf_counter() - wall) * 1000 / calls,
             (time.process_time() - cpu) * 1000 / calls,
+            (cpu_seconds([backend]) - server) * 1000 / calls,
         )
         client.close()
     return costs
@@ -466,6 +516,23 @@ def profile_service(target: Target, calls: int) -> str:
 
 
 # -- report --------------------------------------------------------------------------------
+
+
+def cpu_table(cells: list[Cell]) -> str:
+    lines = [
+        "CPU milliseconds per reservation in the measured window (2 cores = 2,000 ms per second)",
+        f"{'scenario':<22} {'client':<20} {'clients':>8} {'gunicorn':>9} {'postgres':>9} "
+        f"{'others':>7} {'machine busy':>13}",
+        "-" * 96,
+    ]
+    for cell in cells:
+        cpu = cell.cpu or {}
+        lines.append(
+            f"{cell.scenario:<22} {cell.client:<20} {cpu.get('clients', 0):>8.2f} "
+            f"{cpu.get('gunicorn', 0):>9.2f} {cpu.get('postgres', 0):>9.2f} "
+            f"{cpu.get('other processes', 0):>7.2f} {cell.machine_busy:>12.0%}"
+        )
+    return "\n".join(lines)
 
 
 def table(cells: list[Cell]) -> str:
@@ -519,9 +586,9 @@ def main() -> None:
         server = (
             gunicorn(workers=args.http_workers, threads=args.http_threads, log_path=log_path)
             if "http" in modes
-            else contextlib.nullcontext(0)
+            else contextlib.nullcontext((0, None))
         )
-        with server as port:
+        with server as (port, gunicorn_pid):
             for target in targets:
                 for mode in modes:
                     cell = run_cell(
@@ -531,6 +598,7 @@ def main() -> None:
                         warmup=args.warmup,
                         seconds=args.seconds,
                         port=port,
+                        gunicorn_pid=gunicorn_pid,
                         reads=mode == "http",
                     )
                     cells.append(cell)
@@ -540,6 +608,8 @@ def main() -> None:
                     )
         print()
         print(table(cells))
+        print()
+        print(cpu_table(cells))
         print()
         for cell in cells:
             if cell.reads:
@@ -558,9 +628,8 @@ def main() -> None:
         spread = targets[-1]
         service_sql, api_sql = count_queries(spread)
         print(
-            f"\nQueries per reservation (one line, one unit): service {len(service_sql)} "
-            f"(+ BEGIN and COMMIT); whole API request {len(api_sql)}; raw SQL client 3 "
-            f"(+ BEGIN and COMMIT)"
+            f"\nRound trips per reservation (one line, one unit), BEGIN and COMMIT included: "
+            f"service {len(service_sql)}, whole API request {len(api_sql)}, raw SQL client 5"
         )
         print("\n== SQL of one service reservation")
         for number, sql in enumerate(service_sql, 1):
@@ -571,8 +640,11 @@ def main() -> None:
 
         costs = serial_costs(spread, 300)
         print("\n== One client alone, 300 reservations of one SKU (ms per reservation)")
-        for name, (wall, cpu) in costs.items():
-            print(f"  {name:<8} wall {wall:.2f}  client CPU {cpu:.2f}")
+        for name, (wall, cpu, server) in costs.items():
+            print(
+                f"  {name:<8} wall {wall:.2f}  client CPU {cpu:.2f}  PostgreSQL backend CPU "
+                f"{server:.2f}"
+            )
         print("\n== cProfile of 300 in-process service reservations (by own time)")
         print(profile_service(spread, 300))
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))

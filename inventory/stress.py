@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -257,11 +258,14 @@ def check_invariants(tenant_id: int, report: InvariantReport | None = None) -> I
 # -- worker processes ---------------------------------------------------------------------
 
 
-def fork_workers(target: Callable, argument_lists: list[tuple]) -> list:
+def fork_workers(
+    target: Callable, argument_lists: list[tuple], *, meanwhile: Callable[[], None] | None = None
+) -> list:
     """Run ``target(*arguments)`` in one forked process each; return their results in order.
 
     Connections are closed before forking, so each child opens its own. A
     child's exception comes back as its result (an ``Exception`` instance).
+    ``meanwhile()`` runs in this process once the children have started.
     """
     connections.close_all()
     context = multiprocessing.get_context("fork")
@@ -283,6 +287,8 @@ def fork_workers(target: Callable, argument_lists: list[tuple]) -> list:
     ]
     for process in processes:
         process.start()
+    if meanwhile is not None:
+        meanwhile()
     results: dict[int, object] = {}
     while len(results) < len(processes):
         try:
@@ -300,6 +306,69 @@ def fork_workers(target: Callable, argument_lists: list[tuple]) -> list:
         if process.is_alive():
             process.kill()
     return [results[index] for index in range(len(processes))]
+
+
+# -- CPU accounting (Linux /proc) ----------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            return stat_file.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every process descending from it, from one scan of /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _stat(int(entry))):
+            parents.setdefault(int(fields[1]), []).append(int(entry))
+    tree, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        tree.append(pid)
+        pending += parents.get(pid, [])
+    return tree
+
+
+def cpu_by_process(pids: list[int]) -> dict[int, float]:
+    """User plus system CPU seconds each live process has used so far."""
+    used = {}
+    for pid in pids:
+        if fields := _stat(pid):
+            used[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+    return used
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(cpu_by_process(pids).values())
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two samples by the processes alive at the second one.
+
+    A process that ended in between is left out (its last figures are gone),
+    a process that started in between counts from zero.
+    """
+    return sum(used - before.get(pid, 0.0) for pid, used in after.items())
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
+    with open("/proc/stat") as stat_file:
+        values = [int(value) for value in stat_file.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / _TICKS, sum(values) / _TICKS
+
+
+def postmaster_pid() -> int | None:
+    from config import pgserver
+
+    return pgserver.EmbeddedServer(pgserver.data_dir()).postmaster_pid()
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
