@@ -121,12 +121,21 @@ WAITING_CANDIDATES = _CANDIDATES.format(extra="") + " FOR UPDATE OF balance"
 
 
 # -- reservations -----------------------------------------------------------------------
+#
+# Ending a reservation touches two kinds of rows. Issue and cancel lock the
+# reservation row first (``lock_reservation``), then its balances. Expiry goes
+# the other way round, balances first, because an allocation that finds a
+# shortage already holds its candidate balances when it looks for overdue
+# holds; it therefore never waits for a reservation row (SKIP LOCKED), and the
+# sweep locks the balances of its batch before touching the reservations.
 
 # Expire open reservations past ``now`` that hold ``product`` in ``warehouse``.
-# The inner FOR UPDATE SKIP LOCKED leaves reservations another transaction is
-# ending (the sweep, a cancel, an issue) to that transaction; the outer
-# ``status = 'OPEN'`` re-check makes the transition, and so the release that
-# follows it, happen once. Only the returned reservations may be released.
+# Called by an allocation that holds every candidate balance row of the product
+# (the waiting pass): a sweep ending one of these reservations either finished
+# before (the waiting pass waited for it) or waits behind us. A reservation row
+# another transaction holds (a cancel in flight) is skipped, not waited for.
+# The outer ``status = 'OPEN'`` re-check makes the transition, and so the
+# release that follows it, happen once: only returned ids may be released.
 EXPIRE_HOLDS_OF_PRODUCT = """
     UPDATE inventory_reservation AS reservation
        SET status = 'EXPIRED', expired_at = %(now)s
@@ -150,22 +159,37 @@ EXPIRE_HOLDS_OF_PRODUCT = """
     RETURNING reservation.id
 """
 
-# The sweep's batch (``maintenance`` connection, every tenant): the same
-# skip-then-recheck transition, oldest expiry first.
-EXPIRE_DUE_RESERVATIONS = """
-    UPDATE inventory_reservation AS reservation
+# The sweep's batch (``maintenance`` connection, every tenant), oldest expiry
+# first. Read without a lock: the transition below decides.
+DUE_RESERVATIONS = """
+    SELECT id FROM inventory_reservation
+     WHERE status = 'OPEN' AND expires_at IS NOT NULL AND expires_at <= %(now)s
+     ORDER BY expires_at, id
+     LIMIT %(limit)s
+"""
+
+# The sweep locks the balances its batch holds, in the global
+# ``(location_id, lot_id)`` order, before any reservation row.
+LOCK_BALANCES_OF_RESERVATIONS = """
+    SELECT balance.id
+      FROM inventory_balance AS balance
+      JOIN inventory_allocation AS allocation
+        ON allocation.tenant_id = balance.tenant_id
+       AND allocation.lot_id = balance.lot_id
+       AND allocation.location_id = balance.location_id
+     WHERE allocation.reservation_id = ANY(%(ids)s)
+     ORDER BY balance.location_id, balance.lot_id
+       FOR UPDATE OF balance
+"""
+
+# Then the conditional transition: waits for a reservation row another
+# transaction holds and re-checks it, so a reservation an allocation (or a
+# second sweep) expired meanwhile is not returned, and not released again.
+EXPIRE_RESERVATIONS = """
+    UPDATE inventory_reservation
        SET status = 'EXPIRED', expired_at = %(now)s
-     WHERE reservation.id IN (
-             SELECT candidate.id
-               FROM inventory_reservation AS candidate
-              WHERE candidate.status = 'OPEN'
-                AND candidate.expires_at IS NOT NULL
-                AND candidate.expires_at <= %(now)s
-              ORDER BY candidate.expires_at, candidate.id
-              LIMIT %(limit)s
-                FOR UPDATE SKIP LOCKED)
-       AND reservation.status = 'OPEN'
-    RETURNING reservation.id, reservation.tenant_id
+     WHERE id = ANY(%(ids)s) AND status = 'OPEN' AND expires_at <= %(now)s
+    RETURNING id, tenant_id
 """
 
 

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from inventory import locks
 from inventory.errors import (
+    Contention,
     DomainError,
     DuplicateOrderReference,
     InsufficientStock,
@@ -70,6 +71,7 @@ from inventory.models import (
     ReservationStatus,
 )
 from inventory.quantities import parse_quantity
+from inventory.transactions import run_in_transaction
 from warehouse.models import Location, Tenant, Warehouse
 from warehouse.tenancy import tenant_context
 
@@ -386,17 +388,20 @@ def reserve_stock(
                 params["taken"] = [c.balance_id for c in candidates]
             taken = _take(candidates, quantity)
             if sum((amount for _, amount in taken), Decimal(0)) < quantity:
-                # Short after skipping: free what overdue holds keep, then wait
-                # for the rows others hold, and only then count what is there.
-                _expire_holds(
+                # Short after skipping: wait for the rows others hold, then free
+                # what overdue holds keep on them, and only then count.
+                candidates = _candidates(locks.WAITING_CANDIDATES, params)
+                if _expire_holds(
                     tenant=tenant,
                     warehouse=warehouse,
                     product=product,
                     operation=operation,
                     actor=actor,
                     now=now,
-                )
-                taken = _take(_candidates(locks.WAITING_CANDIDATES, params), quantity)
+                ):
+                    # The rows are ours now: reading them again costs no wait.
+                    candidates = _candidates(locks.WAITING_CANDIDATES, params)
+                taken = _take(candidates, quantity)
                 if not allow_partial and sum((a for _, a in taken), Decimal(0)) < quantity:
                     raise _shortage(product, warehouse, today)
             plan.append((product, quantity, taken))
@@ -592,42 +597,63 @@ def expire_reservations(
     """Expire and release every open reservation past its expiry, in every tenant.
 
     The explicit cross-tenant path: runs on the ``maintenance`` connection
-    (``BYPASSRLS``), one transaction per batch. Each batch moves overdue
-    ``OPEN`` rows to ``EXPIRED`` with one conditional update that skips rows
-    another transaction holds (``inventory.locks.EXPIRE_DUE_RESERVATIONS``),
-    then posts ``RELEASE`` entries for exactly the rows it moved, under one
+    (``BYPASSRLS``), one retried, time-limited transaction per batch. A batch
+    reads overdue ``OPEN`` reservations, locks the balances they hold, moves
+    those still ``OPEN`` to ``EXPIRED`` with one conditional update and posts
+    ``RELEASE`` entries for exactly the rows that update returned, under one
     generated operation per tenant. A reservation is therefore released once,
     whether this sweep, another sweep or an allocation gets to it first.
-    Returns how many reservations it expired. Must not run inside a transaction.
+    Returns how many reservations it expired; stops early (the next run goes
+    on) when contention outlasts the retries. Inside a caller's transaction it
+    runs as part of it, without retries.
     """
+
+    def sweep_batch(moment: datetime.datetime) -> tuple[int, int]:
+        with connections[using].cursor() as cursor:
+            cursor.execute(locks.DUE_RESERVATIONS, {"now": moment, "limit": batch})
+            due = [row[0] for row in cursor.fetchall()]
+            if not due:
+                return 0, 0
+            cursor.execute(locks.LOCK_BALANCES_OF_RESERVATIONS, {"ids": due})
+            cursor.execute(locks.EXPIRE_RESERVATIONS, {"ids": due, "now": moment})
+            rows = cursor.fetchall()
+        by_tenant: dict[int, list[int]] = {}
+        for reservation_id, tenant_id in rows:
+            by_tenant.setdefault(tenant_id, []).append(reservation_id)
+        for tenant_id, reservation_ids in sorted(by_tenant.items()):
+            operation = Operation.objects.using(using).create(
+                tenant_id=tenant_id,
+                key=f"{GENERATED_KEY_PREFIX}{uuid.uuid4()}",
+                kind="expiry",
+                fingerprint=request_fingerprint("expiry", sorted(reservation_ids)),
+            )
+            _release(
+                tenant_id=tenant_id,
+                reservation_ids=reservation_ids,
+                operation=operation,
+                actor=SYSTEM,
+                occurred_at=moment,
+                reason="Reservation expired",
+                using=using,
+            )
+        return len(due), len(rows)
+
     total = 0
     while True:
         moment = now or timezone.now()
-        with transaction.atomic(using=using):
-            with connections[using].cursor() as cursor:
-                cursor.execute(locks.EXPIRE_DUE_RESERVATIONS, {"now": moment, "limit": batch})
-                rows = cursor.fetchall()
-            by_tenant: dict[int, list[int]] = {}
-            for reservation_id, tenant_id in rows:
-                by_tenant.setdefault(tenant_id, []).append(reservation_id)
-            for tenant_id, reservation_ids in sorted(by_tenant.items()):
-                operation = Operation.objects.using(using).create(
-                    tenant_id=tenant_id,
-                    key=f"{GENERATED_KEY_PREFIX}{uuid.uuid4()}",
-                    kind="expiry",
-                    fingerprint=request_fingerprint("expiry", sorted(reservation_ids)),
+        try:
+            if connections[using].in_atomic_block:
+                # Inside a caller's transaction (a test, a hand-run shell): part of it.
+                with transaction.atomic(using=using):
+                    seen, expired = sweep_batch(moment)
+            else:
+                seen, expired = run_in_transaction(
+                    lambda moment=moment: sweep_batch(moment), using=using
                 )
-                _release(
-                    tenant_id=tenant_id,
-                    reservation_ids=reservation_ids,
-                    operation=operation,
-                    actor=SYSTEM,
-                    occurred_at=moment,
-                    reason="Reservation expired",
-                    using=using,
-                )
-        total += len(rows)
-        if len(rows) < batch:
+        except Contention:
+            return total
+        total += expired
+        if seen < batch:
             return total
 
 

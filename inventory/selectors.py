@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from inventory.errors import LocationNotFound, LotNotFound, ProductNotFound, WarehouseNotFound
-from inventory.models import Balance, LedgerEntry, Lot, Product, QcStatus
+from inventory.models import Allocation, Balance, LedgerEntry, Lot, Product, QcStatus
 from warehouse.models import Location, LocationKind, Warehouse
 
 _ZERO = Value(Decimal("0.000"), output_field=DecimalField(max_digits=18, decimal_places=3))
@@ -149,7 +149,29 @@ def stock_summary(
     if warehouse is not None:
         balances = balances.filter(warehouse=warehouse)
     totals = balances.aggregate(**stock_totals(today))
-    return StockSummary(**{name.removeprefix("total_"): value for name, value in totals.items()})
+    summary = {name.removeprefix("total_"): value for name, value in totals.items()}
+    overdue = expired_holds(product=product, warehouse=warehouse, today=today)
+    if overdue:
+        # Holds of reservations past their expiry are free already: the next
+        # allocation (or the sweep) releases them.
+        summary["reserved"] -= overdue
+        summary["available"] += overdue
+    return StockSummary(**summary)
+
+
+def expired_holds(
+    *, product: Product, warehouse: Warehouse | None, today: datetime.date
+) -> Decimal:
+    """What open reservations past their expiry still hold of approved, unexpired lots."""
+    allocations = Allocation.objects.filter(
+        reservation__status="OPEN",
+        reservation__expires_at__lte=timezone.now(),
+        line__product=product,
+        lot__qc_status=QcStatus.APPROVED,
+    ).filter(Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today))
+    if warehouse is not None:
+        allocations = allocations.filter(reservation__warehouse=warehouse)
+    return allocations.aggregate(total=Coalesce(Sum("quantity"), _ZERO))["total"]
 
 
 def movements(

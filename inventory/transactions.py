@@ -37,11 +37,17 @@ def run_in_transaction[T](
     work: Callable[[], T],
     *,
     attempts: int = 3,
-    lock_timeout: str = LOCK_TIMEOUT,
-    statement_timeout: str = STATEMENT_TIMEOUT,
+    lock_timeout: str | None = None,
+    statement_timeout: str | None = None,
     using: str = DEFAULT_DB_ALIAS,
 ) -> T:
-    """Run ``work()`` in a new transaction; retry it on deadlock, serialization or lock timeout."""
+    """Run ``work()`` in a new transaction; retry it on deadlock, serialization or lock timeout.
+
+    The timeouts default to the module's ``LOCK_TIMEOUT`` and ``STATEMENT_TIMEOUT``
+    (read at each call, so a deployment or a test may change them).
+    """
+    lock_timeout = lock_timeout or LOCK_TIMEOUT
+    statement_timeout = statement_timeout or STATEMENT_TIMEOUT
     connection = connections[using]
     if connection.in_atomic_block:
         raise RuntimeError("run_in_transaction must open the transaction, not join one")

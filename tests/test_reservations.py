@@ -252,3 +252,23 @@ def test_reservation_query_count(tenant, site, soap):
     # Tenant context, operation, candidates (locked), reservation, lines,
     # allocations, balances (one conditional update), ledger.
     assert len(statements) <= 8, "\n".join(statements)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "maintenance"])
+def test_expire_reservations_command_and_worker_job(tenant, site, soap, capsys):
+    from django.core.management import call_command
+
+    from warehouse.worker import registered_jobs
+
+    receive(tenant, site, soap, "S1", 5)
+    reservation = reserve(tenant, site, (soap, 2), ttl_seconds=60).reservation
+    with tenant_context(tenant.id):
+        Reservation.objects.filter(pk=reservation.pk).update(
+            expires_at=timezone.now() - datetime.timedelta(seconds=1)
+        )
+    call_command("expire_reservations")
+    assert "Expired 1 reservations." in capsys.readouterr().out
+    jobs = {job.name: job for job in registered_jobs()}
+    assert jobs["inventory.expire_reservations"].every_seconds <= 60
+    assert jobs["inventory.expire_reservations"].function() == "expired 0"
+    assert_books_balance()

@@ -1,0 +1,546 @@
+"""Reservations under concurrency: real threads, each with its own connection.
+
+Every test ends by checking the invariants on the whole database (the
+maintenance connection sees every tenant): no negative stock, never more
+reserved than on hand, every balance equal to the sum of its ledger.
+The scale runs (64 workers x 10,000, 32 x 2,000) live in the stress command;
+these are their small variants.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import threading
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from inventory import errors, services
+from inventory.models import LedgerEntry, Reservation, ReservationStatus
+from inventory.reconcile import balance_differences
+from inventory.services import LineRequest
+from inventory.transactions import run_in_transaction
+from tests.api.conftest import new_client
+from tests.conftest import bin_of
+from warehouse.tenancy import tenant_context
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "maintenance"])
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def run_threads(count: int, target) -> list:
+    """Run ``target(index)`` in ``count`` threads released together; their results in order."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index):
+        try:
+            barrier.wait()
+            results[index] = target(index)
+        except Exception as error:  # the test inspects what each thread met
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def in_thread(target):
+    """Start ``target()`` in a thread with its own connection; return (thread, result box)."""
+    box: dict = {}
+
+    def run():
+        try:
+            box["result"] = target()
+        except Exception as error:
+            box["result"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, box
+
+
+def wait_until_blocked(waiters: int = 1, timeout: float = 5.0) -> None:
+    """Return once ``waiters`` sessions wait for a lock (pg_locks: not granted)."""
+    deadline = time.monotonic() + timeout
+    with connections["maintenance"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0] >= waiters:
+                return
+            time.sleep(0.01)
+    raise AssertionError("no session started waiting for a lock")
+
+
+def assert_invariants() -> None:
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM inventory_balance WHERE on_hand < 0 OR reserved < 0 "
+            "OR reserved > on_hand"
+        )
+        assert cursor.fetchone()[0] == 0
+    differences, _ = balance_differences()
+    assert differences == []
+
+
+def entries(tenant, kind) -> int:
+    with tenant_context(tenant.id):
+        return LedgerEntry.objects.filter(kind=kind).count()
+
+
+def reserve(tenant, warehouse, product, quantity, **options):
+    """One reservation as the API makes it: its own retried transaction."""
+    return run_in_transaction(
+        lambda: services.reserve_stock(
+            tenant=tenant,
+            warehouse=warehouse,
+            lines=[LineRequest(product=product, quantity=quantity)],
+            **options,
+        )
+    )
+
+
+def available(tenant, product, warehouse) -> Decimal:
+    return services.stock_summary(tenant=tenant, product=product, warehouse=warehouse).available
+
+
+@pytest.fixture
+def soap(tenant):
+    return services.create_product(tenant=tenant, sku="SOAP", name="Soap")
+
+
+def receive(tenant, site, product, code, quantity, **extra):
+    return services.receive_stock(
+        tenant=tenant, product=product, warehouse=site, lot_code=code, quantity=quantity, **extra
+    )
+
+
+# -- many clients at once ---------------------------------------------------------------
+
+
+def test_flash_sale_sells_exactly_the_stock(tenant):
+    """5 units, 20 buyers of one each through the API: 5 reservations, 15 shortages."""
+    api = new_client(tenant)
+    assert api.post("/warehouses", {"code": "DC1", "name": "Main"}).status_code == 201
+    assert api.post("/products", {"sku": "PHONE", "name": "Phone"}).status_code == 201
+    receipt = {"sku": "PHONE", "warehouse": "DC1", "lot_code": "L1", "quantity": 5}
+    assert api.post("/receipts", receipt).status_code == 201
+    body = {"warehouse": "DC1", "lines": [{"sku": "PHONE", "quantity": 1}]}
+    clients = [new_client(tenant) for _ in range(20)]
+
+    answers = run_threads(20, lambda index: clients[index].post("/reservations", body))
+
+    outcomes = Counter(
+        (response.status_code, response.json().get("error", {}).get("code")) for response in answers
+    )
+    assert outcomes == {(201, None): 5, (409, "INSUFFICIENT_STOCK"): 15}
+    stock = api.get("/stock", {"sku": "PHONE", "warehouse": "DC1"}).json()
+    assert (stock["on_hand"], stock["reserved"], stock["available"]) == ("5.000", "5.000", "0.000")
+    assert entries(tenant, "RESERVE") == 5
+    assert_invariants()
+
+
+def test_hot_sku_reserves_exactly_what_is_there(tenant, site, soap):
+    """8 workers x 25 one-unit reservations against 100 units in two lots: exactly 100."""
+    receive(tenant, site, soap, "A", 60)
+    receive(tenant, site, soap, "B", 40)
+
+    def worker(index):
+        outcome = Counter()
+        for _ in range(25):
+            try:
+                reserve(tenant, site, soap, 1)
+                outcome["reserved"] += 1
+            except errors.DomainError as error:
+                outcome[error.code] += 1
+        return outcome
+
+    results = run_threads(8, worker)
+    assert not [result for result in results if isinstance(result, Exception)]
+    total = sum(results, Counter())
+    assert total == {"reserved": 100, "INSUFFICIENT_STOCK": 100}
+    assert available(tenant, soap, site) == 0
+    assert entries(tenant, "RESERVE") >= 100  # a reservation spanning both lots posts two
+    with tenant_context(tenant.id):
+        assert Reservation.objects.count() == 100
+    assert_invariants()
+
+
+def test_mixed_orders_never_deadlock_a_client(tenant, site):
+    """6 workers x 20 orders of 1-5 lines over 10 SKUs in random line order, allocated,
+    then issued or cancelled: only shortages reach the clients, and the books balance."""
+    products = [
+        services.create_product(tenant=tenant, sku=f"SKU-{number:02}", name=f"Item {number}")
+        for number in range(10)
+    ]
+    shelf = bin_of(tenant, site, "A-01")
+    for product in products:
+        receive(tenant, site, product, "FIRST", 12)
+        receive(tenant, site, product, "SECOND", 12, location=shelf)
+
+    def worker(index):
+        rng = random.Random(index)
+        outcome = Counter()
+        for number in range(20):
+            chosen = rng.sample(products, rng.randint(1, 5))  # random line order
+            order = services.create_order(
+                tenant=tenant,
+                warehouse=site,
+                reference=f"SO-{index}-{number}",
+                customer=f"Customer {index}",
+                lines=[LineRequest(product=p, quantity=rng.randint(1, 3)) for p in chosen],
+            )
+            try:
+                result = run_in_transaction(
+                    lambda order=order: services.allocate_order(tenant=tenant, order_id=order.pk)
+                )
+            except errors.InsufficientStock:
+                outcome["short"] += 1
+                continue
+            outcome["allocated"] += 1
+            finish = rng.choice([services.issue_reservation, services.cancel_reservation, None])
+            if finish is not None:
+                run_in_transaction(
+                    lambda finish=finish, result=result: finish(
+                        tenant=tenant, reservation_id=result.reservation.pk
+                    )
+                )
+                outcome[finish.__name__] += 1
+        return outcome
+
+    results = run_threads(6, worker)
+    failures = [result for result in results if isinstance(result, Exception)]
+    assert failures == []  # no deadlock, lock timeout or CONTENTION reached a worker
+    total = sum(results, Counter())
+    assert total["allocated"] + total["short"] == 120
+    assert total["allocated"] > 0
+    with tenant_context(tenant.id):
+        assert Reservation.objects.count() == total["allocated"]
+        assert (
+            Reservation.objects.filter(status=ReservationStatus.ISSUED).count()
+            == total["issue_reservation"]
+        )
+    assert entries(tenant, "SHIP") >= total["issue_reservation"]
+    assert_invariants()
+
+
+def test_idempotency_storm_has_one_effect_per_key(tenant):
+    """10 keys, each sent 3 times at once: 10 reservations, every replay identical."""
+    api = new_client(tenant)
+    assert api.post("/warehouses", {"code": "DC1", "name": "Main"}).status_code == 201
+    assert api.post("/products", {"sku": "CUP", "name": "Cup"}).status_code == 201
+    receipt = {"sku": "CUP", "warehouse": "DC1", "lot_code": "L1", "quantity": 100}
+    assert api.post("/receipts", receipt).status_code == 201
+    body = {"warehouse": "DC1", "lines": [{"sku": "CUP", "quantity": 2}]}
+    clients = [new_client(tenant) for _ in range(30)]
+
+    answers = run_threads(
+        30, lambda index: clients[index].post("/reservations", body, key=f"cart-{index % 10}")
+    )
+
+    by_key: dict[str, list] = {}
+    for index, response in enumerate(answers):
+        assert response.status_code == 201, response.content
+        by_key.setdefault(f"cart-{index % 10}", []).append(response.json())
+    assert all(bodies[1:] == bodies[:-1] for bodies in by_key.values())
+    assert len({bodies[0]["id"] for bodies in by_key.values()}) == 10
+    assert entries(tenant, "RESERVE") == 10
+    stock = api.get("/stock", {"sku": "CUP", "warehouse": "DC1"}).json()
+    assert stock["reserved"] == "20.000"
+    assert_invariants()
+
+
+# -- SKIP LOCKED and waiting ------------------------------------------------------------
+
+
+def test_skip_locked_never_causes_a_false_shortage(tenant, site, soap):
+    """The first lot's row is held by a slow transaction: a reservation the second lot
+    covers goes through at once; one that needs the held row waits for it, then succeeds."""
+    today = timezone.localdate()
+    first = receive(tenant, site, soap, "FIRST", 5, expires_on=today + datetime.timedelta(days=5))
+    receive(tenant, site, soap, "SECOND", 5, expires_on=today + datetime.timedelta(days=50))
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_transaction():
+        with connections["maintenance"].cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "SELECT 1 FROM inventory_balance WHERE lot_id = %s FOR UPDATE", [first.lot.pk]
+            )
+            holding.set()
+            release.wait(10)
+            time.sleep(0.3)
+            cursor.execute("COMMIT")
+
+    holder, _ = in_thread(slow_transaction)
+    assert holding.wait(5)
+
+    started = time.monotonic()
+    around = reserve(tenant, site, soap, 5)
+    assert time.monotonic() - started < 0.3  # did not wait for the held row
+    assert [(a.lot.code, a.quantity) for a in around.allocations] == [("SECOND", Decimal(5))]
+
+    waiting, box = in_thread(lambda: reserve(tenant, site, soap, 3))
+    wait_until_blocked()
+    release.set()
+    waiting.join(10)
+    holder.join(10)
+    result = box["result"]
+    assert not isinstance(result, Exception), result
+    assert [(a.lot.code, a.quantity) for a in result.allocations] == [("FIRST", Decimal(3))]
+    assert available(tenant, soap, site) == 2
+    assert_invariants()
+
+
+# -- expiry ---------------------------------------------------------------------------------
+
+
+def test_expired_reservation_stops_counting_and_is_released_once(tenant, site, soap):
+    """A 1 s TTL: once past, the hold is available again; the sweep and an allocation
+    racing for it release it exactly once (five rounds of the race)."""
+    receive(tenant, site, soap, "L1", 5)
+    held = reserve(tenant, site, soap, 5, ttl_seconds=1).reservation
+    assert available(tenant, soap, site) == 0
+    time.sleep(1.1)
+    assert available(tenant, soap, site) == 5  # expired, though not yet swept
+
+    for round_number in range(5):
+        outcomes = run_threads(
+            2,
+            lambda index: (
+                services.expire_reservations()
+                if index == 0
+                else reserve(tenant, site, soap, 5, ttl_seconds=60)
+            ),
+        )
+        sweep, allocation = outcomes
+        assert not isinstance(sweep, Exception), sweep
+        assert not isinstance(allocation, Exception), allocation
+        with tenant_context(tenant.id):
+            assert Reservation.objects.get(pk=held.pk).status == ReservationStatus.EXPIRED
+            releases = LedgerEntry.objects.filter(kind="RELEASE").count()
+        assert releases == round_number + 1  # each expired hold released once
+        assert_invariants()
+        # Let the new hold lapse too, for the next round.
+        held = allocation.reservation
+        with tenant_context(tenant.id):
+            Reservation.objects.filter(pk=held.pk).update(
+                expires_at=timezone.now() - datetime.timedelta(seconds=1)
+            )
+    assert services.expire_reservations() == 1
+    assert services.expire_reservations() == 0
+    assert entries(tenant, "RELEASE") == 6
+    assert available(tenant, soap, site) == 5
+    assert_invariants()
+
+
+def test_two_sweeps_release_each_reservation_once(tenant, site, soap):
+    receive(tenant, site, soap, "L1", 50)
+    for _ in range(20):
+        reserve(tenant, site, soap, 1, ttl_seconds=60)
+    with tenant_context(tenant.id):
+        Reservation.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+
+    counts = run_threads(3, lambda index: services.expire_reservations(batch=5))
+
+    assert sum(counts) == 20
+    assert entries(tenant, "RELEASE") == 20
+    assert available(tenant, soap, site) == 50
+    assert_invariants()
+
+
+# -- two sessions, explicit step order ---------------------------------------------------
+
+
+def paused(work, done: threading.Event, proceed: threading.Event):
+    """``work()`` in a transaction that stays open until ``proceed`` is set."""
+
+    def transaction_body():
+        result = work()
+        done.set()
+        assert proceed.wait(10)
+        return result
+
+    return lambda: run_in_transaction(transaction_body)
+
+
+def test_reserve_reserve_second_waits_and_does_not_oversell(tenant, site, soap):
+    receive(tenant, site, soap, "L1", 5)
+    a_done, a_commit = threading.Event(), threading.Event()
+    # 1. A reserves everything and keeps its transaction open.
+    session_a, a_box = in_thread(
+        paused(lambda: reserve_inner(tenant, site, soap, 5), a_done, a_commit)
+    )
+    assert a_done.wait(5)
+    # 2. B asks for one: skips the held row, then waits for it.
+    session_b, b_box = in_thread(lambda: reserve(tenant, site, soap, 1))
+    wait_until_blocked()
+    # 3. A commits; B sees nothing free and is refused.
+    a_commit.set()
+    session_a.join(10)
+    session_b.join(10)
+    assert not isinstance(a_box["result"], Exception)
+    assert isinstance(b_box["result"], errors.InsufficientStock)
+    assert entries(tenant, "RESERVE") == 1
+    assert_invariants()
+
+
+def reserve_inner(tenant, warehouse, product, quantity, **options):
+    """A reservation inside the caller's transaction."""
+    return services.reserve_stock(
+        tenant=tenant,
+        warehouse=warehouse,
+        lines=[LineRequest(product=product, quantity=quantity)],
+        **options,
+    )
+
+
+def test_reserve_then_adjust_cannot_take_reserved_stock(tenant, site, soap):
+    lot = receive(tenant, site, soap, "L1", 5)
+    a_done, a_commit = threading.Event(), threading.Event()
+    # 1. A reserves 4 and keeps its transaction open.
+    session_a, a_box = in_thread(
+        paused(lambda: reserve_inner(tenant, site, soap, 4), a_done, a_commit)
+    )
+    assert a_done.wait(5)
+    # 2. B removes 3 by adjustment: its conditional update waits for A's row.
+    session_b, b_box = in_thread(
+        lambda: run_in_transaction(
+            lambda: services.adjust_stock(
+                tenant=tenant,
+                lot=lot.lot,
+                location=lot.location,
+                quantity_delta=-3,
+                reason="Damaged",
+            )
+        )
+    )
+    wait_until_blocked()
+    # 3. A commits; B re-checks against 4 reserved and is refused.
+    a_commit.set()
+    session_a.join(10)
+    session_b.join(10)
+    assert not isinstance(a_box["result"], Exception)
+    assert isinstance(b_box["result"], errors.InsufficientStock)
+    assert available(tenant, soap, site) == 1
+    assert_invariants()
+
+
+def test_adjust_then_reserve_sees_the_adjusted_stock(tenant, site, soap):
+    lot = receive(tenant, site, soap, "L1", 5)
+    a_done, a_commit = threading.Event(), threading.Event()
+    # 1. A removes 3 and keeps its transaction open.
+    session_a, a_box = in_thread(
+        paused(
+            lambda: services.adjust_stock(
+                tenant=tenant,
+                lot=lot.lot,
+                location=lot.location,
+                quantity_delta=-3,
+                reason="Damaged",
+            ),
+            a_done,
+            a_commit,
+        )
+    )
+    assert a_done.wait(5)
+    # 2. B wants 4: the row is held, so it waits for it.
+    session_b, b_box = in_thread(lambda: reserve(tenant, site, soap, 4))
+    wait_until_blocked()
+    # 3. A commits; 2 are left and B is refused.
+    a_commit.set()
+    session_a.join(10)
+    session_b.join(10)
+    assert not isinstance(a_box["result"], Exception)
+    assert isinstance(b_box["result"], errors.InsufficientStock)
+    assert available(tenant, soap, site) == 2
+    assert_invariants()
+
+
+def test_cancel_then_reserve_gets_the_released_stock(tenant, site, soap):
+    receive(tenant, site, soap, "L1", 5)
+    held = reserve(tenant, site, soap, 5).reservation
+    a_done, a_commit = threading.Event(), threading.Event()
+    # 1. A cancels the reservation and keeps its transaction open.
+    session_a, a_box = in_thread(
+        paused(
+            lambda: services.cancel_reservation(tenant=tenant, reservation_id=held.pk),
+            a_done,
+            a_commit,
+        )
+    )
+    assert a_done.wait(5)
+    # 2. B wants all 5: nothing is free yet, so it waits for the row A holds.
+    session_b, b_box = in_thread(lambda: reserve(tenant, site, soap, 5))
+    wait_until_blocked()
+    # 3. A commits the release; B takes the stock.
+    a_commit.set()
+    session_a.join(10)
+    session_b.join(10)
+    assert not isinstance(a_box["result"], Exception)
+    result = b_box["result"]
+    assert not isinstance(result, Exception), result
+    assert [line.allocated for line in result.lines] == [Decimal(5)]
+    assert entries(tenant, "RELEASE") == 1
+    assert_invariants()
+
+
+def test_issue_issue_ships_once(tenant, site, soap):
+    receive(tenant, site, soap, "L1", 5)
+    held = reserve(tenant, site, soap, 3).reservation
+    a_done, a_commit = threading.Event(), threading.Event()
+    issue = lambda: services.issue_reservation(tenant=tenant, reservation_id=held.pk)  # noqa: E731
+    # 1. A issues and keeps its transaction open.
+    session_a, a_box = in_thread(paused(issue, a_done, a_commit))
+    assert a_done.wait(5)
+    # 2. B issues the same reservation: waits on the reservation row.
+    session_b, b_box = in_thread(lambda: run_in_transaction(issue))
+    wait_until_blocked()
+    # 3. A commits; B finds it issued.
+    a_commit.set()
+    session_a.join(10)
+    session_b.join(10)
+    assert not isinstance(a_box["result"], Exception)
+    assert isinstance(b_box["result"], errors.ReservationAlreadyIssued)
+    assert entries(tenant, "SHIP") == 1
+    with tenant_context(tenant.id):
+        assert services.stock_summary(tenant=tenant, product=soap).on_hand == 2
+    assert_invariants()
+
+
+def test_two_workers_allocate_one_order_once(tenant, site, soap):
+    receive(tenant, site, soap, "L1", 10)
+    order = services.create_order(
+        tenant=tenant,
+        warehouse=site,
+        reference="SO-1",
+        customer="Bob",
+        lines=[LineRequest(product=soap, quantity=4)],
+    )
+    results = run_threads(
+        4,
+        lambda index: run_in_transaction(
+            lambda: services.allocate_order(tenant=tenant, order_id=order.pk)
+        ),
+    )
+    assert not [result for result in results if isinstance(result, Exception)]
+    assert len({result.reservation.pk for result in results}) == 1
+    assert sorted(result.created for result in results) == [False, False, False, True]
+    assert entries(tenant, "RESERVE") == 1
+    assert available(tenant, soap, site) == 6
+    assert_invariants()
