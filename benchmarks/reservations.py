@@ -64,7 +64,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from inventory.stress import (  # noqa: E402
@@ -326,6 +326,10 @@ def run_cell(
     gunicorn_pid: int | None = None,
     reads: bool = False,
 ) -> Cell:
+    # Fresh planner statistics for every cell, as autovacuum would keep them
+    # in a steady state (the previous cell added thousands of reservations).
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("ANALYZE")
     # Time to fork and connect, then the warm-up, then the measured window.
     measure_from = time.perf_counter() + 1.0 + warmup
     until = measure_from + seconds
