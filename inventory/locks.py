@@ -2,9 +2,13 @@
 
 The rule that keeps concurrent stock operations free of deadlocks: a
 transaction locks all the balance rows it will change at once, before
-changing any, in one global order, ``(location_id, lot_id)``. Two operations
-touching the same rows then queue behind each other instead of each holding
-one row the other needs (a move A -> B against a move B -> A).
+changing any, in one global order, ``(product_id, location_id, lot_id)``.
+Two operations touching the same rows then queue behind each other instead of
+each holding one row the other needs (a move A -> B against a move B -> A).
+The product leads because an allocation works through its lines product by
+product: whatever it holds of one product, it waits only for rows of later
+products, or (after giving its first-pass rows back) for rows of the product
+in hand, in this same order.
 
 Single-row changes (an adjustment, a receipt) need no explicit lock: their
 one conditional ``UPDATE`` or upsert locks the row itself.
@@ -41,7 +45,7 @@ def lock_balances(
     """
     ordered = sorted(
         {(lot.pk, location.pk): (lot, location) for lot, location in pairs}.values(),
-        key=lambda pair: (pair[1].pk, pair[0].pk),
+        key=lambda pair: (pair[0].product_id, pair[1].pk, pair[0].pk),
     )
     with connection.cursor() as cursor:
         for lot, location in ordered:
@@ -55,7 +59,7 @@ def lock_balances(
     # The ORDER BY is what makes the lock order: rows are locked as they are read.
     rows = (
         Balance.objects.filter(wanted)
-        .order_by("location_id", "lot_id")
+        .order_by("product_id", "location_id", "lot_id")
         .select_for_update(of=("self",))
     )
     return {(row.lot_id, row.location_id): row for row in rows}
@@ -64,7 +68,7 @@ def lock_balances(
 # -- batched balance changes (inventory.ledger) ---------------------------------------
 
 # The rows a batched change touches (``changes`` is its VALUES list), locked in
-# the global ``(location_id, lot_id)`` order before any is updated, so two
+# the global ``(product_id, location_id, lot_id)`` order before any is updated, so two
 # batches over overlapping rows queue instead of deadlocking. Rows this
 # transaction already holds (an allocation's candidates) are re-locked at no cost.
 LOCK_CHANGED_BALANCES = """
@@ -73,7 +77,7 @@ LOCK_CHANGED_BALANCES = """
       JOIN changes
         ON balance.lot_id = changes.lot_id AND balance.location_id = changes.location_id
      WHERE balance.tenant_id = %s
-     ORDER BY balance.location_id, balance.lot_id
+     ORDER BY balance.product_id, balance.location_id, balance.lot_id
        FOR UPDATE OF balance
 """
 
@@ -86,7 +90,8 @@ LOCK_CHANGED_BALANCES = """
 _CANDIDATES = """
     SELECT balance.id, balance.lot_id, balance.location_id,
            balance.on_hand - balance.reserved AS free,
-           lot.code, lot.product_id, location.code, location.warehouse_id
+           lot.code, lot.product_id, location.code, location.warehouse_id,
+           lot.expires_on, lot.received_at
       FROM inventory_balance AS balance
       JOIN inventory_lot AS lot
         ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
@@ -98,8 +103,9 @@ _CANDIDATES = """
        AND lot.qc_status = 'APPROVED'
        AND (lot.expires_on IS NULL OR lot.expires_on >= %(today)s)
        {extra}
-     ORDER BY lot.expires_on NULLS LAST, lot.received_at, balance.id
 """
+FEFO_ORDER = " ORDER BY lot.expires_on NULLS LAST, lot.received_at, balance.id"
+GLOBAL_ORDER = " ORDER BY balance.product_id, balance.location_id, balance.lot_id"
 
 # First pass: only rows with free stock, skipping rows another transaction
 # holds (another allocation of the same product takes the next lot instead of
@@ -109,16 +115,20 @@ SKIP_LOCKED_CANDIDATES = (
     _CANDIDATES.format(
         extra="AND balance.on_hand > balance.reserved AND balance.id <> ALL(%(taken)s)"
     )
+    + FEFO_ORDER
     + " LIMIT %(limit)s FOR UPDATE OF balance SKIP LOCKED"
 )
 
-# Second pass, only when the first came up short: every candidate row, free or
-# not, in the same FEFO order, waiting (up to ``lock_timeout``) for the rows
-# other transactions hold. Rows whose stock is held at read time are waited
-# for too, because their holder may be about to release them. Rows this
-# transaction took in the first pass come back without waiting.
-WAITING_CANDIDATES = _CANDIDATES.format(extra="AND balance.on_hand > 0") + " FOR UPDATE OF balance"
-
+# Second pass, only when the first came up short and the stock might still be
+# there: every candidate row, free or not, waiting (up to ``lock_timeout``) for
+# the rows other transactions hold. Rows whose stock is held at read time are
+# waited for too, because their holder may be about to release them. The rows
+# are locked in the global order, not FEFO (the caller sorts them for taking),
+# and only after the first pass's rows of this product were given back (a
+# savepoint), so this wait never closes a cycle with another transaction.
+WAITING_CANDIDATES = (
+    _CANDIDATES.format(extra="AND balance.on_hand > 0") + GLOBAL_ORDER + " FOR UPDATE OF balance"
+)
 
 # -- reservations -----------------------------------------------------------------------
 #
@@ -169,7 +179,7 @@ DUE_RESERVATIONS = """
 """
 
 # The sweep locks the balances its batch holds, in the global
-# ``(location_id, lot_id)`` order, before any reservation row.
+# ``(product_id, location_id, lot_id)`` order, before any reservation row.
 LOCK_BALANCES_OF_RESERVATIONS = """
     SELECT balance.id
       FROM inventory_balance AS balance
@@ -178,7 +188,7 @@ LOCK_BALANCES_OF_RESERVATIONS = """
        AND allocation.lot_id = balance.lot_id
        AND allocation.location_id = balance.location_id
      WHERE allocation.reservation_id = ANY(%(ids)s)
-     ORDER BY balance.location_id, balance.lot_id
+     ORDER BY balance.product_id, balance.location_id, balance.lot_id
        FOR UPDATE OF balance
 """
 

@@ -11,10 +11,12 @@ Concurrency (see ``inventory.locks`` for every lock and its order):
 * lines are allocated in product id order, so two multi-line reservations
   meet their common products in the same order;
 * a line first takes free candidate rows with ``FOR UPDATE SKIP LOCKED`` in
-  FEFO order; when that comes up short it waits for every candidate row
-  (plain ``FOR UPDATE``, same order, bounded by ``lock_timeout``), then
-  expires and releases the product's overdue holds in the warehouse, and
-  only then answers ``INSUFFICIENT_STOCK``;
+  FEFO order, after a savepoint; when that comes up short it rolls back to
+  the savepoint (giving back the rows it took out of order), waits for every
+  candidate row (plain ``FOR UPDATE`` in the global lock order, bounded by
+  ``lock_timeout``), then expires and releases the product's overdue holds
+  in the warehouse, takes stock in FEFO order, and only then answers
+  ``INSUFFICIENT_STOCK``;
 * the balances change in one multi-row conditional ``UPDATE`` and the
   ledger in one multi-row insert (``inventory.ledger.post_entries``).
 
@@ -135,6 +137,7 @@ class _Candidate:
     lot: Lot
     location: Location
     free: Decimal
+    fefo: tuple
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -210,6 +213,7 @@ def _candidates(sql: str, params: dict) -> list[_Candidate]:
                 code=location_code,
             ),
             free=free,
+            fefo=(expires_on is None, expires_on or datetime.date.min, received_at, balance_id),
         )
         for (
             balance_id,
@@ -220,8 +224,15 @@ def _candidates(sql: str, params: dict) -> list[_Candidate]:
             product_id,
             location_code,
             warehouse_id,
+            expires_on,
+            received_at,
         ) in rows
     ]
+
+
+def _fefo(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Candidates in the order stock is taken: expiry (none last), receipt, balance id."""
+    return sorted(candidates, key=lambda candidate: candidate.fefo)
 
 
 def _take(candidates: list[_Candidate], quantity: Decimal) -> list[tuple[_Candidate, Decimal]]:
@@ -386,6 +397,11 @@ def reserve_stock(
                 "taken": [],
             }
             candidates: list[_Candidate] = []
+            # The first pass's locks can be given back if it comes up short:
+            # waiting while holding rows taken out of order could close a cycle.
+            savepoint = f"allocation_{product.pk}"
+            with connection.cursor() as cursor:
+                cursor.execute(f"SAVEPOINT {savepoint}")
             while True:
                 batch = _candidates(locks.SKIP_LOCKED_CANDIDATES, params)
                 candidates += batch
@@ -396,8 +412,11 @@ def reserve_stock(
                 params["taken"] = [c.balance_id for c in candidates]
             taken = _take(candidates, quantity)
             if sum((amount for _, amount in taken), Decimal(0)) < quantity:
-                # Short after skipping: wait for the rows others hold, then free
-                # what overdue holds keep on them, and only then count.
+                # Short after skipping: give the first pass's rows back, wait
+                # for every candidate row in the global order, free what
+                # overdue holds keep on them, and only then count.
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
                 candidates = _candidates(locks.WAITING_CANDIDATES, params)
                 if _expire_holds(
                     tenant=tenant,
@@ -409,7 +428,7 @@ def reserve_stock(
                 ):
                     # The rows are ours now: reading them again costs no wait.
                     candidates = _candidates(locks.WAITING_CANDIDATES, params)
-                taken = _take(candidates, quantity)
+                taken = _take(_fefo(candidates), quantity)
                 if not allow_partial and sum((a for _, a in taken), Decimal(0)) < quantity:
                     raise _shortage(product, warehouse, today)
             plan.append((product, quantity, taken))

@@ -36,7 +36,7 @@ def _sqlstate(error: OperationalError) -> str | None:
 def run_in_transaction[T](
     work: Callable[[], T],
     *,
-    attempts: int = 3,
+    attempts: int = 5,
     lock_timeout: str | None = None,
     statement_timeout: str | None = None,
     using: str = DEFAULT_DB_ALIAS,
