@@ -174,6 +174,14 @@ def _stored_entry(entry: LedgerEntry) -> dict:
     )
 
 
+def _lot_in_bin(body) -> tuple[Product, Warehouse, Lot, Location]:
+    """The product, warehouse, lot and bin a body names with sku, warehouse, lot_code, location."""
+    product = get_product_by_sku(body.sku)
+    warehouse = get_warehouse_by_code(body.warehouse)
+    lot = get_lot_by_code(product, body.lot_code)
+    return product, warehouse, lot, _lot_location(lot, warehouse, body.location)
+
+
 def _lot_location(lot: Lot, warehouse: Warehouse, code: str | None) -> Location:
     """The named bin, or the one bin of ``warehouse`` holding the lot, or receiving."""
     if code is not None:
@@ -378,10 +386,7 @@ def create_adjustment(
     payload = _payload(body, "quantity_delta")
 
     def perform(operation):
-        product = get_product_by_sku(body.sku)
-        warehouse = get_warehouse_by_code(body.warehouse)
-        lot = get_lot_by_code(product, body.lot_code)
-        location = _lot_location(lot, warehouse, body.location)
+        product, warehouse, lot, location = _lot_in_bin(body)
         entry = services.adjust_stock(
             tenant=request.tenant,
             lot=lot,
@@ -408,10 +413,7 @@ def create_shipment(
     payload = _payload(body, "quantity")
 
     def perform(operation):
-        product = get_product_by_sku(body.sku)
-        warehouse = get_warehouse_by_code(body.warehouse)
-        lot = get_lot_by_code(product, body.lot_code)
-        location = _lot_location(lot, warehouse, body.location)
+        product, warehouse, lot, location = _lot_in_bin(body)
         entry = services.ship_stock(
             tenant=request.tenant,
             lot=lot,
