@@ -268,7 +268,7 @@ def test_expire_reservations_command_and_worker_job(tenant, site, soap, capsys):
             expires_at=timezone.now() - datetime.timedelta(seconds=1)
         )
     call_command("expire_reservations")
-    assert "Expired 1 reservations." in capsys.readouterr().out
+    assert "Expired 1 reservation." in capsys.readouterr().out
     jobs = {job.name: job for job in registered_jobs()}
     assert jobs["inventory.expire_reservations"].every_seconds <= 60
     assert jobs["inventory.expire_reservations"].function() == "expired 0"

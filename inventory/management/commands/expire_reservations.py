@@ -14,4 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         expired = expire_reservations(using=options["database"])
-        self.stdout.write(self.style.SUCCESS(f"Expired {expired} reservations."))
+        noun = "reservation" if expired == 1 else "reservations"
+        self.stdout.write(self.style.SUCCESS(f"Expired {expired} {noun}."))
