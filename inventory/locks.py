@@ -83,15 +83,30 @@ LOCK_CHANGED_BALANCES = """
 
 
 # -- allocation candidates (inventory.reservations) -----------------------------------
+#
+# A line is allocated in up to three passes over the balance rows of approved
+# lots, not expired on ``today``, holding its product in the warehouse:
+#
+# 1. ``SKIP_LOCKED_CANDIDATES`` takes free rows in FEFO order, skipping rows
+#    another transaction holds, and says how much the snapshot shows free in
+#    all of them (``pool_free``). Most requests end here.
+# 2. When that is short but the snapshot shows free stock in rows it could not
+#    take, another transaction holds them: ``WAITING_CANDIDATES`` waits for
+#    every candidate row with ``FOR UPDATE``.
+# 3. When the snapshot shows no more free stock than the first pass took (the
+#    product is sold out), only a transaction in flight on those rows could
+#    still free some (a cancel, an adjustment, a reservation rolling back):
+#    ``SHARED_CANDIDATES`` waits for them with ``FOR SHARE`` and reads what
+#    they left. Shared locks do not conflict with each other, so a stampede of
+#    requests for a sold-out product is answered in parallel instead of in a
+#    queue. Only when it finds free stock (or overdue holds to release) does
+#    the allocation go on to pass 2.
 
-# Balance rows of approved lots not expired on ``today`` holding a product in a
-# warehouse, in FEFO order: the lot's expiry (none last), its receipt time, then
-# the balance id. Rows are locked as they are read, in that order.
 _CANDIDATES = """
-    SELECT balance.id, balance.lot_id, balance.location_id,
+    SELECT balance.id AS balance_id, balance.lot_id, balance.location_id,
            balance.on_hand - balance.reserved AS free,
-           lot.code, lot.product_id, location.code, location.warehouse_id,
-           lot.expires_on, lot.received_at
+           lot.code AS lot_code, lot.product_id, location.code AS location_code,
+           location.warehouse_id, lot.expires_on, lot.received_at
       FROM inventory_balance AS balance
       JOIN inventory_lot AS lot
         ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
@@ -107,27 +122,87 @@ _CANDIDATES = """
 FEFO_ORDER = " ORDER BY lot.expires_on NULLS LAST, lot.received_at, balance.id"
 GLOBAL_ORDER = " ORDER BY balance.product_id, balance.location_id, balance.lot_id"
 
-# First pass: only rows with free stock, skipping rows another transaction
-# holds (another allocation of the same product takes the next lot instead of
+# Pass 1: only rows with free stock, skipping rows another transaction holds
+# (another allocation of the same product takes the next lot instead of
 # queueing). ``LIMIT`` bounds how many rows one reservation holds; the caller
-# asks again past ``taken`` while it still needs stock.
+# asks again past ``taken`` while it still needs stock. Each row carries
+# ``pool_free``, the free stock of every candidate in the statement's snapshot;
+# with no row taken there is still one row, of NULLs but for ``pool_free``.
 SKIP_LOCKED_CANDIDATES = (
-    _CANDIDATES.format(
+    "WITH picked AS ("
+    + _CANDIDATES.format(
         extra="AND balance.on_hand > balance.reserved AND balance.id <> ALL(%(taken)s)"
     )
     + FEFO_ORDER
     + " LIMIT %(limit)s FOR UPDATE OF balance SKIP LOCKED"
+    + """
+    ), pool AS (
+    SELECT coalesce(sum(balance.on_hand - balance.reserved), 0) AS free
+      FROM inventory_balance AS balance
+      JOIN inventory_lot AS lot
+        ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
+     WHERE balance.tenant_id = %(tenant)s
+       AND balance.product_id = %(product)s
+       AND balance.warehouse_id = %(warehouse)s
+       AND lot.qc_status = 'APPROVED'
+       AND (lot.expires_on IS NULL OR lot.expires_on >= %(today)s)
+       AND balance.on_hand > balance.reserved
+    )
+    SELECT picked.balance_id, picked.lot_id, picked.location_id, picked.free,
+           picked.lot_code, picked.product_id, picked.location_code,
+           picked.warehouse_id, picked.expires_on, picked.received_at, pool.free
+      FROM pool LEFT JOIN picked ON true
+    """
 )
 
-# Second pass, only when the first came up short and the stock might still be
-# there: every candidate row, free or not, waiting (up to ``lock_timeout``) for
-# the rows other transactions hold. Rows whose stock is held at read time are
-# waited for too, because their holder may be about to release them. The rows
-# are locked in the global order, not FEFO (the caller sorts them for taking),
-# and only after the first pass's rows of this product were given back (a
-# savepoint), so this wait never closes a cycle with another transaction.
+# Pass 2: every candidate row, free or not, waiting (up to ``lock_timeout``)
+# for the rows other transactions hold. Rows whose stock is held at read time
+# are waited for too, because their holder may be about to release them. The
+# rows are locked in the global order, not FEFO (the caller sorts them for
+# taking), and only after the first pass's rows of this product were given
+# back (a savepoint), so this wait never closes a cycle with another
+# transaction.
 WAITING_CANDIDATES = (
     _CANDIDATES.format(extra="AND balance.on_hand > 0") + GLOBAL_ORDER + " FOR UPDATE OF balance"
+)
+
+# Pass 3 (sold out): the same rows as pass 2 with shared locks, in the same
+# global order and also after the savepoint. ``FOR SHARE`` waits for every
+# transaction holding one of them for a change and then reads the row as that
+# transaction left it. Each row carries ``overdue``: whether an open
+# reservation past its expiry holds the product in the warehouse, whose stock
+# pass 2 would release.
+SHARED_CANDIDATES = (
+    """
+    WITH overdue AS (
+        SELECT EXISTS (
+            SELECT 1
+              FROM inventory_reservation AS reservation
+              JOIN inventory_reservationline AS line
+                ON line.tenant_id = reservation.tenant_id
+               AND line.reservation_id = reservation.id
+             WHERE reservation.tenant_id = %(tenant)s
+               AND reservation.warehouse_id = %(warehouse)s
+               AND reservation.status = 'OPEN'
+               AND reservation.expires_at <= %(now)s
+               AND line.product_id = %(product)s
+               AND line.allocated > 0
+        ) AS due
+    )
+    SELECT balance.on_hand - balance.reserved, overdue.due
+      FROM inventory_balance AS balance
+      JOIN inventory_lot AS lot
+        ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
+     CROSS JOIN overdue
+     WHERE balance.tenant_id = %(tenant)s
+       AND balance.product_id = %(product)s
+       AND balance.warehouse_id = %(warehouse)s
+       AND lot.qc_status = 'APPROVED'
+       AND (lot.expires_on IS NULL OR lot.expires_on >= %(today)s)
+       AND balance.on_hand > 0
+"""
+    + GLOBAL_ORDER
+    + " FOR SHARE OF balance"
 )
 
 # -- reservations -----------------------------------------------------------------------

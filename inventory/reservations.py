@@ -198,36 +198,56 @@ def _ttl(ttl_seconds: Any) -> int | None:
     return ttl_seconds
 
 
+def _candidate(params: dict, row: Sequence) -> _Candidate:
+    (
+        balance_id,
+        lot_id,
+        location_id,
+        free,
+        lot_code,
+        product_id,
+        location_code,
+        warehouse_id,
+        expires_on,
+        received_at,
+    ) = row[:10]
+    return _Candidate(
+        balance_id=balance_id,
+        lot=Lot(id=lot_id, tenant_id=params["tenant"], product_id=product_id, code=lot_code),
+        location=Location(
+            id=location_id,
+            tenant_id=params["tenant"],
+            warehouse_id=warehouse_id,
+            code=location_code,
+        ),
+        free=free,
+        fefo=(expires_on is None, expires_on or datetime.date.min, received_at, balance_id),
+    )
+
+
 def _candidates(sql: str, params: dict) -> list[_Candidate]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [
-        _Candidate(
-            balance_id=balance_id,
-            lot=Lot(id=lot_id, tenant_id=params["tenant"], product_id=product_id, code=lot_code),
-            location=Location(
-                id=location_id,
-                tenant_id=params["tenant"],
-                warehouse_id=warehouse_id,
-                code=location_code,
-            ),
-            free=free,
-            fefo=(expires_on is None, expires_on or datetime.date.min, received_at, balance_id),
-        )
-        for (
-            balance_id,
-            lot_id,
-            location_id,
-            free,
-            lot_code,
-            product_id,
-            location_code,
-            warehouse_id,
-            expires_on,
-            received_at,
-        ) in rows
-    ]
+    return [_candidate(params, row) for row in rows]
+
+
+def _skip_locked_candidates(params: dict) -> tuple[list[_Candidate], Decimal]:
+    """Pass 1: free rows nobody holds, in FEFO order, and the snapshot's free stock in all."""
+    with connection.cursor() as cursor:
+        cursor.execute(locks.SKIP_LOCKED_CANDIDATES, params)
+        rows = cursor.fetchall()
+    pool_free = rows[0][10]
+    return _fefo([_candidate(params, row) for row in rows if row[0] is not None]), pool_free
+
+
+def _shared_candidates(params: dict) -> tuple[int, Decimal, bool]:
+    """Pass 3: (candidate rows, their free stock, overdue holds?) once no writer holds them."""
+    with connection.cursor() as cursor:
+        cursor.execute(locks.SHARED_CANDIDATES, params)
+        rows = cursor.fetchall()
+    free = sum((row[0] for row in rows), Decimal(0))
+    return len(rows), free, any(row[1] for row in rows)
 
 
 def _fefo(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -403,7 +423,7 @@ def reserve_stock(
             with connection.cursor() as cursor:
                 cursor.execute(f"SAVEPOINT {savepoint}")
             while True:
-                batch = _candidates(locks.SKIP_LOCKED_CANDIDATES, params)
+                batch, pool_free = _skip_locked_candidates(params)
                 candidates += batch
                 if sum((c.free for c in candidates), Decimal(0)) >= quantity:
                     break
@@ -411,12 +431,32 @@ def reserve_stock(
                     break
                 params["taken"] = [c.balance_id for c in candidates]
             taken = _take(candidates, quantity)
-            if sum((amount for _, amount in taken), Decimal(0)) < quantity:
-                # Short after skipping: give the first pass's rows back, wait
-                # for every candidate row in the global order, free what
-                # overdue holds keep on them, and only then count.
+            short = sum((amount for _, amount in taken), Decimal(0)) < quantity
+            if short:
+                # Give the first pass's rows back before waiting for any.
                 with connection.cursor() as cursor:
                     cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+            if short and pool_free <= sum((c.free for c in candidates), Decimal(0)):
+                # Sold out as far as the snapshot shows: wait, with shared
+                # locks, for whoever is changing these rows, then count.
+                rows, free, overdue = _shared_candidates({**params, "now": now})
+                if not (overdue or free >= quantity or (allow_partial and free > 0)):
+                    if not allow_partial:
+                        if rows:
+                            raise InsufficientStock(
+                                f"Not enough {product.sku} available in {warehouse.code}."
+                            )
+                        raise _shortage(product, warehouse, today)
+                    if rows:
+                        with connection.cursor() as cursor:
+                            cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                    plan.append((product, quantity, []))
+                    continue
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+            if short:
+                # Stock to wait for: every candidate row in the global order,
+                # free what overdue holds keep on them, and only then count.
                 candidates = _candidates(locks.WAITING_CANDIDATES, params)
                 if _expire_holds(
                     tenant=tenant,

@@ -550,3 +550,122 @@ def test_two_workers_allocate_one_order_once(tenant, site, soap):
     assert entries(tenant, "RESERVE") == 1
     assert available(tenant, soap, site) == 6
     assert_invariants()
+
+
+# -- sold out ---------------------------------------------------------------------------------
+
+
+def hold_rows(sql: str, params: list, holding: threading.Event, release: threading.Event):
+    """A transaction on the maintenance connection that locks rows with ``sql`` until released."""
+
+    def run():
+        with connections["maintenance"].cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(sql, params)
+            holding.set()
+            release.wait(10)
+            cursor.execute("COMMIT")
+
+    return in_thread(run)
+
+
+def test_sold_out_requests_do_not_queue_behind_each_other(tenant, site, soap):
+    """Every unit is held. Another request for the sold-out product still holds its
+    shared lock on the row: a new request is answered INSUFFICIENT_STOCK at once
+    instead of waiting its turn (with one attempt and a 200 ms lock timeout, a wait
+    would end in CONTENTION)."""
+    lot = receive(tenant, site, soap, "L1", 5)
+    reserve(tenant, site, soap, 5)
+    holding, release = threading.Event(), threading.Event()
+    holder, _ = hold_rows(
+        "SELECT 1 FROM inventory_balance WHERE lot_id = %s FOR SHARE",
+        [lot.lot.pk],
+        holding,
+        release,
+    )
+    assert holding.wait(5)
+    try:
+        with pytest.raises(errors.InsufficientStock):
+            run_in_transaction(
+                lambda: reserve_inner(tenant, site, soap, 1), attempts=1, lock_timeout="200ms"
+            )
+    finally:
+        release.set()
+        holder.join(10)
+    assert entries(tenant, "RESERVE") == 1
+    assert_invariants()
+
+
+def test_sold_out_request_waits_for_a_writer_and_takes_what_it_frees(tenant, site, soap):
+    """Sold out, and an adjustment adding 2 units is in flight: a request for 2 waits for
+    it (the snapshot shows nothing free) and takes the new stock once it commits."""
+    lot = receive(tenant, site, soap, "L1", 5)
+    reserve(tenant, site, soap, 5)
+    a_done, a_commit = threading.Event(), threading.Event()
+    session_a, a_box = in_thread(
+        paused(
+            lambda: services.adjust_stock(
+                tenant=tenant,
+                lot=lot.lot,
+                location=lot.location,
+                quantity_delta=2,
+                reason="Found in aisle 3",
+            ),
+            a_done,
+            a_commit,
+        )
+    )
+    assert a_done.wait(5)
+    session_b, b_box = in_thread(lambda: reserve(tenant, site, soap, 2))
+    wait_until_blocked()
+    a_commit.set()
+    session_a.join(10)
+    session_b.join(10)
+    assert not isinstance(a_box["result"], Exception), a_box["result"]
+    result = b_box["result"]
+    assert not isinstance(result, Exception), result
+    assert [line.allocated for line in result.lines] == [Decimal(2)]
+    assert available(tenant, soap, site) == 0
+    assert_invariants()
+
+
+def test_partial_reservation_skips_a_sold_out_line_and_lets_go_of_it(tenant, site, soap):
+    """allow_partial with one sold-out line: the other line is held, the sold-out one
+    holds nothing, and its row is not left locked: a cancel of the reservation holding
+    it goes through while the partial reservation's transaction is still open."""
+    flour = services.create_product(tenant=tenant, sku="FLOUR", name="Flour", uom="kg")
+    receive(tenant, site, soap, "S1", 5)
+    receive(tenant, site, flour, "F1", 10)
+    held = reserve(tenant, site, soap, 5).reservation
+    a_done, a_commit = threading.Event(), threading.Event()
+    session_a, a_box = in_thread(
+        paused(
+            lambda: services.reserve_stock(
+                tenant=tenant,
+                warehouse=site,
+                lines=[
+                    LineRequest(product=soap, quantity=2),
+                    LineRequest(product=flour, quantity=3),
+                ],
+                allow_partial=True,
+            ),
+            a_done,
+            a_commit,
+        )
+    )
+    assert a_done.wait(5)
+    try:
+        run_in_transaction(
+            lambda: services.cancel_reservation(tenant=tenant, reservation_id=held.pk),
+            attempts=1,
+            lock_timeout="200ms",
+        )
+    finally:
+        a_commit.set()
+        session_a.join(10)
+    result = a_box["result"]
+    assert not isinstance(result, Exception), result
+    by_sku = {line.product.sku: line.allocated for line in result.lines}
+    assert by_sku == {"SOAP": Decimal(0), "FLOUR": Decimal(3)}
+    assert available(tenant, soap, site) == 5
+    assert_invariants()
