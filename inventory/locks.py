@@ -122,21 +122,8 @@ _CANDIDATES = """
 FEFO_ORDER = " ORDER BY lot.expires_on NULLS LAST, lot.received_at, balance.id"
 GLOBAL_ORDER = " ORDER BY balance.product_id, balance.location_id, balance.lot_id"
 
-# Pass 1: only rows with free stock, skipping rows another transaction holds
-# (another allocation of the same product takes the next lot instead of
-# queueing). ``LIMIT`` bounds how many rows one reservation holds; the caller
-# asks again past ``taken`` while it still needs stock. Each row carries
-# ``pool_free``, the free stock of every candidate in the statement's snapshot;
-# with no row taken there is still one row, of NULLs but for ``pool_free``.
-SKIP_LOCKED_CANDIDATES = (
-    "WITH picked AS ("
-    + _CANDIDATES.format(
-        extra="AND balance.on_hand > balance.reserved AND balance.id <> ALL(%(taken)s)"
-    )
-    + FEFO_ORDER
-    + " LIMIT %(limit)s FOR UPDATE OF balance SKIP LOCKED"
-    + """
-    ), pool AS (
+# The free stock of every candidate in the statement's snapshot (one row).
+_POOL = """
     SELECT coalesce(sum(balance.on_hand - balance.reserved), 0) AS free
       FROM inventory_balance AS balance
       JOIN inventory_lot AS lot
@@ -147,49 +134,32 @@ SKIP_LOCKED_CANDIDATES = (
        AND lot.qc_status = 'APPROVED'
        AND (lot.expires_on IS NULL OR lot.expires_on >= %(today)s)
        AND balance.on_hand > balance.reserved
-    )
-    SELECT picked.balance_id, picked.lot_id, picked.location_id, picked.free,
-           picked.lot_code, picked.product_id, picked.location_code,
-           picked.warehouse_id, picked.expires_on, picked.received_at, pool.free
-      FROM pool LEFT JOIN picked ON true
-    """
-)
+"""
 
-# Pass 2: every candidate row, free or not, waiting (up to ``lock_timeout``)
-# for the rows other transactions hold. Rows whose stock is held at read time
-# are waited for too, because their holder may be about to release them. The
-# rows are locked in the global order, not FEFO (the caller sorts them for
-# taking), and only after the first pass's rows of this product were given
-# back (a savepoint), so this wait never closes a cycle with another
-# transaction.
-WAITING_CANDIDATES = (
-    _CANDIDATES.format(extra="AND balance.on_hand > 0") + GLOBAL_ORDER + " FOR UPDATE OF balance"
-)
+# Whether an open reservation past its expiry holds the product in the
+# warehouse: stock pass 2 would release (one row).
+_OVERDUE = """
+    SELECT EXISTS (
+        SELECT 1
+          FROM inventory_reservation AS reservation
+          JOIN inventory_reservationline AS line
+            ON line.tenant_id = reservation.tenant_id
+           AND line.reservation_id = reservation.id
+         WHERE reservation.tenant_id = %(tenant)s
+           AND reservation.warehouse_id = %(warehouse)s
+           AND reservation.status = 'OPEN'
+           AND reservation.expires_at <= %(now)s
+           AND line.product_id = %(product)s
+           AND line.allocated > 0
+    ) AS due
+"""
 
-# Pass 3 (sold out): the same rows as pass 2 with shared locks, in the same
-# global order and also after the savepoint. ``FOR SHARE`` waits for every
-# transaction holding one of them for a change and then reads the row as that
-# transaction left it. Each row carries ``overdue``: whether an open
-# reservation past its expiry holds the product in the warehouse, whose stock
-# pass 2 would release.
-SHARED_CANDIDATES = (
+# Pass 3's rows: the candidates of pass 2 with shared locks, in the same
+# global order. ``FOR SHARE`` waits for every transaction holding one of them
+# for a change, then reads the row as that transaction left it.
+_SHARED = (
     """
-    WITH overdue AS (
-        SELECT EXISTS (
-            SELECT 1
-              FROM inventory_reservation AS reservation
-              JOIN inventory_reservationline AS line
-                ON line.tenant_id = reservation.tenant_id
-               AND line.reservation_id = reservation.id
-             WHERE reservation.tenant_id = %(tenant)s
-               AND reservation.warehouse_id = %(warehouse)s
-               AND reservation.status = 'OPEN'
-               AND reservation.expires_at <= %(now)s
-               AND line.product_id = %(product)s
-               AND line.allocated > 0
-        ) AS due
-    )
-    SELECT balance.on_hand - balance.reserved, overdue.due
+    SELECT balance.on_hand - balance.reserved AS free, overdue.due
       FROM inventory_balance AS balance
       JOIN inventory_lot AS lot
         ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
@@ -204,6 +174,58 @@ SHARED_CANDIDATES = (
     + GLOBAL_ORDER
     + " FOR SHARE OF balance"
 )
+
+# Pass 1: only rows with free stock, skipping rows another transaction holds
+# (another allocation of the same product takes the next lot instead of
+# queueing). ``LIMIT`` bounds how many rows one reservation holds; the caller
+# asks again past ``taken`` while it still needs stock.
+#
+# The statement answers rows of two kinds (first column). ``picked``: the
+# rows taken, each with ``pool.free``; with none taken there is still one,
+# of NULLs but for ``pool.free``. When the snapshot shows nothing free at all,
+# nothing was taken either (rows this transaction took in an earlier batch
+# still show free to it), so the same statement goes on with pass 3 at no
+# risk of a cycle: ``shared`` rows, one per candidate (the one-time filter on
+# ``pool`` keeps that scan from running otherwise).
+SKIP_LOCKED_CANDIDATES = (
+    "WITH pool AS MATERIALIZED ("
+    + _POOL
+    + "), picked AS ("
+    + _CANDIDATES.format(
+        extra="AND balance.on_hand > balance.reserved AND balance.id <> ALL(%(taken)s)"
+    )
+    + FEFO_ORDER
+    + " LIMIT %(limit)s FOR UPDATE OF balance SKIP LOCKED), overdue AS ("
+    + _OVERDUE
+    + "), shared AS ("
+    + _SHARED
+    + """)
+    SELECT 'picked', picked.balance_id, picked.lot_id, picked.location_id, picked.free,
+           picked.lot_code, picked.product_id, picked.location_code,
+           picked.warehouse_id, picked.expires_on, picked.received_at, pool.free, NULL
+      FROM pool LEFT JOIN picked ON true
+     UNION ALL
+    SELECT 'shared', NULL, NULL, NULL, shared.free, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL, shared.due
+      FROM shared
+     WHERE (SELECT pool.free FROM pool) = 0
+    """
+)
+
+# Pass 2: every candidate row, free or not, waiting (up to ``lock_timeout``)
+# for the rows other transactions hold. Rows whose stock is held at read time
+# are waited for too, because their holder may be about to release them. The
+# rows are locked in the global order, not FEFO (the caller sorts them for
+# taking), and only after the first pass's rows of this product were given
+# back (a savepoint), so this wait never closes a cycle with another
+# transaction.
+WAITING_CANDIDATES = (
+    _CANDIDATES.format(extra="AND balance.on_hand > 0") + GLOBAL_ORDER + " FOR UPDATE OF balance"
+)
+
+# Pass 3 on its own, after the savepoint gave pass 1's rows back: when pass 1
+# took some stock, short of the request, and the snapshot shows no more.
+SHARED_CANDIDATES = "WITH overdue AS (" + _OVERDUE + ") " + _SHARED
 
 # -- reservations -----------------------------------------------------------------------
 #

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -210,7 +210,7 @@ def _candidate(params: dict, row: Sequence) -> _Candidate:
         warehouse_id,
         expires_on,
         received_at,
-    ) = row[:10]
+    ) = row
     return _Candidate(
         balance_id=balance_id,
         lot=Lot(id=lot_id, tenant_id=params["tenant"], product_id=product_id, code=lot_code),
@@ -232,22 +232,52 @@ def _candidates(sql: str, params: dict) -> list[_Candidate]:
     return [_candidate(params, row) for row in rows]
 
 
-def _skip_locked_candidates(params: dict) -> tuple[list[_Candidate], Decimal]:
-    """Pass 1: free rows nobody holds, in FEFO order, and the snapshot's free stock in all."""
+@dataclass(frozen=True)
+class _Shared:
+    """What pass 3 found once no writer held the rows: how many, their free stock, overdue holds."""
+
+    rows: int
+    free: Decimal
+    overdue: bool
+
+
+def _shared(rows: list) -> _Shared:
+    return _Shared(
+        rows=len(rows),
+        free=sum((row[0] for row in rows), Decimal(0)),
+        overdue=any(row[1] for row in rows),
+    )
+
+
+def _first_pass(params: dict) -> tuple[list[_Candidate], Decimal, _Shared | None]:
+    """Pass 1 (and pass 3 when the snapshot shows nothing free): see ``inventory.locks``.
+
+    Returns the rows taken in FEFO order, the snapshot's free stock in all
+    candidates, and pass 3's finding when it ran.
+    """
     with connection.cursor() as cursor:
         cursor.execute(locks.SKIP_LOCKED_CANDIDATES, params)
         rows = cursor.fetchall()
-    pool_free = rows[0][10]
-    return _fefo([_candidate(params, row) for row in rows if row[0] is not None]), pool_free
+    picked = [row[1:11] for row in rows if row[0] == "picked" and row[1] is not None]
+    pool_free = next(row[11] for row in rows if row[0] == "picked")
+    shared = [(row[4], row[12]) for row in rows if row[0] == "shared"]
+    return (
+        _fefo([_candidate(params, row) for row in picked]),
+        pool_free,
+        _shared(shared) if pool_free == 0 else None,
+    )
 
 
-def _shared_candidates(params: dict) -> tuple[int, Decimal, bool]:
-    """Pass 3: (candidate rows, their free stock, overdue holds?) once no writer holds them."""
+def _shared_candidates(params: dict) -> _Shared:
+    """Pass 3 on its own."""
     with connection.cursor() as cursor:
         cursor.execute(locks.SHARED_CANDIDATES, params)
-        rows = cursor.fetchall()
-    free = sum((row[0] for row in rows), Decimal(0))
-    return len(rows), free, any(row[1] for row in rows)
+        return _shared(cursor.fetchall())
+
+
+def _rollback_to(savepoint: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
 
 
 def _fefo(candidates: list[_Candidate]) -> list[_Candidate]:
@@ -309,21 +339,27 @@ def _expire_holds(
     tenant: Tenant,
     warehouse: Warehouse,
     product: Product,
-    operation: Operation,
+    operation: Callable[[], Operation],
     actor: Actor,
     now: datetime.datetime,
 ) -> list[int]:
-    """Expire and release the overdue reservations holding ``product`` in ``warehouse``."""
+    """Expire and release the overdue reservations holding ``product`` in ``warehouse``.
+
+    ``operation()`` gives the operation the releases belong to; it is only
+    called when there is something to release.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             locks.EXPIRE_HOLDS_OF_PRODUCT,
             {"tenant": tenant.pk, "warehouse": warehouse.pk, "product": product.pk, "now": now},
         )
         expired = [row[0] for row in cursor.fetchall()]
+    if not expired:
+        return []
     _release(
         tenant_id=tenant.pk,
         reservation_ids=expired,
-        operation=operation,
+        operation=operation(),
         actor=actor,
         occurred_at=now,
         reason="Reservation expired",
@@ -401,11 +437,16 @@ def reserve_stock(
     now = timezone.now()
     today = today or timezone.localdate(now)
     with tenant_context(tenant.pk):
-        operation = (
-            new_operation(tenant=tenant, kind="reservation")
-            if operation is None
-            else _own(operation, tenant, ValidationFailed, Operation)
-        )
+        if operation is not None:
+            _own(operation, tenant, ValidationFailed, Operation)
+
+        def own_operation() -> Operation:
+            # Written when the first change is, so a refused request writes nothing.
+            nonlocal operation
+            if operation is None:
+                operation = new_operation(tenant=tenant, kind="reservation")
+            return operation
+
         plan: list[tuple[Product, Decimal, list[tuple[_Candidate, Decimal]]]] = []
         for product, quantity in requested:
             params = {
@@ -415,6 +456,7 @@ def reserve_stock(
                 "today": today,
                 "limit": CANDIDATE_BATCH,
                 "taken": [],
+                "now": now,
             }
             candidates: list[_Candidate] = []
             # The first pass's locks can be given back if it comes up short:
@@ -423,7 +465,7 @@ def reserve_stock(
             with connection.cursor() as cursor:
                 cursor.execute(f"SAVEPOINT {savepoint}")
             while True:
-                batch, pool_free = _skip_locked_candidates(params)
+                batch, pool_free, shared = _first_pass(params)
                 candidates += batch
                 if sum((c.free for c in candidates), Decimal(0)) >= quantity:
                     break
@@ -432,29 +474,32 @@ def reserve_stock(
                 params["taken"] = [c.balance_id for c in candidates]
             taken = _take(candidates, quantity)
             short = sum((amount for _, amount in taken), Decimal(0)) < quantity
+            if short and shared is None and pool_free <= sum(c.free for c in candidates):
+                # Pass 1 took what the snapshot shows free, and it is not enough.
+                _rollback_to(savepoint)
+                shared = _shared_candidates(params)
+            # Sold out as far as the snapshot showed, pass 3 waited for whoever
+            # was changing the rows. Pass 2 follows only when it found stock to
+            # take or overdue holds to release.
+            if (
+                short
+                and shared is not None
+                and not shared.overdue
+                and shared.free < quantity
+                and not (allow_partial and shared.free > 0)
+            ):
+                if not allow_partial:
+                    if shared.rows:
+                        raise InsufficientStock(
+                            f"Not enough {product.sku} available in {warehouse.code}."
+                        )
+                    raise _shortage(product, warehouse, today)
+                if shared.rows:
+                    _rollback_to(savepoint)  # let go of the shared locks
+                plan.append((product, quantity, []))
+                continue
             if short:
-                # Give the first pass's rows back before waiting for any.
-                with connection.cursor() as cursor:
-                    cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
-            if short and pool_free <= sum((c.free for c in candidates), Decimal(0)):
-                # Sold out as far as the snapshot shows: wait, with shared
-                # locks, for whoever is changing these rows, then count.
-                rows, free, overdue = _shared_candidates({**params, "now": now})
-                if not (overdue or free >= quantity or (allow_partial and free > 0)):
-                    if not allow_partial:
-                        if rows:
-                            raise InsufficientStock(
-                                f"Not enough {product.sku} available in {warehouse.code}."
-                            )
-                        raise _shortage(product, warehouse, today)
-                    if rows:
-                        with connection.cursor() as cursor:
-                            cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
-                    plan.append((product, quantity, []))
-                    continue
-                with connection.cursor() as cursor:
-                    cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
-            if short:
+                _rollback_to(savepoint)
                 # Stock to wait for: every candidate row in the global order,
                 # free what overdue holds keep on them, and only then count.
                 candidates = _candidates(locks.WAITING_CANDIDATES, params)
@@ -462,7 +507,7 @@ def reserve_stock(
                     tenant=tenant,
                     warehouse=warehouse,
                     product=product,
-                    operation=operation,
+                    operation=own_operation,
                     actor=actor,
                     now=now,
                 ):
@@ -475,6 +520,7 @@ def reserve_stock(
 
         if not any(taken for _, _, taken in plan):
             raise _shortage(plan[0][0], warehouse, today)
+        own_operation()
 
         reservation = Reservation.objects.create(
             tenant=tenant,

@@ -163,6 +163,16 @@ def order_worker(
     return latencies, outcomes, deadlocks, settled
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+_positive.__name__ = "positive whole number"
+
+
 class Command(BaseCommand):
     help = (
         "Run the hot-SKU and mixed-order stress scenarios against a throwaway database with "
@@ -172,14 +182,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--scenario", choices=["hot", "mixed", "both"], default="both")
         parser.add_argument(
-            "--workers", type=int, default=None, help="processes (default 64 hot, 32 mixed)"
+            "--workers", type=_positive, default=None, help="processes (default 64 hot, 32 mixed)"
         )
-        parser.add_argument("--reservations", type=int, default=10_000, help="per hot worker")
-        parser.add_argument("--units", type=int, default=5_000, help="units of the hot SKU")
-        parser.add_argument("--orders", type=int, default=2_000, help="per mixed worker")
-        parser.add_argument("--skus", type=int, default=50, help="products of the mixed scenario")
+        parser.add_argument("--reservations", type=_positive, default=10_000, help="per hot worker")
+        parser.add_argument("--units", type=_positive, default=5_000, help="units of the hot SKU")
+        parser.add_argument("--orders", type=_positive, default=2_000, help="per mixed worker")
         parser.add_argument(
-            "--units-per-sku", type=int, default=4_500, help="mixed: three lots of a third each"
+            "--skus", type=_positive, default=50, help="products of the mixed scenario"
+        )
+        parser.add_argument(
+            "--units-per-sku",
+            type=_positive,
+            default=4_500,
+            help="mixed: three lots of a third each",
         )
         parser.add_argument("--database", default=DEFAULT_STRESS_DATABASE)
 
