@@ -17,6 +17,13 @@ Concurrency (see ``inventory.locks`` for every lock and its order):
   ``lock_timeout``), then expires and releases the product's overdue holds
   in the warehouse, takes stock in FEFO order, and only then answers
   ``INSUFFICIENT_STOCK``;
+* when the snapshot shows no more free stock than the first pass took (sold
+  out), the wait is first made with shared locks (``FOR SHARE``): it still
+  waits for every transaction changing those rows, but not for other
+  requests checking them, and the answer is ``INSUFFICIENT_STOCK`` unless it
+  finds stock or overdue holds, which send the line on to the
+  ``FOR UPDATE`` wait;
+* a refused reservation writes nothing, not even its operation row;
 * the balances change in one multi-row conditional ``UPDATE`` and the
   ledger in one multi-row insert (``inventory.ledger.post_entries``).
 
@@ -500,10 +507,14 @@ def reserve_stock(
                 continue
             if short:
                 _rollback_to(savepoint)
-                # Stock to wait for: every candidate row in the global order,
-                # free what overdue holds keep on them, and only then count.
+                # Stock to wait for. The operation is written first, so the
+                # rows are held for as few statements as possible.
+                own_operation()
+                # Every candidate row in the global order; when they are still
+                # short, free what overdue holds keep on them and count again.
                 candidates = _candidates(locks.WAITING_CANDIDATES, params)
-                if _expire_holds(
+                taken = _take(_fefo(candidates), quantity)
+                if sum((a for _, a in taken), Decimal(0)) < quantity and _expire_holds(
                     tenant=tenant,
                     warehouse=warehouse,
                     product=product,
@@ -513,7 +524,7 @@ def reserve_stock(
                 ):
                     # The rows are ours now: reading them again costs no wait.
                     candidates = _candidates(locks.WAITING_CANDIDATES, params)
-                taken = _take(_fefo(candidates), quantity)
+                    taken = _take(_fefo(candidates), quantity)
                 if not allow_partial and sum((a for _, a in taken), Decimal(0)) < quantity:
                     raise _shortage(product, warehouse, today)
             plan.append((product, quantity, taken))
