@@ -7,6 +7,7 @@ but latency to every API request).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import secrets
 
@@ -19,6 +20,10 @@ from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
 
 SECRET_PREFIX = "sy_"
+# ``last_used_at`` is written at most this often per token: an API request
+# then costs no write of its own for authentication, and the admin still
+# sees when a token was last used, to the minute.
+LAST_USED_RESOLUTION = datetime.timedelta(seconds=60)
 
 
 def hash_secret(secret: str) -> str:
@@ -52,11 +57,17 @@ def find_api_token(secret: str) -> ApiToken | None:
 
     The token's tenant is not known yet, so the lookup runs with no tenant
     context: the ``token_lookup`` policy shows exactly the row whose hash the
-    transaction names in ``app.api_token_hash``, and nothing else.
+    transaction names in ``app.api_token_hash``, and nothing else. The
+    setting ends with the lookup's transaction; only when the lookup runs
+    inside a caller's transaction is it cleared explicitly.
+
+    ``last_used_at`` is brought up to date when it is older than
+    ``LAST_USED_RESOLUTION``.
     """
     if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         return None
     secret_hash = hash_secret(secret)
+    nested = connection.in_atomic_block
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('app.api_token_hash', %s, true)", [secret_hash])
@@ -65,10 +76,14 @@ def find_api_token(secret: str) -> ApiToken | None:
             .filter(secret_hash=secret_hash, revoked_at__isnull=True, tenant__is_active=True)
             .first()
         )
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.api_token_hash', '', true)")
+        if nested:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('app.api_token_hash', '', true)")
     if token is None:
         return None
-    with tenant_context(token.tenant_id):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        with tenant_context(token.tenant_id):
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
     return token

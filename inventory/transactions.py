@@ -22,6 +22,7 @@ from collections.abc import Callable
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 
 from inventory.errors import Contention
+from warehouse.tenancy import configure_transaction
 
 RETRYABLE = {"40P01", "40001", "55P03"}
 TIMED_OUT = "57014"
@@ -39,27 +40,30 @@ def run_in_transaction[T](
     attempts: int = 5,
     lock_timeout: str | None = None,
     statement_timeout: str | None = None,
+    tenant_id: int | None = None,
     using: str = DEFAULT_DB_ALIAS,
 ) -> T:
     """Run ``work()`` in a new transaction; retry it on deadlock, serialization or lock timeout.
 
     The timeouts default to the module's ``LOCK_TIMEOUT`` and ``STATEMENT_TIMEOUT``
-    (read at each call, so a deployment or a test may change them).
+    (read at each call, so a deployment or a test may change them). With
+    ``tenant_id`` the transaction acts for that tenant from its first
+    statement, which sets the timeouts too, and the services ``work`` calls
+    for that tenant skip setting it again.
     """
     lock_timeout = lock_timeout or LOCK_TIMEOUT
     statement_timeout = statement_timeout or STATEMENT_TIMEOUT
     connection = connections[using]
     if connection.in_atomic_block:
         raise RuntimeError("run_in_transaction must open the transaction, not join one")
+    settings = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
+    acting_for = {} if tenant_id is None else {"tenant_id": tenant_id}
     for attempt in range(1, attempts + 1):
         try:
-            with transaction.atomic(using=using):
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT set_config('lock_timeout', %s, true), "
-                        "set_config('statement_timeout', %s, true)",
-                        [lock_timeout, statement_timeout],
-                    )
+            with (
+                transaction.atomic(using=using),
+                configure_transaction(settings, using=using, **acting_for),
+            ):
                 return work()
         except OperationalError as error:
             state = _sqlstate(error)

@@ -416,6 +416,24 @@ def test_api_tokens_are_stored_hashed_and_resolved_without_a_tenant(tenant, othe
     assert find_api_token(secret) is None
 
 
+def test_token_use_is_recorded_at_most_once_a_minute(tenant):
+    import datetime
+
+    from inventory.models import ApiToken
+
+    _, secret = issue_api_token(tenant=tenant, name="POS")
+    first = find_api_token(secret).last_used_at
+    assert first is not None
+    assert find_api_token(secret).last_used_at == first
+    with tenant_context(tenant.id):
+        assert ApiToken.objects.get().last_used_at == first
+        earlier = first - datetime.timedelta(minutes=2)
+        ApiToken.objects.update(last_used_at=earlier)
+    assert find_api_token(secret).last_used_at > first
+    with tenant_context(tenant.id):
+        assert ApiToken.objects.get().last_used_at > first
+
+
 def test_token_actor_is_recorded_on_entries_and_qc_decisions(tenant, site, vaccine):
     token, _ = issue_api_token(tenant=tenant, name="ERP")
     receipt = services.receive_stock(

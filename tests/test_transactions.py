@@ -45,3 +45,47 @@ def test_a_lock_held_elsewhere_is_retried_then_reported_as_busy(tenant, site, fl
 def test_retries_must_wrap_the_whole_transaction(tenant):
     with transaction.atomic(), pytest.raises(RuntimeError):
         run_in_transaction(lambda: None)
+
+
+def test_transaction_for_a_tenant_sets_it_with_the_timeouts(tenant, other_tenant):
+    """run_in_transaction(tenant_id=...) acts for the tenant from its first statement; a
+    nested tenant_context for the same tenant sets nothing, one for another tenant
+    restores the first on exit, and nothing is left on the connection afterwards."""
+    from django.test.utils import CaptureQueriesContext
+
+    from warehouse.tenancy import current_tenant_id
+
+    connection = connections["default"]
+
+    def work():
+        seen = [current_tenant_id()]
+        with CaptureQueriesContext(connection) as queries, tenant_context(tenant.id):
+            seen.append(current_tenant_id())
+        settings = [q["sql"] for q in queries.captured_queries if "set_config" in q["sql"]]
+        with tenant_context(other_tenant.id):
+            seen.append(current_tenant_id())
+        seen.append(current_tenant_id())
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            seen.append(cursor.fetchone()[0])
+        return seen, settings
+
+    seen, settings = run_in_transaction(work, tenant_id=tenant.id, lock_timeout="1500ms")
+    assert seen == [tenant.id, tenant.id, other_tenant.id, tenant.id, "1500ms"]
+    assert settings == []
+    assert getattr(connection, "stockyard_tenant_setting", None) is None
+    assert run_in_transaction(current_tenant_id) is None
+
+
+def test_transaction_settings_belong_to_an_outermost_block(tenant):
+    from warehouse.tenancy import configure_transaction
+
+    with (
+        transaction.atomic(),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+        configure_transaction({}, tenant_id=tenant.id),
+    ):
+        pass
+    with pytest.raises(RuntimeError), configure_transaction({}, tenant_id=tenant.id):
+        pass

@@ -9,7 +9,7 @@ persistent connection never carries one request's tenant into the next.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
@@ -58,6 +58,46 @@ def tenant_context(
         if nested and not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(_RESTORE, [previous[0] or "", previous[1] or ""])
+
+
+_UNCHANGED = object()
+
+
+@contextlib.contextmanager
+def configure_transaction(
+    settings: Mapping[str, str], *, tenant_id=_UNCHANGED, using: str = DEFAULT_DB_ALIAS
+) -> Iterator[None]:
+    """Set transaction-local ``settings``, and with ``tenant_id`` the tenant context, at once.
+
+    One statement sets them all (``set_config(..., true)``), so a unit of work
+    that needs both pays one round trip. Call it first thing in an outermost
+    atomic block; the settings last until that block ends. Every
+    ``tenant_context`` for the same tenant nested in the block then costs
+    only its savepoint (no user: ``app.user_id`` is empty).
+    """
+    connection = connections[using]
+    if not connection.in_atomic_block or connection.savepoint_ids:
+        raise RuntimeError("configure_transaction must open an outermost atomic block")
+    values = dict(settings)
+    wanted = None
+    if tenant_id is not _UNCHANGED:
+        wanted = (_as_setting(tenant_id), "")
+        values["app.tenant_id"], values["app.user_id"] = wanted
+    if values:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(values)),
+                [part for pair in values.items() for part in pair],
+            )
+    if wanted is None:
+        yield
+        return
+    enclosing = getattr(connection, "stockyard_tenant_setting", None)
+    connection.stockyard_tenant_setting = wanted
+    try:
+        yield
+    finally:
+        connection.stockyard_tenant_setting = enclosing
 
 
 def current_tenant_id(using: str = DEFAULT_DB_ALIAS) -> int | None:

@@ -47,7 +47,8 @@ def _write(request: HttpRequest, key: str | None, kind: str, payload: dict, perf
         run_in_transaction(
             lambda: run_idempotent(
                 tenant=request.tenant, key=key, kind=kind, payload=payload, perform=perform
-            )
+            ),
+            tenant_id=request.tenant.pk,
         )
     )
 

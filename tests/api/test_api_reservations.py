@@ -253,3 +253,23 @@ def test_stock_in_another_warehouse_is_not_reserved(acme_api, stocked):
     )
     assert (response.status_code, response.json()["error"]["code"]) == (409, "INSUFFICIENT_STOCK")
     assert stock(acme_api)["reserved"] == "0.000"
+
+
+def test_reservation_request_round_trips(acme_api, stocked):
+    """Every statement of a whole POST /reservations, token lookup included: the number
+    the benchmark reports. The tenant and the timeouts are set in one statement, and the
+    token's last use is written at most once a minute (the setup's requests did)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    body = {"warehouse": "DC1", "lines": [{"sku": "WIDGET", "quantity": 1}]}
+    with CaptureQueriesContext(connection) as queries:
+        response = acme_api.post("/reservations", body, key="rt-1")
+    assert response.status_code == 201, response.content
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert not [sql for sql in statements if sql.startswith("UPDATE") and "last_used_at" in sql]
+    # Token lookup: BEGIN, hash setting, select, COMMIT. The write: BEGIN,
+    # timeouts and tenant, savepoint, operation, warehouse, products, savepoint,
+    # savepoint, candidates, reservation, lines, allocations, balances, ledger,
+    # release, stored response, release, COMMIT.
+    assert len(statements) <= 22, "\n".join(statements)
