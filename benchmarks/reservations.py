@@ -161,7 +161,8 @@ class ServiceClient:
         run_in_transaction(
             lambda: reservations.reserve_stock(
                 tenant=self.tenant, warehouse=self.warehouse, lines=lines, actor=self.actor
-            )
+            ),
+            tenant_id=self.tenant.id,
         )
 
     def close(self) -> None:
