@@ -424,7 +424,8 @@ def reserve_stock(
     allocation, raising ``reserved`` on those balances. Lines are allocated
     in product id order; per line, candidate balance rows are locked in FEFO
     order with ``SKIP LOCKED``; when that is short, every candidate row is
-    waited for (same order) and overdue holds of the product in the
+    waited for (in the global lock order; with shared locks when nothing is
+    free, see ``inventory.locks``) and overdue holds of the product in the
     warehouse are expired and released before counting again. All lines in
     full, or nothing, unless ``allow_partial``: then each line holds what is
     available (``allocated`` may be less than ``quantity``) and only a
