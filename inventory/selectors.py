@@ -199,12 +199,15 @@ def stock_overview(
     query: str = "",
     warehouse: Warehouse | None = None,
     today: datetime.date | None = None,
-) -> QuerySet:
-    """Stock per product and warehouse for the stock screen, by SKU.
+    limit: int = 500,
+) -> list[dict]:
+    """Stock per product and warehouse for the stock screen, by SKU (at most ``limit`` rows).
 
-    Rows carry ``on_hand``, ``reserved``, ``available`` (approved, unexpired,
-    less reserved) and ``quarantined``; ``query`` narrows to products matching
-    it in full text or by SKU prefix.
+    Rows carry ``total_on_hand``, ``total_reserved``, ``total_available``
+    (approved, unexpired, less reserved) and ``total_quarantined``; ``query``
+    narrows to products matching it in full text or by SKU prefix. As in
+    ``stock_summary``, what reservations past their expiry still hold counts
+    as available, not reserved: the next allocation (or the sweep) frees it.
     """
     today = today or timezone.localdate()
     balances = Balance.objects.all()
@@ -215,13 +218,38 @@ def stock_overview(
         balances = balances.filter(
             Q(product__in=matching) | Q(product__sku__istartswith=query.strip())
         )
-    return (
+    rows = list(
         balances.values(
-            "product_id", "product__sku", "product__name", "product__uom", "warehouse__code"
+            "product_id",
+            "warehouse_id",
+            "product__sku",
+            "product__name",
+            "product__uom",
+            "warehouse__code",
         )
         .annotate(**stock_totals(today))
-        .order_by("product__sku", "warehouse__code")
+        .order_by("product__sku", "warehouse__code")[:limit]
     )
+    overdue = (
+        Allocation.objects.filter(
+            reservation__status="OPEN",
+            reservation__expires_at__lte=timezone.now(),
+            line__product_id__in={row["product_id"] for row in rows},
+            lot__qc_status=QcStatus.APPROVED,
+        )
+        .filter(Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today))
+        .values("line__product_id", "reservation__warehouse_id")
+        .annotate(total=Sum("quantity"))
+    )
+    freed = {
+        (hold["line__product_id"], hold["reservation__warehouse_id"]): hold["total"]
+        for hold in overdue
+    }
+    for row in rows:
+        if amount := freed.get((row["product_id"], row["warehouse_id"])):
+            row["total_reserved"] -= amount
+            row["total_available"] += amount
+    return rows
 
 
 def quarantine_queue() -> QuerySet[Lot]:

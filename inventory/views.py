@@ -150,6 +150,6 @@ def stock(request):
     query, warehouse = "", None
     if form.is_valid():
         query, warehouse = form.cleaned_data["q"], form.cleaned_data["warehouse"]
-    rows = stock_overview(query=query, warehouse=warehouse)[:500]
+    rows = stock_overview(query=query, warehouse=warehouse)
     template = "inventory/stock.html#stock-table" if request.htmx else "inventory/stock.html"
     return render(request, template, {"form": form, "rows": rows, "query": query})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db.models.functions import Lower
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router
 
 from inventory import services
@@ -26,7 +27,7 @@ from inventory.api.endpoints import (
 )
 from inventory.errors import OrderNotFound, ProductNotFound, ReservationNotFound
 from inventory.idempotency import run_idempotent
-from inventory.models import Order, OrderLine, Product
+from inventory.models import Order, OrderLine, Product, ReservationStatus
 from inventory.quantities import to_decimal
 from inventory.reservations import LineRequest, ReservationResult
 from inventory.selectors import get_warehouse_by_code
@@ -89,9 +90,13 @@ def _reservation(result: ReservationResult) -> dict:
                 "quantity": _decimal(allocation.quantity),
             }
         )
+    status = reservation.status
+    if status == ReservationStatus.OPEN and reservation.is_expired_at(timezone.now()):
+        # Past its expiry but not yet swept: it holds nothing any more.
+        status = ReservationStatus.EXPIRED
     return {
         "id": reservation.pk,
-        "status": reservation.status,
+        "status": status,
         "warehouse": reservation.warehouse.code,
         "reference": reservation.reference,
         "allow_partial": reservation.allow_partial,

@@ -81,6 +81,8 @@ def test_expired_reservation_cannot_be_issued(acme_api, stocked, tenant):
         )
     issued = acme_api.post(f"/reservations/{reservation['id']}/issue")
     assert (issued.status_code, issued.json()["error"]["code"]) == (409, "RESERVATION_EXPIRED")
+    # Past its expiry, not yet swept: it reads as expired, like the answer above.
+    assert acme_api.get(f"/reservations/{reservation['id']}").json()["status"] == "EXPIRED"
 
 
 def test_shortage_and_unapproved_stock_are_409(acme_api, stocked, tenant):
