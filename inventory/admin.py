@@ -1,13 +1,23 @@
-"""Django admin for the catalog, lots and API tokens of the current tenant.
+"""Django admin for the current tenant: catalog, lots, reservations, orders, API tokens.
 
 Stock itself is not editable here: ledger entries and balances change only
-through the services. A new API token's secret is shown once, in the message
-after saving; only its hash is kept.
+through the services, so lots, reservations and orders are read-only. A new
+API token's secret is shown once, in the message after saving; only its hash
+is kept.
 """
 
 from django.contrib import admin, messages
 
-from inventory.models import ApiToken, Lot, Product
+from inventory.models import (
+    Allocation,
+    ApiToken,
+    Lot,
+    Order,
+    OrderLine,
+    Product,
+    Reservation,
+    ReservationLine,
+)
 from inventory.tokens import new_secret
 from warehouse.admin import TenantScopedAdmin
 
@@ -19,16 +29,10 @@ class ProductAdmin(TenantScopedAdmin):
     search_fields = ("sku", "name")
 
 
-@admin.register(Lot)
-class LotAdmin(TenantScopedAdmin):
-    """Read-only: lots are created by receipts and decided by QC services."""
+class ReadOnly:
+    """No adding, changing or deleting: these rows change only through the services."""
 
-    list_display = ("code", "product", "qc_status", "expires_on", "received_at")
-    list_filter = ("qc_status",)
-    search_fields = ("code", "product__sku")
-    list_select_related = ("product",)
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -36,6 +40,57 @@ class LotAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Lot)
+class LotAdmin(ReadOnly, TenantScopedAdmin):
+    """Lots are created by receipts and decided by QC services."""
+
+    list_display = ("code", "product", "qc_status", "expires_on", "received_at")
+    list_filter = ("qc_status",)
+    search_fields = ("code", "product__sku")
+    list_select_related = ("product",)
+
+
+class ReservationLineInline(ReadOnly, admin.TabularInline):
+    model = ReservationLine
+    fields = ("product", "quantity", "allocated")
+    extra = 0
+
+
+class AllocationInline(ReadOnly, admin.TabularInline):
+    model = Allocation
+    fk_name = "reservation"
+    fields = ("line", "lot", "location", "quantity")
+    extra = 0
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnly, TenantScopedAdmin):
+    """Reservations with what they hold, lot by lot; they change through the API only."""
+
+    list_display = ("id", "reference", "warehouse", "status", "expires_at", "created_at")
+    list_filter = ("status", "warehouse")
+    search_fields = ("reference",)
+    list_select_related = ("warehouse",)
+    date_hierarchy = "created_at"
+    inlines = (ReservationLineInline, AllocationInline)
+
+
+class OrderLineInline(ReadOnly, admin.TabularInline):
+    model = OrderLine
+    fields = ("product", "quantity")
+    extra = 0
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnly, TenantScopedAdmin):
+    list_display = ("reference", "customer", "warehouse", "status", "reservation", "created_at")
+    list_filter = ("status", "warehouse")
+    search_fields = ("reference", "customer")
+    list_select_related = ("warehouse", "reservation")
+    date_hierarchy = "created_at"
+    inlines = (OrderLineInline,)
 
 
 @admin.register(ApiToken)

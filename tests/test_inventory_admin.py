@@ -39,3 +39,34 @@ def test_a_token_created_in_the_admin_shows_its_secret_once_and_works(admin_clie
     )
     page = admin_client.get("/admin/inventory/product/").content.decode()
     assert "FLOUR-25" in page
+
+
+def test_reservations_and_orders_are_listed_read_only(admin_client, tenant, site, flour):
+    from inventory import services
+    from inventory.services import LineRequest
+
+    services.receive_stock(
+        tenant=tenant, product=flour, warehouse=site, lot_code="F-77", quantity="10"
+    )
+    order = services.create_order(
+        tenant=tenant,
+        warehouse=site,
+        reference="SO-4711",
+        customer="Bakery Ltd",
+        lines=[LineRequest(product=flour, quantity="4")],
+    )
+    reservation = services.allocate_order(tenant=tenant, order_id=order.pk).reservation
+
+    listing = admin_client.get("/admin/inventory/order/").content.decode()
+    assert "SO-4711" in listing and "Bakery Ltd" in listing
+    detail = admin_client.get(f"/admin/inventory/reservation/{reservation.pk}/change/")
+    page = detail.content.decode()
+    assert detail.status_code == 200
+    assert "F-77" in page and "4.000" in page  # the lot it holds, and how much
+    assert admin_client.get("/admin/inventory/reservation/add/").status_code == 403
+    deleted = admin_client.post(
+        f"/admin/inventory/reservation/{reservation.pk}/delete/", {"post": "yes"}
+    )
+    assert deleted.status_code == 403
+    with tenant_context(tenant.id):
+        assert services.get_reservation(tenant=tenant, reservation_id=reservation.pk)
