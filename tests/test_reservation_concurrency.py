@@ -268,6 +268,29 @@ def test_idempotency_storm_has_one_effect_per_key(tenant):
 # -- SKIP LOCKED and waiting ------------------------------------------------------------
 
 
+def hold_rows(
+    sql: str,
+    params: list,
+    holding: threading.Event,
+    release: threading.Event,
+    *,
+    linger: float = 0.0,
+):
+    """A transaction on the maintenance connection that locks rows with ``sql``, and
+    commits ``linger`` seconds after ``release`` is set."""
+
+    def run():
+        with connections["maintenance"].cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(sql, params)
+            holding.set()
+            release.wait(10)
+            time.sleep(linger)
+            cursor.execute("COMMIT")
+
+    return in_thread(run)
+
+
 def test_skip_locked_never_causes_a_false_shortage(tenant, site, soap):
     """The first lot's row is held by a slow transaction: a reservation the second lot
     covers goes through at once; one that needs the held row waits for it, then succeeds."""
@@ -275,19 +298,13 @@ def test_skip_locked_never_causes_a_false_shortage(tenant, site, soap):
     first = receive(tenant, site, soap, "FIRST", 5, expires_on=today + datetime.timedelta(days=5))
     receive(tenant, site, soap, "SECOND", 5, expires_on=today + datetime.timedelta(days=50))
     holding, release = threading.Event(), threading.Event()
-
-    def slow_transaction():
-        with connections["maintenance"].cursor() as cursor:
-            cursor.execute("BEGIN")
-            cursor.execute(
-                "SELECT 1 FROM inventory_balance WHERE lot_id = %s FOR UPDATE", [first.lot.pk]
-            )
-            holding.set()
-            release.wait(10)
-            time.sleep(0.3)
-            cursor.execute("COMMIT")
-
-    holder, _ = in_thread(slow_transaction)
+    holder, _ = hold_rows(
+        "SELECT 1 FROM inventory_balance WHERE lot_id = %s FOR UPDATE",
+        [first.lot.pk],
+        holding,
+        release,
+        linger=0.3,
+    )
     assert holding.wait(5)
 
     # With one attempt and a short lock timeout, waiting for the held row
@@ -385,23 +402,34 @@ def paused(work, done: threading.Event, proceed: threading.Event):
     return lambda: run_in_transaction(transaction_body)
 
 
-def test_reserve_reserve_second_waits_and_does_not_oversell(tenant, site, soap):
-    receive(tenant, site, soap, "L1", 5)
-    a_done, a_commit = threading.Event(), threading.Event()
-    # 1. A reserves everything and keeps its transaction open.
-    session_a, a_box = in_thread(
-        paused(lambda: reserve_inner(tenant, site, soap, 5), a_done, a_commit)
-    )
-    assert a_done.wait(5)
-    # 2. B asks for one: skips the held row, then waits for it.
-    session_b, b_box = in_thread(lambda: reserve(tenant, site, soap, 1))
+def interleave(first, second) -> tuple:
+    """Two sessions in explicit step order; the result (or exception) of each.
+
+    1. ``first()`` runs in a transaction that stays open;
+    2. ``second()`` starts (in its own transaction) and waits for a lock;
+    3. the first session commits, then both finish.
+    """
+    done, proceed = threading.Event(), threading.Event()
+    session_a, a_box = in_thread(paused(first, done, proceed))
+    assert done.wait(5)
+    session_b, b_box = in_thread(second)
     wait_until_blocked()
-    # 3. A commits; B sees nothing free and is refused.
-    a_commit.set()
+    proceed.set()
     session_a.join(10)
     session_b.join(10)
-    assert not isinstance(a_box["result"], Exception)
-    assert isinstance(b_box["result"], errors.InsufficientStock)
+    return a_box["result"], b_box["result"]
+
+
+def test_reserve_reserve_second_waits_and_does_not_oversell(tenant, site, soap):
+    receive(tenant, site, soap, "L1", 5)
+    # 1. A reserves everything and keeps its transaction open.
+    # 2. B asks for one: skips the held row, then waits for it.
+    # 3. A commits; B sees nothing free and is refused.
+    a_result, b_result = interleave(
+        lambda: reserve_inner(tenant, site, soap, 5), lambda: reserve(tenant, site, soap, 1)
+    )
+    assert not isinstance(a_result, Exception)
+    assert isinstance(b_result, errors.InsufficientStock)
     assert entries(tenant, "RESERVE") == 1
     assert_invariants()
 
@@ -418,14 +446,11 @@ def reserve_inner(tenant, warehouse, product, quantity, **options):
 
 def test_reserve_then_adjust_cannot_take_reserved_stock(tenant, site, soap):
     lot = receive(tenant, site, soap, "L1", 5)
-    a_done, a_commit = threading.Event(), threading.Event()
     # 1. A reserves 4 and keeps its transaction open.
-    session_a, a_box = in_thread(
-        paused(lambda: reserve_inner(tenant, site, soap, 4), a_done, a_commit)
-    )
-    assert a_done.wait(5)
     # 2. B removes 3 by adjustment: its conditional update waits for A's row.
-    session_b, b_box = in_thread(
+    # 3. A commits; B re-checks against 4 reserved and is refused.
+    a_result, b_result = interleave(
+        lambda: reserve_inner(tenant, site, soap, 4),
         lambda: run_in_transaction(
             lambda: services.adjust_stock(
                 tenant=tenant,
@@ -434,46 +459,27 @@ def test_reserve_then_adjust_cannot_take_reserved_stock(tenant, site, soap):
                 quantity_delta=-3,
                 reason="Damaged",
             )
-        )
+        ),
     )
-    wait_until_blocked()
-    # 3. A commits; B re-checks against 4 reserved and is refused.
-    a_commit.set()
-    session_a.join(10)
-    session_b.join(10)
-    assert not isinstance(a_box["result"], Exception)
-    assert isinstance(b_box["result"], errors.InsufficientStock)
+    assert not isinstance(a_result, Exception)
+    assert isinstance(b_result, errors.InsufficientStock)
     assert available(tenant, soap, site) == 1
     assert_invariants()
 
 
 def test_adjust_then_reserve_sees_the_adjusted_stock(tenant, site, soap):
     lot = receive(tenant, site, soap, "L1", 5)
-    a_done, a_commit = threading.Event(), threading.Event()
     # 1. A removes 3 and keeps its transaction open.
-    session_a, a_box = in_thread(
-        paused(
-            lambda: services.adjust_stock(
-                tenant=tenant,
-                lot=lot.lot,
-                location=lot.location,
-                quantity_delta=-3,
-                reason="Damaged",
-            ),
-            a_done,
-            a_commit,
-        )
-    )
-    assert a_done.wait(5)
     # 2. B wants 4: the row is held, so it waits for it.
-    session_b, b_box = in_thread(lambda: reserve(tenant, site, soap, 4))
-    wait_until_blocked()
     # 3. A commits; 2 are left and B is refused.
-    a_commit.set()
-    session_a.join(10)
-    session_b.join(10)
-    assert not isinstance(a_box["result"], Exception)
-    assert isinstance(b_box["result"], errors.InsufficientStock)
+    a_result, b_result = interleave(
+        lambda: services.adjust_stock(
+            tenant=tenant, lot=lot.lot, location=lot.location, quantity_delta=-3, reason="Damaged"
+        ),
+        lambda: reserve(tenant, site, soap, 4),
+    )
+    assert not isinstance(a_result, Exception)
+    assert isinstance(b_result, errors.InsufficientStock)
     assert available(tenant, soap, site) == 2
     assert_invariants()
 
@@ -481,25 +487,14 @@ def test_adjust_then_reserve_sees_the_adjusted_stock(tenant, site, soap):
 def test_cancel_then_reserve_gets_the_released_stock(tenant, site, soap):
     receive(tenant, site, soap, "L1", 5)
     held = reserve(tenant, site, soap, 5).reservation
-    a_done, a_commit = threading.Event(), threading.Event()
     # 1. A cancels the reservation and keeps its transaction open.
-    session_a, a_box = in_thread(
-        paused(
-            lambda: services.cancel_reservation(tenant=tenant, reservation_id=held.pk),
-            a_done,
-            a_commit,
-        )
-    )
-    assert a_done.wait(5)
     # 2. B wants all 5: nothing is free yet, so it waits for the row A holds.
-    session_b, b_box = in_thread(lambda: reserve(tenant, site, soap, 5))
-    wait_until_blocked()
     # 3. A commits the release; B takes the stock.
-    a_commit.set()
-    session_a.join(10)
-    session_b.join(10)
-    assert not isinstance(a_box["result"], Exception)
-    result = b_box["result"]
+    a_result, result = interleave(
+        lambda: services.cancel_reservation(tenant=tenant, reservation_id=held.pk),
+        lambda: reserve(tenant, site, soap, 5),
+    )
+    assert not isinstance(a_result, Exception)
     assert not isinstance(result, Exception), result
     assert [line.allocated for line in result.lines] == [Decimal(5)]
     assert entries(tenant, "RELEASE") == 1
@@ -509,20 +504,13 @@ def test_cancel_then_reserve_gets_the_released_stock(tenant, site, soap):
 def test_issue_issue_ships_once(tenant, site, soap):
     receive(tenant, site, soap, "L1", 5)
     held = reserve(tenant, site, soap, 3).reservation
-    a_done, a_commit = threading.Event(), threading.Event()
     issue = lambda: services.issue_reservation(tenant=tenant, reservation_id=held.pk)  # noqa: E731
     # 1. A issues and keeps its transaction open.
-    session_a, a_box = in_thread(paused(issue, a_done, a_commit))
-    assert a_done.wait(5)
     # 2. B issues the same reservation: waits on the reservation row.
-    session_b, b_box = in_thread(lambda: run_in_transaction(issue))
-    wait_until_blocked()
     # 3. A commits; B finds it issued.
-    a_commit.set()
-    session_a.join(10)
-    session_b.join(10)
-    assert not isinstance(a_box["result"], Exception)
-    assert isinstance(b_box["result"], errors.ReservationAlreadyIssued)
+    a_result, b_result = interleave(issue, lambda: run_in_transaction(issue))
+    assert not isinstance(a_result, Exception)
+    assert isinstance(b_result, errors.ReservationAlreadyIssued)
     assert entries(tenant, "SHIP") == 1
     with tenant_context(tenant.id):
         assert services.stock_summary(tenant=tenant, product=soap).on_hand == 2
@@ -553,20 +541,6 @@ def test_two_workers_allocate_one_order_once(tenant, site, soap):
 
 
 # -- sold out ---------------------------------------------------------------------------------
-
-
-def hold_rows(sql: str, params: list, holding: threading.Event, release: threading.Event):
-    """A transaction on the maintenance connection that locks rows with ``sql`` until released."""
-
-    def run():
-        with connections["maintenance"].cursor() as cursor:
-            cursor.execute("BEGIN")
-            cursor.execute(sql, params)
-            holding.set()
-            release.wait(10)
-            cursor.execute("COMMIT")
-
-    return in_thread(run)
 
 
 def test_sold_out_requests_do_not_queue_behind_each_other(tenant, site, soap):
@@ -601,28 +575,17 @@ def test_sold_out_request_waits_for_a_writer_and_takes_what_it_frees(tenant, sit
     it (the snapshot shows nothing free) and takes the new stock once it commits."""
     lot = receive(tenant, site, soap, "L1", 5)
     reserve(tenant, site, soap, 5)
-    a_done, a_commit = threading.Event(), threading.Event()
-    session_a, a_box = in_thread(
-        paused(
-            lambda: services.adjust_stock(
-                tenant=tenant,
-                lot=lot.lot,
-                location=lot.location,
-                quantity_delta=2,
-                reason="Found in aisle 3",
-            ),
-            a_done,
-            a_commit,
-        )
+    a_result, result = interleave(
+        lambda: services.adjust_stock(
+            tenant=tenant,
+            lot=lot.lot,
+            location=lot.location,
+            quantity_delta=2,
+            reason="Found in aisle 3",
+        ),
+        lambda: reserve(tenant, site, soap, 2),
     )
-    assert a_done.wait(5)
-    session_b, b_box = in_thread(lambda: reserve(tenant, site, soap, 2))
-    wait_until_blocked()
-    a_commit.set()
-    session_a.join(10)
-    session_b.join(10)
-    assert not isinstance(a_box["result"], Exception), a_box["result"]
-    result = b_box["result"]
+    assert not isinstance(a_result, Exception), a_result
     assert not isinstance(result, Exception), result
     assert [line.allocated for line in result.lines] == [Decimal(2)]
     assert available(tenant, soap, site) == 0
