@@ -102,16 +102,14 @@ LOCK_CHANGED_BALANCES = """
 #    queue. Only when it finds free stock (or overdue holds to release) does
 #    the allocation go on to pass 2.
 
-_CANDIDATES = """
-    SELECT balance.id AS balance_id, balance.lot_id, balance.location_id,
-           balance.on_hand - balance.reserved AS free,
-           lot.code AS lot_code, lot.product_id, location.code AS location_code,
-           location.warehouse_id, lot.expires_on, lot.received_at
+
+def _candidate_rows(*, join: str = "", extra: str = "") -> str:
+    """``FROM ... WHERE`` of the candidate balance rows, with ``lot`` (and ``join``) joined."""
+    return f"""
       FROM inventory_balance AS balance
       JOIN inventory_lot AS lot
         ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
-      JOIN warehouse_location AS location
-        ON location.tenant_id = balance.tenant_id AND location.id = balance.location_id
+      {join}
      WHERE balance.tenant_id = %(tenant)s
        AND balance.product_id = %(product)s
        AND balance.warehouse_id = %(warehouse)s
@@ -119,22 +117,29 @@ _CANDIDATES = """
        AND (lot.expires_on IS NULL OR lot.expires_on >= %(today)s)
        {extra}
 """
+
+
+def _candidates(extra: str) -> str:
+    """Candidate rows with what allocating from them needs: lot, bin, free stock, FEFO keys."""
+    return """
+    SELECT balance.id AS balance_id, balance.lot_id, balance.location_id,
+           balance.on_hand - balance.reserved AS free,
+           lot.code AS lot_code, lot.product_id, location.code AS location_code,
+           location.warehouse_id, lot.expires_on, lot.received_at
+    """ + _candidate_rows(
+        join="""JOIN warehouse_location AS location
+        ON location.tenant_id = balance.tenant_id AND location.id = balance.location_id""",
+        extra=extra,
+    )
+
+
 FEFO_ORDER = " ORDER BY lot.expires_on NULLS LAST, lot.received_at, balance.id"
 GLOBAL_ORDER = " ORDER BY balance.product_id, balance.location_id, balance.lot_id"
 
 # The free stock of every candidate in the statement's snapshot (one row).
-_POOL = """
-    SELECT coalesce(sum(balance.on_hand - balance.reserved), 0) AS free
-      FROM inventory_balance AS balance
-      JOIN inventory_lot AS lot
-        ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
-     WHERE balance.tenant_id = %(tenant)s
-       AND balance.product_id = %(product)s
-       AND balance.warehouse_id = %(warehouse)s
-       AND lot.qc_status = 'APPROVED'
-       AND (lot.expires_on IS NULL OR lot.expires_on >= %(today)s)
-       AND balance.on_hand > balance.reserved
-"""
+_POOL = "SELECT coalesce(sum(balance.on_hand - balance.reserved), 0) AS free" + _candidate_rows(
+    extra="AND balance.on_hand > balance.reserved"
+)
 
 # Whether an open reservation past its expiry holds the product in the
 # warehouse: stock pass 2 would release (one row).
@@ -158,19 +163,8 @@ _OVERDUE = """
 # global order. ``FOR SHARE`` waits for every transaction holding one of them
 # for a change, then reads the row as that transaction left it.
 _SHARED = (
-    """
-    SELECT balance.on_hand - balance.reserved AS free, overdue.due
-      FROM inventory_balance AS balance
-      JOIN inventory_lot AS lot
-        ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
-     CROSS JOIN overdue
-     WHERE balance.tenant_id = %(tenant)s
-       AND balance.product_id = %(product)s
-       AND balance.warehouse_id = %(warehouse)s
-       AND lot.qc_status = 'APPROVED'
-       AND (lot.expires_on IS NULL OR lot.expires_on >= %(today)s)
-       AND balance.on_hand > 0
-"""
+    "SELECT balance.on_hand - balance.reserved AS free, overdue.due"
+    + _candidate_rows(join="CROSS JOIN overdue", extra="AND balance.on_hand > 0")
     + GLOBAL_ORDER
     + " FOR SHARE OF balance"
 )
@@ -191,9 +185,7 @@ SKIP_LOCKED_CANDIDATES = (
     "WITH pool AS MATERIALIZED ("
     + _POOL
     + "), picked AS ("
-    + _CANDIDATES.format(
-        extra="AND balance.on_hand > balance.reserved AND balance.id <> ALL(%(taken)s)"
-    )
+    + _candidates("AND balance.on_hand > balance.reserved AND balance.id <> ALL(%(taken)s)")
     + FEFO_ORDER
     + " LIMIT %(limit)s FOR UPDATE OF balance SKIP LOCKED), overdue AS ("
     + _OVERDUE
@@ -220,7 +212,7 @@ SKIP_LOCKED_CANDIDATES = (
 # back (a savepoint), so this wait never closes a cycle with another
 # transaction.
 WAITING_CANDIDATES = (
-    _CANDIDATES.format(extra="AND balance.on_hand > 0") + GLOBAL_ORDER + " FOR UPDATE OF balance"
+    _candidates("AND balance.on_hand > 0") + GLOBAL_ORDER + " FOR UPDATE OF balance"
 )
 
 # Pass 3 on its own, after the savepoint gave pass 1's rows back: when pass 1
