@@ -292,6 +292,14 @@ def _fefo(candidates: list[_Candidate]) -> list[_Candidate]:
     return sorted(candidates, key=lambda candidate: candidate.fefo)
 
 
+def _free(candidates: list[_Candidate]) -> Decimal:
+    return sum((candidate.free for candidate in candidates), Decimal(0))
+
+
+def _held(taken: list[tuple[_Candidate, Decimal]]) -> Decimal:
+    return sum((amount for _, amount in taken), Decimal(0))
+
+
 def _take(candidates: list[_Candidate], quantity: Decimal) -> list[tuple[_Candidate, Decimal]]:
     taken = []
     remaining = quantity
@@ -374,8 +382,16 @@ def _expire_holds(
     return expired
 
 
-def _shortage(product: Product, warehouse: Warehouse, today: datetime.date) -> DomainError:
-    """``NoQcApprovedLot`` when the product is on hand only in unapproved lots."""
+def _shortage(
+    product: Product, warehouse: Warehouse, today: datetime.date, *, usable: bool = False
+) -> DomainError:
+    """``NoQcApprovedLot`` when the product is on hand only in unapproved lots.
+
+    ``usable``: the caller already saw approved stock on hand, so the answer is
+    ``InsufficientStock`` without looking.
+    """
+    if usable:
+        return InsufficientStock(f"Not enough {product.sku} available in {warehouse.code}.")
     approved = Q(lot__qc_status=QcStatus.APPROVED) & (
         Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
     )
@@ -387,7 +403,7 @@ def _shortage(product: Product, warehouse: Warehouse, today: datetime.date) -> D
         return NoQcApprovedLot(
             f"{product.sku} is on hand in {warehouse.code}, but none of it in an approved lot."
         )
-    return InsufficientStock(f"Not enough {product.sku} available in {warehouse.code}.")
+    return _shortage(product, warehouse, today, usable=True)
 
 
 def _load(reservation: Reservation, *, created: bool = True) -> ReservationResult:
@@ -475,14 +491,14 @@ def reserve_stock(
             while True:
                 batch, pool_free, shared = _first_pass(params)
                 candidates += batch
-                if sum((c.free for c in candidates), Decimal(0)) >= quantity:
+                if _free(candidates) >= quantity:
                     break
                 if len(batch) < CANDIDATE_BATCH:
                     break
                 params["taken"] = [c.balance_id for c in candidates]
             taken = _take(candidates, quantity)
-            short = sum((amount for _, amount in taken), Decimal(0)) < quantity
-            if short and shared is None and pool_free <= sum(c.free for c in candidates):
+            short = _held(taken) < quantity
+            if short and shared is None and pool_free <= _free(candidates):
                 # Pass 1 took what the snapshot shows free, and it is not enough.
                 _rollback_to(savepoint)
                 shared = _shared_candidates(params)
@@ -497,11 +513,7 @@ def reserve_stock(
                 and not (allow_partial and shared.free > 0)
             ):
                 if not allow_partial:
-                    if shared.rows:
-                        raise InsufficientStock(
-                            f"Not enough {product.sku} available in {warehouse.code}."
-                        )
-                    raise _shortage(product, warehouse, today)
+                    raise _shortage(product, warehouse, today, usable=shared.rows > 0)
                 if shared.rows:
                     _rollback_to(savepoint)  # let go of the shared locks
                 plan.append((product, quantity, []))
@@ -515,7 +527,7 @@ def reserve_stock(
                 # short, free what overdue holds keep on them and count again.
                 candidates = _candidates(locks.WAITING_CANDIDATES, params)
                 taken = _take(_fefo(candidates), quantity)
-                if sum((a for _, a in taken), Decimal(0)) < quantity and _expire_holds(
+                if _held(taken) < quantity and _expire_holds(
                     tenant=tenant,
                     warehouse=warehouse,
                     product=product,
@@ -526,7 +538,7 @@ def reserve_stock(
                     # The rows are ours now: reading them again costs no wait.
                     candidates = _candidates(locks.WAITING_CANDIDATES, params)
                     taken = _take(_fefo(candidates), quantity)
-                if not allow_partial and sum((a for _, a in taken), Decimal(0)) < quantity:
+                if not allow_partial and _held(taken) < quantity:
                     raise _shortage(product, warehouse, today)
             plan.append((product, quantity, taken))
 
@@ -549,7 +561,7 @@ def reserve_stock(
                 reservation=reservation,
                 product=product,
                 quantity=quantity,
-                allocated=sum((amount for _, amount in taken), Decimal(0)),
+                allocated=_held(taken),
             )
             for product, quantity, taken in plan
         )
