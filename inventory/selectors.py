@@ -159,16 +159,23 @@ def stock_summary(
     return StockSummary(**summary)
 
 
+def overdue_allocations(today: datetime.date) -> QuerySet[Allocation]:
+    """Allocations of open reservations past their expiry, in approved lots unexpired on ``today``.
+
+    Their stock is free already: the next allocation (or the sweep) releases it.
+    """
+    return Allocation.objects.filter(
+        reservation__status="OPEN",
+        reservation__expires_at__lte=timezone.now(),
+        lot__qc_status=QcStatus.APPROVED,
+    ).filter(Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today))
+
+
 def expired_holds(
     *, product: Product, warehouse: Warehouse | None, today: datetime.date
 ) -> Decimal:
     """What open reservations past their expiry still hold of approved, unexpired lots."""
-    allocations = Allocation.objects.filter(
-        reservation__status="OPEN",
-        reservation__expires_at__lte=timezone.now(),
-        line__product=product,
-        lot__qc_status=QcStatus.APPROVED,
-    ).filter(Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today))
+    allocations = overdue_allocations(today).filter(line__product=product)
     if warehouse is not None:
         allocations = allocations.filter(reservation__warehouse=warehouse)
     return allocations.aggregate(total=Coalesce(Sum("quantity"), _ZERO))["total"]
@@ -231,13 +238,8 @@ def stock_overview(
         .order_by("product__sku", "warehouse__code")[:limit]
     )
     overdue = (
-        Allocation.objects.filter(
-            reservation__status="OPEN",
-            reservation__expires_at__lte=timezone.now(),
-            line__product_id__in={row["product_id"] for row in rows},
-            lot__qc_status=QcStatus.APPROVED,
-        )
-        .filter(Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today))
+        overdue_allocations(today)
+        .filter(line__product_id__in={row["product_id"] for row in rows})
         .values("line__product_id", "reservation__warehouse_id")
         .annotate(total=Sum("quantity"))
     )
