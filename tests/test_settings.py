@@ -12,8 +12,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 STRONG_KEY = "k" * 20 + "-production-test-key-" + "z" * 20
 
 
+# Never connected to: the checks below need no database.
+EXTERNAL_DATABASE = "postgres://stockyard:secret@db.invalid:5432/stockyard"
+
+
 def manage(*args, env_overrides):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", **env_overrides}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DATABASE_URL": EXTERNAL_DATABASE,
+        **env_overrides,
+    }
     for name, value in env_overrides.items():
         if value is None:
             env.pop(name)
@@ -56,6 +65,19 @@ def test_check_deploy_is_clean_under_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_database_url():
+    result = manage(
+        "check",
+        env_overrides={
+            "DJANGO_SECRET_KEY": STRONG_KEY,
+            "DJANGO_ALLOWED_HOSTS": "stockyard.example",
+            "DATABASE_URL": None,
+        },
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL must be set in production" in result.stderr
 
 
 @pytest.mark.django_db
