@@ -66,3 +66,8 @@ errorlog = "-"
 
 # Read by config.database in each worker (inherited through the fork).
 os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(threads))
+
+# No runtime control socket: its default path ($HOME/.gunicorn/gunicorn.ctl)
+# is one per user, so two servers on one machine (make run beside the test
+# suite's) would fight over it. Signals (HUP, TERM, TTIN, TTOU) still work.
+control_socket_disable = True
