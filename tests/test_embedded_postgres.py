@@ -152,7 +152,10 @@ def modes_of_parents(*paths: Path) -> dict[Path, int]:
 
 
 def test_a_login_without_the_password_is_refused(reachable_folder):
+    before = modes_of_parents(reachable_folder, install_dir())
     server = started(reachable_folder)
+    assert server.home == reachable_folder
+    assert modes_of_parents(reachable_folder, install_dir()) == before
     with pytest.raises(psycopg.OperationalError, match="password"):
         connect(server, user="postgres")
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
