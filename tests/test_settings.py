@@ -1,19 +1,32 @@
 """Production settings refuse to start half-configured and pass ``check --deploy``."""
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
+import environ
 import pytest
 from django.core.management import call_command
+
+from config.database import connection_aliases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STRONG_KEY = "k" * 20 + "-production-test-key-" + "z" * 20
 
 
+# Never connected to: the checks below need no database.
+EXTERNAL_DATABASE = "postgres://stockyard:secret@db.invalid:5432/stockyard"
+
+
 def manage(*args, env_overrides):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", **env_overrides}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DATABASE_URL": EXTERNAL_DATABASE,
+        **env_overrides,
+    }
     for name, value in env_overrides.items():
         if value is None:
             env.pop(name)
@@ -56,6 +69,48 @@ def test_check_deploy_is_clean_under_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_database_url():
+    result = manage(
+        "check",
+        env_overrides={
+            "DJANGO_SECRET_KEY": STRONG_KEY,
+            "DJANGO_ALLOWED_HOSTS": "stockyard.example",
+            "DATABASE_URL": None,
+        },
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL must be set in production" in result.stderr
+
+
+ADMIN = {"NAME": "stockyard", "HOST": "/run/pg", "PORT": "", "PASSWORD": "x", "OPTIONS": {}}
+
+
+def test_unpooled_connections_are_closed_after_each_request(monkeypatch):
+    # The development server serves each request on a new thread; a connection
+    # kept for reuse would stay open behind every finished thread.
+    monkeypatch.delenv("DATABASE_POOL_MAX_SIZE", raising=False)
+    monkeypatch.delenv("DATABASE_CONN_MAX_AGE", raising=False)
+    aliases = connection_aliases(environ.Env(), ADMIN)
+    assert {alias: config["CONN_MAX_AGE"] for alias, config in aliases.items()} == {
+        "default": 0,
+        "owner": 0,
+        "maintenance": 0,
+    }
+    assert "pool" not in aliases["default"]["OPTIONS"]
+
+
+def test_gunicorn_workers_pool_at_most_their_thread_count(monkeypatch):
+    # Recorded first, so what gunicorn.conf.py sets is undone after the test.
+    monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", "")
+    monkeypatch.delenv("DATABASE_POOL_MAX_SIZE")
+    configuration = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
+    assert configuration["worker_class"] == "gthread"
+    assert os.environ["DATABASE_POOL_MAX_SIZE"] == str(configuration["threads"])
+    default = connection_aliases(environ.Env(), ADMIN)["default"]
+    assert default["OPTIONS"]["pool"]["max_size"] == configuration["threads"]
+    assert default["CONN_MAX_AGE"] == 0
 
 
 @pytest.mark.django_db

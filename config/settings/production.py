@@ -1,9 +1,24 @@
 """Production settings: only tightens base.py; refuses to start when a required value is missing."""
 
+import os
+from pathlib import Path
+
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import env
+# Checked before base.py is imported: base.py starts the embedded server when
+# DATABASE_URL is missing, and production never runs on it (it lives in the
+# checkout, stops when idle and has no backups).
+_DOTENV = Path(__file__).resolve().parent.parent.parent / ".env"
+if _DOTENV.exists():
+    environ.Env.read_env(_DOTENV)
+if not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set in production; the embedded PostgreSQL is for development."
+    )
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
 
 DEBUG = False
 
