@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import resolve_url
 from django.urls import Resolver404, resolve
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 
 from warehouse.models import Membership
 from warehouse.tenancy import tenant_context
@@ -69,3 +76,48 @@ class TenantMiddleware:
             return resolve(request.path_info, getattr(request, "urlconf", None)).func
         except Resolver404:
             return None
+
+
+class HtmxSignInRedirectMiddleware:
+    """Sends an htmx request that needs a sign-in to the full sign-in page.
+
+    The browser follows a redirect of an htmx request by itself, and htmx would
+    then swap the whole sign-in page into a table row or a form. Instead, any
+    redirect to ``LOGIN_URL`` answering an htmx request becomes ``HX-Redirect``:
+    htmx leaves the page for the sign-in page, which returns to the page the
+    user was on (``HX-Current-URL``), not to the fragment's URL.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.headers.get("HX-Request") or not 300 <= response.status_code < 400:
+            return response
+        login_path = urlsplit(resolve_url(settings.LOGIN_URL)).path
+        if urlsplit(response.get("Location", "")).path != login_path:
+            return response
+        return htmx_sign_in_redirect(request)
+
+
+def htmx_sign_in_redirect(request) -> HttpResponseClientRedirect:
+    """``HX-Redirect`` to the sign-in page, coming back to the page htmx was on."""
+    page = page_of_htmx_request(request)
+    if page is None:
+        return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
+    return HttpResponseClientRedirect(redirect_to_login(page).url)
+
+
+def page_of_htmx_request(request) -> str | None:
+    """Path and query of the page that sent an htmx request, if it is one of ours."""
+    current = request.headers.get("HX-Current-URL", "")
+    if not url_has_allowed_host_and_scheme(
+        current, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    parts = urlsplit(current)
+    # "//host/..." would read as another site once it is the sign-in's next.
+    if not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "warehouse.middleware.HtmxSignInRedirectMiddleware",
     "warehouse.middleware.TenantMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the 429 page.
     "axes.middleware.AxesMiddleware",
@@ -96,6 +97,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
+CSRF_FAILURE_VIEW = "warehouse.views.csrf_failure"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
