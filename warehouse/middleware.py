@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -27,9 +28,11 @@ class TenantMiddleware:
     """Sets ``request.tenant``, ``request.membership`` and ``request.memberships``.
 
     The current tenant is the one chosen in the tenant switcher (kept in the
-    session) when the user is still a member of it, otherwise the first tenant
-    the user belongs to. The view then runs inside one transaction whose
-    ``app.tenant_id`` is that tenant, so every query it makes, including the
+    session) when the user is still a member of it; otherwise, as at the start
+    of a session, the tenant the user switched to most recently, and for a
+    user who never switched, the first tenant (by name) they belong to. The
+    view then runs inside one transaction whose ``app.tenant_id`` is that
+    tenant, so every query it makes, including the
     lazy ones evaluated while the template renders, is held to that tenant by
     row-level security.
 
@@ -56,7 +59,7 @@ class TenantMiddleware:
         chosen = request.session.get(SESSION_KEY)
         membership = next((m for m in memberships if m.tenant_id == chosen), None)
         if membership is None and memberships:
-            membership = memberships[0]
+            membership = most_recently_used(memberships)
         if membership is None:
             request.session.pop(SESSION_KEY, None)
             return self.get_response(request)
@@ -76,6 +79,13 @@ class TenantMiddleware:
             return resolve(request.path_info, getattr(request, "urlconf", None)).func
         except Resolver404:
             return None
+
+
+def most_recently_used(memberships: list[Membership]) -> Membership:
+    """The membership last switched to; the first one when none ever was."""
+    never = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    # max() keeps the first of equals, so the order of ``memberships`` breaks ties.
+    return max(memberships, key=lambda membership: membership.last_used_at or never)
 
 
 class HtmxSignInRedirectMiddleware:

@@ -9,6 +9,7 @@ from warehouse.forms import SwitchTenantForm
 from warehouse.middleware import SESSION_KEY, htmx_sign_in_redirect
 from warehouse.models import Role
 from warehouse.selectors import team_members, tenant_summary, warehouses_with_bin_counts
+from warehouse.services import record_tenant_use
 
 
 @member_required
@@ -26,6 +27,7 @@ def switch_tenant(request):
         messages.error(request, "You are not a member of that tenant.")
         return redirect("home")
     request.session[SESSION_KEY] = membership.tenant_id
+    record_tenant_use(membership=membership)
     messages.success(
         request, f"Switched to {membership.tenant.name} as {membership.get_role_display()}."
     )
