@@ -169,3 +169,8 @@ def test_the_sign_in_and_lockout_pages_carry_no_inline_code(operator):
     for _ in range(5):
         response = client.post("/login/", {"username": "operator", "password": "wrong"})
     assert inline_code(response.content.decode()) == []
+
+
+def test_the_shell_leaks_no_template_comment(operator):
+    page = signed_in("operator").get("/").content.decode()
+    assert "{#" not in page and "#}" not in page and "Security Policy" not in page
