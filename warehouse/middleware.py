@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import resolve_url
 from django.urls import Resolver404, resolve
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 
 from warehouse.models import Membership
 from warehouse.tenancy import tenant_context
@@ -20,9 +28,11 @@ class TenantMiddleware:
     """Sets ``request.tenant``, ``request.membership`` and ``request.memberships``.
 
     The current tenant is the one chosen in the tenant switcher (kept in the
-    session) when the user is still a member of it, otherwise the first tenant
-    the user belongs to. The view then runs inside one transaction whose
-    ``app.tenant_id`` is that tenant, so every query it makes, including the
+    session) when the user is still a member of it; otherwise, as at the start
+    of a session, the tenant the user switched to most recently, and for a
+    user who never switched, the first tenant (by name) they belong to. The
+    view then runs inside one transaction whose ``app.tenant_id`` is that
+    tenant, so every query it makes, including the
     lazy ones evaluated while the template renders, is held to that tenant by
     row-level security.
 
@@ -49,7 +59,7 @@ class TenantMiddleware:
         chosen = request.session.get(SESSION_KEY)
         membership = next((m for m in memberships if m.tenant_id == chosen), None)
         if membership is None and memberships:
-            membership = memberships[0]
+            membership = most_recently_used(memberships)
         if membership is None:
             request.session.pop(SESSION_KEY, None)
             return self.get_response(request)
@@ -69,3 +79,55 @@ class TenantMiddleware:
             return resolve(request.path_info, getattr(request, "urlconf", None)).func
         except Resolver404:
             return None
+
+
+def most_recently_used(memberships: list[Membership]) -> Membership:
+    """The membership last switched to; the first one when none ever was."""
+    never = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    # max() keeps the first of equals, so the order of ``memberships`` breaks ties.
+    return max(memberships, key=lambda membership: membership.last_used_at or never)
+
+
+class HtmxSignInRedirectMiddleware:
+    """Sends an htmx request that needs a sign-in to the full sign-in page.
+
+    The browser follows a redirect of an htmx request by itself, and htmx would
+    then swap the whole sign-in page into a table row or a form. Instead, any
+    redirect to ``LOGIN_URL`` answering an htmx request becomes ``HX-Redirect``:
+    htmx leaves the page for the sign-in page, which returns to the page the
+    user was on (``HX-Current-URL``), not to the fragment's URL.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.headers.get("HX-Request") or not 300 <= response.status_code < 400:
+            return response
+        login_path = urlsplit(resolve_url(settings.LOGIN_URL)).path
+        if urlsplit(response.get("Location", "")).path != login_path:
+            return response
+        return htmx_sign_in_redirect(request)
+
+
+def htmx_sign_in_redirect(request) -> HttpResponseClientRedirect:
+    """``HX-Redirect`` to the sign-in page, coming back to the page htmx was on."""
+    page = page_of_htmx_request(request)
+    if page is None:
+        return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
+    return HttpResponseClientRedirect(redirect_to_login(page).url)
+
+
+def page_of_htmx_request(request) -> str | None:
+    """Path and query of the page that sent an htmx request, if it is one of ours."""
+    current = request.headers.get("HX-Current-URL", "")
+    if not url_has_allowed_host_and_scheme(
+        current, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    parts = urlsplit(current)
+    # "//host/..." would read as another site once it is the sign-in's next.
+    if not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")

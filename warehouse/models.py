@@ -56,6 +56,9 @@ class Membership(TenantOwned):
     )
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the user last switched to this tenant; a new session starts in the
+    # tenant used most recently.
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = MembershipQuerySet.as_manager()
 

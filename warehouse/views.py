@@ -1,13 +1,15 @@
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from warehouse.access import member_required, role_required
 from warehouse.forms import SwitchTenantForm
-from warehouse.middleware import SESSION_KEY
+from warehouse.middleware import SESSION_KEY, htmx_sign_in_redirect
 from warehouse.models import Role
 from warehouse.selectors import team_members, tenant_summary, warehouses_with_bin_counts
+from warehouse.services import record_tenant_use
 
 
 @member_required
@@ -25,6 +27,7 @@ def switch_tenant(request):
         messages.error(request, "You are not a member of that tenant.")
         return redirect("home")
     request.session[SESSION_KEY] = membership.tenant_id
+    record_tenant_use(membership=membership)
     messages.success(
         request, f"Switched to {membership.tenant.name} as {membership.get_role_display()}."
     )
@@ -46,3 +49,25 @@ def warehouse_list(request):
 @role_required(Role.MANAGER, Role.ADMIN)
 def team(request):
     return render(request, "warehouse/team.html", {"members": team_members(request.tenant)})
+
+
+def csrf_failure(request, reason=""):
+    """A form sent with a missing or stale CSRF token (``CSRF_FAILURE_VIEW``).
+
+    This mostly means the session ended or was replaced in another tab since
+    the page was loaded. An htmx request leaves the page: to sign in when the
+    user is signed out, otherwise a reload that brings a fresh token; htmx
+    would swap neither a 403 page nor anything else into the page. A plain
+    form gets the 403 page saying what to do. Nothing was written either way.
+    """
+    if request.headers.get("HX-Request"):
+        if not request.user.is_authenticated:
+            return htmx_sign_in_redirect(request)
+        response = HttpResponse(status=403)
+        response["HX-Refresh"] = "true"
+        return response
+    message = (
+        "This form was sent from a page that has expired, usually because you signed out "
+        "or signed in again in another tab. Nothing was saved. Reload the page and try again."
+    )
+    return render(request, "errors/403.html", {"message": message}, status=403)

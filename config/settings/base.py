@@ -1,8 +1,10 @@
 """Settings shared by every environment; each value can come from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 from config.database import admin_database, connection_aliases
 
@@ -30,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "django_tables2",
+    "axes",
     "ninja",  # serves the API docs' Swagger UI from its bundled static files
     "warehouse",
     "inventory",
@@ -38,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -46,7 +50,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "warehouse.middleware.HtmxSignInRedirectMiddleware",
     "warehouse.middleware.TenantMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -61,6 +68,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "warehouse.context_processors.tenancy",
@@ -82,7 +90,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The throttle runs first and refuses a locked-out sign-in before any password
+# is hashed; see warehouse/throttle.py.
+AUTHENTICATION_BACKENDS = [
+    "warehouse.throttle.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
+CSRF_FAILURE_VIEW = "warehouse.views.csrf_failure"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -102,6 +117,25 @@ STORAGES = {
 MESSAGE_TAGS = {40: "danger"}
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
+# Content Security Policy: every asset is served by the app itself, so pages
+# may load scripts, styles, fonts and images from their own origin only. No
+# inline script or style attribute runs; a script that must be inline carries
+# the request's nonce ({{ csp_nonce }}). htmx is configured in base.html not to
+# evaluate code or inject its own style element.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    # Bootstrap draws form controls with data: SVG images.
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=60 * 60 * 12)
 
@@ -114,6 +148,26 @@ LOGGING = {
     # Django's own loggers would otherwise print through their handler and the root's.
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Sign-in throttling (django-axes, see warehouse/throttle.py): failures are
+# counted per username and address, and more loosely per address alone, so a
+# guesser is stopped without locking the account's owner out everywhere.
+AXES_HANDLER = "warehouse.throttle.SignInThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("STOCKYARD_SIGN_IN_FAILURE_LIMIT", default=5)
+STOCKYARD_SIGN_IN_ADDRESS_FAILURE_LIMIT = env.int(
+    "STOCKYARD_SIGN_IN_ADDRESS_FAILURE_LIMIT", default=50
+)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("STOCKYARD_SIGN_IN_COOL_OFF_MINUTES", default=15))
+# A refused attempt during the lockout does not restart the cool-off, so the
+# "try again in 15 minutes" on the page stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "warehouse.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "warehouse.throttle.client_address"
+# Reverse proxies in front of the app whose X-Forwarded-For is trusted; 0
+# counts failures against the connecting address (REMOTE_ADDR).
+STOCKYARD_TRUSTED_PROXY_COUNT = env.int("STOCKYARD_TRUSTED_PROXY_COUNT", default=0)
 
 # Password of the demo accounts that ``manage.py seed_demo`` creates.
 DEMO_PASSWORD = env.str("STOCKYARD_DEMO_PASSWORD", default="Forklift-Pallet-2026")
