@@ -104,7 +104,7 @@ def test_htmx_receipt_swaps_the_panel_and_offers_a_fresh_form(tenant, operator, 
     [
         ({"sku": "NOPE"}, "No product with SKU"),
         ({"quantity": "0"}, "must not be zero"),
-        ({"quantity": "-3"}, "Ensure this value is greater than or equal to 0"),
+        ({"quantity": "-3"}, "must not be negative"),
         ({"quantity": "1.5"}, "whole number"),
         ({"location": "Z-99"}, "No location"),
         ({"lot_code": ""}, "This field is required"),
