@@ -1,4 +1,4 @@
-"""QC decisions: one explicit decision per lot, stale decisions refused by name, reversals recorded."""
+"""QC decisions: explicit, stale ones refused by name, reversals recorded."""
 
 import datetime
 
