@@ -3,8 +3,8 @@
  * script: configured by data attributes, loaded as a file under the CSP).
  *
  * Receive form ([data-scan-form]): a keyboard-wedge scanner types a code and
- * presses Enter (or Tab). Enter in a scanned field ([data-scan]) moves to the
- * next empty required field instead of submitting; once every required field
+ * presses Enter (or Tab). Enter in any field of the form moves to the next
+ * empty required scanned field ([data-scan-required]) instead of submitting; once every required field
  * ([data-scan-required]) has a value, Enter submits. A focused scanned field
  * selects its text, so a new scan replaces the old one instead of appending.
  * After a receipt (an htmx swap) focus returns to the first empty field, or
@@ -71,14 +71,15 @@
       return;
     }
     var form = target.closest("[data-scan-form]");
-    if (!form || !target.hasAttribute("data-scan")) {
+    if (!form || !(target instanceof HTMLInputElement)) {
       return;
     }
     if (missingRequired(form).length === 0) {
       return; // everything needed is there: Enter submits
     }
+    // A scan (or Enter) in the bin field goes on to the scanned fields too.
     event.preventDefault();
-    focusField(nextEmpty(form, target));
+    focusField(target.hasAttribute("data-scan") ? nextEmpty(form, target) : missingRequired(form)[0]);
   });
 
   document.addEventListener("focusin", function (event) {

@@ -111,3 +111,15 @@ def _warehouse_id(tenant, code):
 
     with tenant_context(tenant.id):
         return Warehouse.objects.get(code=code).pk
+
+
+def test_a_scan_into_the_bin_field_moves_on_to_the_sku(receiving, tenant):
+    page = receiving
+    page.get_by_label("Bin").click()
+    scan(page, "A-01")
+    expect(page.get_by_label("Product SKU")).to_be_focused()
+    scan(page, "RCE-BAS-5")
+    scan(page, "L-80")
+    scan(page, "2")
+    expect(page.get_by_test_id("receive-result")).to_contain_text("as lot L-80 into A-01")
+    assert ledger_count(tenant) == 1
