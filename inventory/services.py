@@ -456,7 +456,7 @@ def _check_receivable(location: Location, product: Product) -> None:
     )
 
 
-def decided_by_name(lot: Lot) -> str:
+def _decided_by_name(lot: Lot) -> str:
     """Who made the lot's current QC decision, in words (a person, an API token, the system)."""
     if lot.qc_by_id is not None:
         user = lot.qc_by
@@ -471,7 +471,7 @@ def _already_decided(lot: Lot) -> str:
     when = timezone.localtime(lot.qc_at)
     return (
         f"Lot {lot.code} was already {lot.get_qc_status_display().lower()} by "
-        f"{decided_by_name(lot)} at {when:%H:%M} on {when:%d %b %Y}."
+        f"{_decided_by_name(lot)} at {when:%H:%M} on {when:%d %b %Y}."
     )
 
 
