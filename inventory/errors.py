@@ -90,6 +90,34 @@ class LotNotInQuarantine(Conflict):
     default_message = "The lot is not in quarantine; its QC decision is already made."
 
 
+class LotNotDecided(Conflict):
+    """A reversal of a lot whose QC decision is not (or no longer) the one named."""
+
+    code = "LOT_NOT_DECIDED"
+    default_message = "The lot has no QC decision to reverse."
+
+
+class LotReserved(Conflict):
+    """Taking an approved lot out of stock while reservations hold some of it."""
+
+    code = "LOT_RESERVED"
+    default_message = "Part of the lot is reserved; release the reservations first."
+
+
+class LocationNotReceivable(Conflict):
+    """A receipt into a bin that may not take one (pick face, shipping, ...)."""
+
+    code = "LOCATION_NOT_RECEIVABLE"
+    default_message = "Goods cannot be received into this location."
+
+
+class LotExpiredOnReceipt(Conflict):
+    """A receipt whose expiry is already past, where the tenant refuses those."""
+
+    code = "LOT_EXPIRED_ON_RECEIPT"
+    default_message = "The lot has already expired; this tenant does not receive expired lots."
+
+
 class Unprocessable(DomainError):
     status = 422
 

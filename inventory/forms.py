@@ -1,12 +1,71 @@
 """Forms of the inventory screens: they parse and resolve; services decide."""
 
+import re
 import uuid
 
 from django import forms
 
 from inventory.errors import DomainError
+from inventory.models import QcStatus
+from inventory.quantities import parse_amount, parse_quantity
 from inventory.selectors import get_location_by_code, get_product_by_sku
 from warehouse.models import Warehouse
+
+DECIMAL_HELP = "A dot or a comma before the decimals (12.5 or 12,5); no thousands separators."
+
+# Digits with at most one decimal separator, ASCII only ("١٢" is not twelve here).
+_DOT_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+_COMMA_DECIMAL = re.compile(r"-?[0-9]+,[0-9]+", re.ASCII)
+# "1,250" reads as 1250 in English and as 1.25 in German or Polish: refuse it.
+_GROUPING_LOOKALIKE = re.compile(r"-?[1-9][0-9]{0,2},[0-9]{3}", re.ASCII)
+
+
+def normalize_decimal(text: str) -> str:
+    """A decimal typed on the warehouse floor, written with a dot, or ``ValidationError``.
+
+    The rule, whatever the browser's language: a dot is always the decimal
+    separator; a single comma is one too (``12,5`` and ``0,125`` are 12.5 and
+    0.125), except where it could be a thousands separator (``1,250``), which
+    is refused with what to type instead. Thousands separators, spaces and
+    exponents are refused: a number is never silently reinterpreted.
+    """
+    value = text.strip()
+    if _DOT_DECIMAL.fullmatch(value):
+        return value
+    if _GROUPING_LOOKALIKE.fullmatch(value):
+        whole, decimals = value.split(",")
+        raise forms.ValidationError(
+            "“%(value)s” could mean %(grouped)s or %(decimal)s. Type %(grouped)s, "
+            "or %(decimal)s for a decimal.",
+            code="ambiguous",
+            params={"value": value, "grouped": whole + decimals, "decimal": f"{whole}.{decimals}"},
+        )
+    if _COMMA_DECIMAL.fullmatch(value):
+        return value.replace(",", ".")
+    raise forms.ValidationError(
+        "Enter a number such as 12.5 (or 12,5), without thousands separators.",
+        code="invalid",
+    )
+
+
+class DecimalTextField(forms.CharField):
+    """A quantity or amount as typed: text, so the browser never rewrites it.
+
+    ``type="text" inputmode="decimal"``: a number input would drop or reinterpret
+    a comma depending on the browser's locale. Cleans to the normalized text
+    (see ``normalize_decimal``); the form bounds and checks it with the domain
+    parsers, which know the unit's decimals.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", DECIMAL_HELP)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        return normalize_decimal(value) if value else value
 
 
 class IdempotentForm(forms.Form):
@@ -24,61 +83,132 @@ class IdempotentForm(forms.Form):
 
 
 class ReceiveForm(IdempotentForm):
-    sku = forms.CharField(label="Product SKU", max_length=64)
+    """Where first (kept between receipts), then what a scanner reads, in scan order.
+
+    The selects come before the scanned fields, so a scan ending in Tab moves
+    from SKU to lot to quantity and never lands in a select.
+    """
+
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), empty_label=None)
     location = forms.CharField(
         label="Bin", max_length=32, required=False, help_text="Empty: the receiving bin."
     )
+    sku = forms.CharField(label="Product SKU", max_length=64)
     lot_code = forms.CharField(label="Lot code", max_length=64)
-    quantity = forms.DecimalField(max_digits=13, decimal_places=3, min_value=0)
+    quantity = DecimalTextField(label="Quantity")
     expires_on = forms.DateField(
         label="Expiry date",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Empty: from the product's shelf life.",
     )
-    unit_cost = forms.DecimalField(
-        max_digits=14,
-        decimal_places=4,
-        min_value=0,
-        required=False,
-        help_text="Empty: catalog cost.",
+    unit_cost = DecimalTextField(
+        label="Unit cost", required=False, help_text="Empty: catalog cost. " + DECIMAL_HELP
     )
+
+    # The order a scanner fills the form in; Enter moves along it (static/js/floor.js).
+    SCAN_ORDER = ("sku", "lot_code", "quantity", "expires_on", "unit_cost")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True)
-        self.fields["sku"].widget.attrs.update({"autofocus": True, "autocomplete": "off"})
+        self.fields["sku"].widget.attrs.update({"autofocus": True})
+        for name in ("sku", "lot_code", "location"):
+            self.fields[name].widget.attrs.update(
+                {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+            )
+        for name in self.SCAN_ORDER:
+            self.fields[name].widget.attrs["data-scan"] = name
+            if self.fields[name].required:
+                self.fields[name].widget.attrs["data-scan-required"] = ""
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
 
+    @property
+    def where_fields(self):
+        return [self[name] for name in ("warehouse", "location")]
+
+    @property
+    def scan_fields(self):
+        return [self[name] for name in self.SCAN_ORDER]
+
     def clean(self):
         cleaned = super().clean()
         # Resolve codes to rows here so a typo is shown on its field.
-        for field, resolve in (
-            ("sku", lambda value: get_product_by_sku(value)),
-            (
-                "location",
-                lambda value: get_location_by_code(cleaned["warehouse"], value) if value else None,
-            ),
-        ):
-            if field in cleaned and (field != "location" or "warehouse" in cleaned):
-                try:
-                    cleaned[f"{field}_object"] = resolve(cleaned[field])
-                except DomainError as error:
-                    self.add_error(field, error.message)
+        if "sku" in cleaned:
+            try:
+                cleaned["sku_object"] = get_product_by_sku(cleaned["sku"])
+            except DomainError as error:
+                self.add_error("sku", error.message)
+        if "location" in cleaned and "warehouse" in cleaned:
+            try:
+                cleaned["location_object"] = (
+                    get_location_by_code(cleaned["warehouse"], cleaned["location"])
+                    if cleaned["location"]
+                    else None
+                )
+            except DomainError as error:
+                self.add_error("location", error.message)
+        # Bound and check the numbers as the domain does, on their own fields.
+        product = cleaned.get("sku_object")
+        if cleaned.get("quantity") and product is not None:
+            try:
+                cleaned["quantity"] = parse_quantity(
+                    cleaned["quantity"], places=product.quantity_places
+                )
+            except DomainError as error:
+                self.add_error("quantity", error.message)
+        if cleaned.get("unit_cost"):
+            try:
+                cleaned["unit_cost"] = parse_amount(cleaned["unit_cost"])
+            except DomainError as error:
+                self.add_error("unit_cost", error.message)
+        else:
+            cleaned["unit_cost"] = None
         return cleaned
 
 
+DECISION_REQUIRED = "Choose Approve or Reject with its button; nothing was decided."
+
+
 class QcDecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    """An inspector's decision. It comes only from a button: there is no default."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("reject", "Reject")],
+        error_messages={"required": DECISION_REQUIRED, "invalid_choice": DECISION_REQUIRED},
+    )
     note = forms.CharField(max_length=2000, required=False)
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("decision") == "reject" and not cleaned.get("note", "").strip():
             self.add_error("note", "Say why the lot is rejected.")
+        return cleaned
+
+
+class QcReversalForm(forms.Form):
+    """A manager's correction of a decision: the new status and why."""
+
+    previous_status = forms.ChoiceField(
+        choices=[(QcStatus.APPROVED, "Approved"), (QcStatus.REJECTED, "Rejected")],
+        widget=forms.HiddenInput,
+    )
+    status = forms.ChoiceField(
+        label="Set to",
+        choices=[
+            (QcStatus.QUARANTINE, "Back to quarantine"),
+            (QcStatus.APPROVED, "Approved"),
+            (QcStatus.REJECTED, "Rejected"),
+        ],
+    )
+    reason = forms.CharField(label="Reason", max_length=2000)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("status") and cleaned.get("status") == cleaned.get("previous_status"):
+            self.add_error("status", "Choose a status other than the current one.")
         return cleaned
 
 

@@ -237,6 +237,67 @@ class Lot(TenantOwned):
         )
 
 
+class QcDecisionKind(models.TextChoices):
+    DECISION = "DECISION", "Decision"
+    REVERSAL = "REVERSAL", "Reversal"
+
+
+class QcDecision(TenantOwned):
+    """One change of a lot's QC status, append-only: who, when, from what, to what, why.
+
+    ``DECISION`` rows are an inspector's approval or rejection of a quarantined
+    lot; ``REVERSAL`` rows a manager's correction of a decision, with the
+    reason as the note. The database refuses updates and deletes (migration
+    ``0012``); the lot row carries only the current state.
+    """
+
+    lot = _reference(Lot, related_name="qc_decisions")
+    kind = models.CharField(max_length=16, choices=QcDecisionKind.choices)
+    previous_status = models.CharField(max_length=16, choices=QcStatus.choices)
+    status = models.CharField(max_length=16, choices=QcStatus.choices)
+    note = models.TextField(blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+    )
+    decided_by_token = _reference(ApiToken, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        verbose_name = "QC decision"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="qcdecision_tenant_id_key"),
+            models.CheckConstraint(
+                condition=Q(kind__in=QcDecisionKind.values), name="qcdecision_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=QcStatus.values, previous_status__in=QcStatus.values)
+                & ~Q(status=models.F("previous_status")),
+                name="qcdecision_changes_status",
+            ),
+            # A reversal always says why.
+            models.CheckConstraint(
+                condition=~Q(kind="REVERSAL") | ~Q(note=""), name="qcdecision_reversal_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | Q(decided_by_token__isnull=True),
+                name="qcdecision_one_actor",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "decided_at"], name="qcdecision_recent_idx"),
+            models.Index(fields=["tenant", "lot"], name="qcdecision_lot_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.previous_status} -> {self.status} of lot {self.lot_id}"
+
+
 class Operation(TenantOwned):
     """One state-changing request: the idempotency record and the ledger's grouping.
 

@@ -10,13 +10,32 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import BooleanField, DecimalField, F, FloatField, Q, QuerySet, Sum, Value
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from inventory.errors import LocationNotFound, LotNotFound, ProductNotFound, WarehouseNotFound
-from inventory.models import Allocation, Balance, LedgerEntry, Lot, Product, QcStatus
+from inventory.models import (
+    Allocation,
+    Balance,
+    LedgerEntry,
+    Lot,
+    Product,
+    QcDecision,
+    QcStatus,
+)
 from warehouse.models import Location, LocationKind, Warehouse
 
 _ZERO = Value(Decimal("0.000"), output_field=DecimalField(max_digits=18, decimal_places=3))
@@ -116,7 +135,11 @@ def stock_totals(today: datetime.date) -> dict:
     """Aggregates over balances: on hand, reserved, available and where the rest is.
 
     Available counts approved, unexpired lots only, less what is reserved of
-    them. Aggregate aliases may not shadow the fields they sum, hence the
+    them; expired counts approved lots past their expiry, less what
+    reservations still hold of them (that stays reserved until released).
+    Reservations only ever hold approved lots, so the parts add up:
+    ``on_hand = available + reserved + quarantined + rejected + expired``.
+    Aggregate aliases may not shadow the fields they sum, hence the
     ``total_`` prefix.
     """
     unexpired = Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
@@ -133,7 +156,9 @@ def stock_totals(today: datetime.date) -> dict:
         "total_rejected": Coalesce(
             Sum("on_hand", filter=Q(lot__qc_status=QcStatus.REJECTED)), _ZERO
         ),
-        "total_expired": Coalesce(Sum("on_hand", filter=approved & ~unexpired), _ZERO),
+        "total_expired": Coalesce(
+            Sum(F("on_hand") - F("reserved"), filter=approved & ~unexpired), _ZERO
+        ),
     }
 
 
@@ -211,7 +236,9 @@ def stock_overview(
     """Stock per product and warehouse for the stock screen, by SKU (at most ``limit`` rows).
 
     Rows carry ``total_on_hand``, ``total_reserved``, ``total_available``
-    (approved, unexpired, less reserved) and ``total_quarantined``; ``query``
+    (approved, unexpired, less reserved), ``total_quarantined``,
+    ``total_rejected`` and ``total_expired``, the same numbers as
+    ``stock_summary`` (they add up to on hand); ``query``
     narrows to products matching it in full text or by SKU prefix. As in
     ``stock_summary``, what reservations past their expiry still hold counts
     as available, not reserved: the next allocation (or the sweep) frees it.
@@ -264,10 +291,34 @@ def quarantine_queue() -> QuerySet[Lot]:
     )
 
 
-def recent_qc_decisions(limit: int = 10) -> QuerySet[Lot]:
-    return (
-        Lot.objects.exclude(qc_status=QcStatus.QUARANTINE)
-        .filter(qc_at__isnull=False, product__qc_required=True)
-        .select_related("product", "qc_by")
-        .order_by("-qc_at", "-id")[:limit]
+def lot_on_hand(lot: Lot) -> Decimal:
+    """What is on hand of ``lot`` over all its bins."""
+    return Balance.objects.filter(lot_id=lot.pk).aggregate(total=Coalesce(Sum("on_hand"), _ZERO))[
+        "total"
+    ]
+
+
+def recent_qc_decisions(limit: int = 10) -> list[QcDecision]:
+    """The latest QC decisions and reversals, newest first.
+
+    ``is_reversible`` marks the rows that still say what the lot's status is:
+    the lot's latest entry, and a decision (approved or rejected) rather than
+    a return to quarantine.
+    """
+    latest = (
+        QcDecision.objects.filter(lot_id=OuterRef("lot_id"))
+        .order_by("-decided_at", "-id")
+        .values("id")[:1]
     )
+    decisions = list(
+        QcDecision.objects.select_related("lot", "lot__product", "decided_by", "decided_by_token")
+        .annotate(latest_id=Subquery(latest))
+        .order_by("-decided_at", "-id")[:limit]
+    )
+    for decision in decisions:
+        decision.is_reversible = (
+            decision.pk == decision.latest_id
+            and decision.status != QcStatus.QUARANTINE
+            and decision.lot.qc_status == decision.status
+        )
+    return decisions

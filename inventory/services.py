@@ -33,9 +33,13 @@ from inventory.errors import (
     DuplicateWarehouseCode,
     InsufficientStock,
     LocationNotFound,
+    LocationNotReceivable,
+    LotExpiredOnReceipt,
     LotNotApproved,
+    LotNotDecided,
     LotNotFound,
     LotNotInQuarantine,
+    LotReserved,
     ProductNotFound,
     ValidationFailed,
     WarehouseNotFound,
@@ -44,11 +48,15 @@ from inventory.idempotency import new_operation
 from inventory.ledger import SYSTEM, Actor, Posting, post_entries
 from inventory.locks import lock_balances
 from inventory.models import (
+    ApiToken,
+    Balance,
     LedgerEntry,
     LedgerKind,
     Lot,
     Operation,
     Product,
+    QcDecision,
+    QcDecisionKind,
     QcStatus,
     UnitOfMeasure,
 )
@@ -74,6 +82,7 @@ __all__ = [
     "post_count",
     "receive_stock",
     "reject_lot",
+    "reverse_qc_decision",
     "ship_stock",
     "stock_summary",
 ]
@@ -96,6 +105,16 @@ class Receipt:
     def quantity(self) -> Decimal:
         return self.entry.quantity
 
+    @property
+    def is_expired(self) -> bool:
+        """Was the lot past its expiry when it was received? (Then it is never available.)"""
+        received_on = timezone.localdate(self.lot.received_at)
+        return self.lot.expires_on is not None and self.lot.expires_on < received_on
+
+    @property
+    def is_available(self) -> bool:
+        return self.lot.qc_status == QcStatus.APPROVED and not self.is_expired
+
     def as_dict(self) -> dict[str, Any]:
         """What a receipt answers to the API and shows on the receive screen."""
         lot = self.lot
@@ -109,6 +128,8 @@ class Receipt:
             "quantity": str(self.quantity),
             "qc_status": lot.qc_status,
             "expires_on": lot.expires_on,
+            "is_expired": self.is_expired,
+            "is_available": self.is_available,
             "unit_cost": str(lot.unit_cost),
             "received_at": lot.received_at,
             "entry_id": self.entry.pk,
@@ -351,11 +372,16 @@ def receive_stock(
     The location defaults to the warehouse's receiving bin, the expiry to the
     receipt date plus the product's shelf life, the unit cost to the
     product's. The lot starts in ``QUARANTINE`` when the product requires QC,
-    else ``APPROVED``. Writes the lot, one ``RECEIPT`` entry and the balance.
-    Locks nothing beyond the balance row its upsert touches.
+    else ``APPROVED``. A lot whose expiry is already past is received (on
+    hand, never available; ``Receipt.is_expired`` says so) unless the tenant
+    refuses such receipts. Writes the lot, one ``RECEIPT`` entry and the
+    balance. Locks nothing beyond the balance row its upsert touches.
 
     Raises ``ProductNotFound``, ``WarehouseNotFound``, ``LocationNotFound``,
-    ``DuplicateLotCode``, ``InvalidQuantity``, ``ValidationFailed``.
+    ``LocationNotReceivable`` (a bin that is not for receiving or storage;
+    quarantine bins take lots of QC products only), ``LotExpiredOnReceipt``
+    (when the tenant refuses expired receipts), ``DuplicateLotCode``,
+    ``InvalidQuantity``, ``ValidationFailed``.
     """
     _own(product, tenant, ProductNotFound, Product)
     _own(warehouse, tenant, WarehouseNotFound, Warehouse)
@@ -372,8 +398,15 @@ def receive_stock(
             location = default_receiving_location(warehouse)
         else:
             _location_in(location, warehouse, tenant)
+        _check_receivable(location, product)
+        received_on = timezone.localdate(occurred_at)
         if expires_on is None:
-            expires_on = product.expiry_for(timezone.localdate(occurred_at))
+            expires_on = product.expiry_for(received_on)
+        if expires_on is not None and expires_on < received_on and tenant.refuse_expired_receipts:
+            raise LotExpiredOnReceipt(
+                f"Lot {lot_code} expired on {expires_on:%d %b %Y}; "
+                f"expired lots are not received. Check the expiry date."
+            )
         operation = _operation(operation, tenant=tenant, kind="receipt")
         try:
             with transaction.atomic():
@@ -405,6 +438,59 @@ def receive_stock(
         return Receipt(lot=lot, location=location, entry=entry)
 
 
+# Bins a receipt may go into; quarantine bins only for lots that wait for QC.
+RECEIVABLE_KINDS = (LocationKind.RECEIVING, LocationKind.STORAGE)
+
+
+def _check_receivable(location: Location, product: Product) -> None:
+    if location.kind in RECEIVABLE_KINDS:
+        return
+    if location.kind == LocationKind.QUARANTINE and product.qc_required:
+        return
+    allowed = "a receiving or storage bin"
+    if product.qc_required:
+        allowed += " (or a quarantine bin)"
+    raise LocationNotReceivable(
+        f"Bin {location.code} is a {location.get_kind_display().lower()} bin; "
+        f"receive {product.sku} into {allowed}."
+    )
+
+
+def _decided_by_name(lot: Lot) -> str:
+    """Who made the lot's current QC decision, in words (a person, an API token, the system)."""
+    if lot.qc_by_id is not None:
+        user = lot.qc_by
+        return user.get_full_name() or user.get_username()
+    if lot.qc_by_token_id is not None:
+        token = ApiToken.objects.filter(pk=lot.qc_by_token_id).first()
+        return f"API token {token.name!r}" if token else "an API client"
+    return "the system"
+
+
+def _already_decided(lot: Lot) -> str:
+    when = timezone.localtime(lot.qc_at)
+    return (
+        f"Lot {lot.code} was already {lot.get_qc_status_display().lower()} by "
+        f"{_decided_by_name(lot)} at {when:%H:%M} on {when:%d %b %Y}."
+    )
+
+
+def _record_decision(
+    *, tenant: Tenant, lot: Lot, kind: str, previous: str, status: str, actor: Actor, note, at
+) -> QcDecision:
+    return QcDecision.objects.create(
+        tenant=tenant,
+        lot_id=lot.pk,
+        kind=kind,
+        previous_status=previous,
+        status=status,
+        note=note,
+        decided_by_id=actor.user_id,
+        decided_by_token_id=actor.api_token_id,
+        decided_at=at,
+    )
+
+
 def _decide(*, tenant: Tenant, lot: Lot, status: QcStatus, actor: Actor, note: Any, at) -> Lot:
     _own(lot, tenant, LotNotFound, Lot)
     note = _text(note, what="note", max_length=MAX_NOTE_LENGTH, required=False)
@@ -420,10 +506,22 @@ def _decide(*, tenant: Tenant, lot: Lot, status: QcStatus, actor: Actor, note: A
             qc_note=note,
         )
         if not changed:
-            if not Lot.objects.filter(pk=lot.pk).exists():
+            current = Lot.objects.select_related("qc_by").filter(pk=lot.pk).first()
+            if current is None:
                 raise LotNotFound()
-            raise LotNotInQuarantine(f"Lot {lot.code} is not in quarantine.")
-        return Lot.objects.select_related("product").get(pk=lot.pk)
+            # Say who got there first, so the late decision is not silently lost.
+            raise LotNotInQuarantine(_already_decided(current))
+        _record_decision(
+            tenant=tenant,
+            lot=lot,
+            kind=QcDecisionKind.DECISION,
+            previous=QcStatus.QUARANTINE,
+            status=status,
+            actor=actor,
+            note=note,
+            at=at,
+        )
+        return Lot.objects.select_related("product", "qc_by").get(pk=lot.pk)
 
 
 def approve_lot(
@@ -457,6 +555,82 @@ def reject_lot(
     Same record and errors as ``approve_lot``.
     """
     return _decide(tenant=tenant, lot=lot, status=QcStatus.REJECTED, actor=actor, note=note, at=at)
+
+
+def reverse_qc_decision(
+    *,
+    tenant: Tenant,
+    lot: Lot,
+    actor: Actor,
+    reason: str,
+    status: str,
+    previous_status: str | None = None,
+    at: datetime.datetime | None = None,
+) -> Lot:
+    """Correct a QC decision: an approved or rejected lot goes to ``status``.
+
+    ``status`` is ``QUARANTINE`` (decide again) or the other decision.
+    ``previous_status`` is the decision being reversed (default: the status
+    ``lot`` carries); if the lot has moved on since, nothing changes. Records
+    the reversal (who, when, the required reason) in the QC history and on the
+    lot. Taking an approved lot out of stock while reservations hold part of
+    it would leave reserved stock in a lot that may not be reserved, so that
+    is refused: the lot's balance rows are locked (``inventory.locks`` order)
+    before their reserved quantities are read, so a reservation either
+    committed first (and is seen) or waits for the reversal.
+
+    Raises ``LotNotFound``, ``LotNotDecided`` (in quarantine, or no longer in
+    ``previous_status``), ``LotReserved``, ``ValidationFailed`` (no reason,
+    an unknown or unchanged status).
+    """
+    _own(lot, tenant, LotNotFound, Lot)
+    reason = _text(reason, what="reason", max_length=MAX_NOTE_LENGTH)
+    if status not in QcStatus.values:
+        raise ValidationFailed(f"Unknown QC status {status!r}.")
+    previous = lot.qc_status if previous_status is None else previous_status
+    if previous not in (QcStatus.APPROVED, QcStatus.REJECTED):
+        raise LotNotDecided(f"Lot {lot.code} has no QC decision to reverse.")
+    if status == previous:
+        raise ValidationFailed(f"Lot {lot.code} is already {QcStatus(status).label.lower()}.")
+    at = _now(at)
+    with tenant_context(tenant.pk):
+        if previous == QcStatus.APPROVED:
+            holdings = Balance.objects.filter(lot_id=lot.pk).select_related("location", "lot")
+            locked = lock_balances([(balance.lot, balance.location) for balance in holdings])
+            reserved = sum((balance.reserved for balance in locked.values()), Decimal(0))
+            if reserved:
+                raise LotReserved(
+                    f"{reserved.normalize():f} of lot {lot.code} is reserved; release or "
+                    f"issue those reservations before reversing its approval."
+                )
+        decided = status != QcStatus.QUARANTINE
+        changed = Lot.objects.filter(pk=lot.pk, qc_status=previous).update(
+            qc_status=status,
+            qc_by_id=actor.user_id if decided else None,
+            qc_by_token_id=actor.api_token_id if decided else None,
+            qc_at=at if decided else None,
+            qc_note=f"Reversed: {reason}" if decided else "",
+        )
+        if not changed:
+            current = Lot.objects.select_related("qc_by").filter(pk=lot.pk).first()
+            if current is None:
+                raise LotNotFound()
+            if current.qc_status == QcStatus.QUARANTINE:
+                raise LotNotDecided(
+                    f"Lot {lot.code} is back in quarantine; decide it in the queue."
+                )
+            raise LotNotDecided(_already_decided(current))
+        _record_decision(
+            tenant=tenant,
+            lot=lot,
+            kind=QcDecisionKind.REVERSAL,
+            previous=previous,
+            status=status,
+            actor=actor,
+            note=reason,
+            at=at,
+        )
+        return Lot.objects.select_related("product", "qc_by").get(pk=lot.pk)
 
 
 # -- stock changes ----------------------------------------------------------------

@@ -5,32 +5,59 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from inventory.errors import DomainError, NotFound
-from inventory.forms import QcDecisionForm, ReceiveForm, StockFilterForm
+from inventory.errors import (
+    DomainError,
+    DuplicateLotCode,
+    InvalidQuantity,
+    LocationNotFound,
+    LocationNotReceivable,
+    LotExpiredOnReceipt,
+    LotNotInQuarantine,
+    NotFound,
+)
+from inventory.forms import QcDecisionForm, QcReversalForm, ReceiveForm, StockFilterForm
 from inventory.idempotency import run_idempotent
 from inventory.ledger import Actor
 from inventory.models import QcStatus
 from inventory.selectors import (
     get_lot,
+    lot_on_hand,
     quarantine_queue,
     recent_qc_decisions,
     stock_overview,
 )
-from inventory.services import approve_lot, receive_stock, reject_lot
+from inventory.services import approve_lot, receive_stock, reject_lot, reverse_qc_decision
 from inventory.templatetags.stock import quantity
 from warehouse.access import member_required, role_required
-from warehouse.models import Role
+from warehouse.models import Role, Warehouse
+
+# The field a refused receipt is shown on (others above the form).
+RECEIPT_ERROR_FIELDS = {
+    LocationNotFound: "location",
+    LocationNotReceivable: "location",
+    LotExpiredOnReceipt: "expires_on",
+    DuplicateLotCode: "lot_code",
+    InvalidQuantity: "quantity",
+}
+# The warehouse of the last receipt, preselected on the next form.
+LAST_WAREHOUSE = "inventory.receive.warehouse"
 
 
 def _status(form) -> int:
     return 422 if form.errors else 200
 
 
+def _receive_form(request, data=None) -> ReceiveForm:
+    warehouse_id = request.session.get(LAST_WAREHOUSE)
+    warehouse = Warehouse.objects.filter(pk=warehouse_id, is_active=True).first()
+    return ReceiveForm(data, initial={"warehouse": warehouse} if warehouse else {})
+
+
 @role_required(Role.OPERATOR, Role.MANAGER)
 def receive(request):
     """Receive goods into a new lot; the form's key makes a double submit harmless."""
     result = None
-    form = ReceiveForm(request.POST or None)
+    form = _receive_form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         product, warehouse, location = (
@@ -72,22 +99,27 @@ def receive(request):
                 perform=perform,
             )
         except DomainError as error:
-            form.add_error(None, error.message)
+            form.add_error(RECEIPT_ERROR_FIELDS.get(type(error)), error.message)
         else:
             result = {**outcome.body, "replayed": outcome.replayed}
+            request.session[LAST_WAREHOUSE] = warehouse.pk
             if not request.htmx:
-                messages.success(request, receipt_message(result))
+                level = messages.warning if result.get("is_expired") else messages.success
+                level(request, receipt_message(result))
                 return redirect("inventory:receive")
-            form = ReceiveForm(initial={"warehouse": warehouse})
+            form = _receive_form(request)
     template = "inventory/receive.html#receive-panel" if request.htmx else "inventory/receive.html"
     return render(request, template, {"form": form, "result": result}, status=_status(form))
 
 
 def receipt_message(result: dict) -> str:
-    state = {
-        QcStatus.QUARANTINE: "in quarantine until QC decides",
-        QcStatus.APPROVED: "available",
-    }.get(result["qc_status"], result["qc_status"].lower())
+    if result.get("is_expired"):
+        state = f"EXPIRED on {result['expires_on']}, on hand but not available"
+    else:
+        state = {
+            QcStatus.QUARANTINE: "in quarantine until QC decides",
+            QcStatus.APPROVED: "available",
+        }.get(result["qc_status"], result["qc_status"].lower())
     message = (
         f"Received {quantity(result['quantity'])} {result['uom']} of {result['sku']} as lot "
         f"{result['lot_code']} into {result['location']}: {state}."
@@ -97,22 +129,35 @@ def receipt_message(result: dict) -> str:
     return message
 
 
+def _can_reverse(request) -> bool:
+    return request.membership.has_role(Role.MANAGER)
+
+
 @role_required(Role.QC, Role.MANAGER)
 def qc_queue(request):
     return render(
         request,
         "inventory/qc_queue.html",
-        {"lots": quarantine_queue(), "decisions": recent_qc_decisions(), "form": QcDecisionForm()},
+        {
+            "lots": quarantine_queue(),
+            "decisions": recent_qc_decisions(),
+            "can_reverse": _can_reverse(request),
+        },
     )
+
+
+def _lot_or_404(lot_id: int):
+    try:
+        return get_lot(lot_id)
+    except NotFound:
+        raise Http404("No such lot.") from None
 
 
 @require_POST
 @role_required(Role.QC, Role.MANAGER)
 def qc_decide(request, lot_id: int):
-    try:
-        lot = get_lot(lot_id)
-    except NotFound:
-        raise Http404("No such lot.") from None
+    """Approve or reject one lot: only the button pressed decides, never Enter or a default."""
+    lot = _lot_or_404(lot_id)
     form = QcDecisionForm(request.POST)
     error = None
     if form.is_valid():
@@ -124,6 +169,10 @@ def qc_decide(request, lot_id: int):
                 actor=Actor.user(request.user),
                 note=form.cleaned_data["note"],
             )
+        except LotNotInQuarantine as failure:
+            # Someone decided first: say who and when, and show the lot as it is.
+            error = f"Not recorded: {failure.message}"
+            lot = _lot_or_404(lot_id)
         except DomainError as failure:
             error = failure.message
     else:
@@ -135,13 +184,43 @@ def qc_decide(request, lot_id: int):
             state = lot.get_qc_status_display().lower()
             messages.success(request, f"Lot {lot.code} of {lot.product.sku} is now {state}.")
         return redirect("inventory:qc-queue")
-    lot.on_hand = next((row.on_hand for row in quarantine_queue().filter(pk=lot.pk)), None)
+    lot.on_hand = lot_on_hand(lot)
     return render(
         request,
         "inventory/qc_queue.html#qc-row",
         {"lot": lot, "error": error, "form": form},
         status=422 if error else 200,
     )
+
+
+@require_POST
+@role_required(Role.MANAGER)
+def qc_reverse(request, lot_id: int):
+    """A manager corrects a QC decision, with a reason; the history keeps both."""
+    lot = _lot_or_404(lot_id)
+    form = QcReversalForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            lot = reverse_qc_decision(
+                tenant=request.tenant,
+                lot=lot,
+                actor=Actor.user(request.user),
+                reason=data["reason"],
+                status=data["status"],
+                previous_status=data["previous_status"],
+            )
+        except DomainError as failure:
+            messages.error(request, f"Lot {lot.code}: not reversed. {failure.message}")
+        else:
+            state = lot.get_qc_status_display().lower()
+            messages.success(
+                request, f"Decision on lot {lot.code} of {lot.product.sku} reversed: now {state}."
+            )
+    else:
+        problems = " ".join(message for errors in form.errors.values() for message in errors)
+        messages.error(request, f"Lot {lot.code}: not reversed. {problems}")
+    return redirect("inventory:qc-queue")
 
 
 @member_required

@@ -145,13 +145,7 @@ def inline_code(page: str) -> list[str]:
     [
         "/",
         "/receive/",
-        pytest.param(
-            "/qc/",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="inventory/templates/inventory/qc_queue.html has a style= attribute",
-            ),
-        ),
+        "/qc/",
         "/stock/",
         "/warehouses/",
         "/team/",

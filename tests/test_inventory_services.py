@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from inventory import errors, services
 from inventory.idempotency import run_idempotent
@@ -108,6 +109,94 @@ def test_expired_approved_stock_is_not_available(tenant, site, flour):
     )
     totals = summary(tenant, flour)
     assert (totals.on_hand, totals.available, totals.expired) == (3, 0, 3)
+
+
+def test_a_lot_received_already_expired_says_so_and_is_never_available(tenant, site, flour):
+    receipt = services.receive_stock(
+        tenant=tenant,
+        product=flour,
+        warehouse=site,
+        lot_code="OLD",
+        quantity=3,
+        expires_on=datetime.date(2020, 1, 1),
+    )
+    fresh = services.receive_stock(
+        tenant=tenant, product=flour, warehouse=site, lot_code="NEW", quantity=3
+    )
+    assert (receipt.is_expired, receipt.is_available) == (True, False)
+    assert (fresh.is_expired, fresh.is_available) == (False, True)
+    with tenant_context(tenant.id):
+        answers = receipt.as_dict(), fresh.as_dict()
+    assert [(a["is_expired"], a["is_available"]) for a in answers] == [(True, False), (False, True)]
+
+
+def test_a_tenant_may_refuse_expired_receipts(tenant, site, flour):
+    tenant.refuse_expired_receipts = True
+    tenant.save(update_fields=["refuse_expired_receipts"])
+    with pytest.raises(errors.LotExpiredOnReceipt, match="Lot OLD expired on 01 Jan 2020"):
+        services.receive_stock(
+            tenant=tenant,
+            product=flour,
+            warehouse=site,
+            lot_code="OLD",
+            quantity=3,
+            expires_on=datetime.date(2020, 1, 1),
+        )
+    assert ledger_count(tenant) == 0
+    with tenant_context(tenant.id):
+        assert not Lot.objects.exists()
+    # Expiring today is not expired yet.
+    today = services.receive_stock(
+        tenant=tenant,
+        product=flour,
+        warehouse=site,
+        lot_code="TODAY",
+        quantity=3,
+        expires_on=timezone.localdate(),
+    )
+    assert today.is_available
+
+
+@pytest.mark.parametrize("kind", ["pick", "shipping", "quarantine"])
+def test_receipts_go_only_into_receiving_or_storage_bins(tenant, site, flour, kind):
+    location = services.create_location(tenant=tenant, warehouse=site, code="X-1", kind=kind)
+    with pytest.raises(errors.LocationNotReceivable) as refused:
+        services.receive_stock(
+            tenant=tenant,
+            product=flour,
+            warehouse=site,
+            lot_code="F-9",
+            quantity=1,
+            location=location,
+        )
+    assert refused.value.code == "LOCATION_NOT_RECEIVABLE"
+    assert "Bin X-1 is a" in refused.value.message
+    assert ledger_count(tenant) == 0
+
+
+def test_products_that_need_qc_may_be_received_into_a_quarantine_bin(tenant, site, vaccine):
+    location = services.create_location(
+        tenant=tenant, warehouse=site, code="QC-1", kind="quarantine"
+    )
+    receipt = services.receive_stock(
+        tenant=tenant,
+        product=vaccine,
+        warehouse=site,
+        lot_code="V-9",
+        quantity=2,
+        location=location,
+    )
+    assert receipt.location == location
+    storage = bin_of(tenant, site, "A-01")
+    receipt = services.receive_stock(
+        tenant=tenant,
+        product=vaccine,
+        warehouse=site,
+        lot_code="V-10",
+        quantity=2,
+        location=storage,
+    )
+    assert receipt.location == storage
 
 
 def test_explicit_location_and_cost_are_used(tenant, site, flour):

@@ -14,6 +14,11 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=63, unique=True)
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
+    refuse_expired_receipts = models.BooleanField(
+        default=False,
+        help_text="Refuse receipts whose expiry date has passed (otherwise: receive with a "
+        "warning; the lot is on hand but never available).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

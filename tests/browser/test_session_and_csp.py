@@ -89,9 +89,6 @@ def test_screens_admin_and_api_docs_run_under_the_policy(
     assert violations == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="inventory/templates/inventory/qc_queue.html has a style= attribute"
-)
 def test_qc_queue_runs_under_the_policy(live_server, page, violations, tenant, stocked):
     make_member(tenant, "quinn", Role.QC)
     page.goto(live_server.url + "/qc/")
