@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+from psycopg.errors import SerializationFailure
 
 from inventory.errors import InsufficientStock
 from inventory.locks import LOCK_CHANGED_BALANCES
@@ -36,7 +37,11 @@ _ADD_ROW = "(%s, %s, %s, %s, %s, %s, 0, now())"
 # in the global order of ``inventory.locks``. A row is refused (not returned)
 # when the change would leave less on hand than is reserved, or reserve more
 # than is on hand: the CHECKs would refuse it too, but an unmatched row is an
-# answer a service can turn into INSUFFICIENT_STOCK.
+# answer a service can turn into INSUFFICIENT_STOCK. A row gaining reserved
+# stock is also refused unless its lot is approved in this statement's own
+# snapshot: an allocation that chose the lot, then waited for the row lock
+# while a QC reversal took the lot out of stock, read the lot's status before
+# the reversal committed; this statement starts after it and sees it.
 _CHANGE = """
     WITH changes (lot_id, location_id, on_hand, reserved) AS (VALUES {rows}),
     locked AS MATERIALIZED ({lock})
@@ -48,9 +53,30 @@ _CHANGE = """
      WHERE balance.id = locked.id
        AND balance.on_hand + locked.on_hand >= balance.reserved + locked.reserved
        AND balance.reserved + locked.reserved >= 0
+       AND (locked.reserved <= 0 OR EXISTS (
+            SELECT 1 FROM inventory_lot AS lot
+             WHERE lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
+               AND lot.qc_status = 'APPROVED'))
     RETURNING balance.lot_id, balance.location_id
 """
 _CHANGE_ROW = "(%s::bigint, %s::bigint, %s::numeric, %s::numeric)"
+
+
+def _refuse_unapproved_holds(cursor, lot_ids: list[int]) -> None:
+    """Raise a retryable conflict when a lot being reserved left approved stock meanwhile.
+
+    The allocation chose the lot from a snapshot taken before a QC reversal
+    committed; retrying the whole transaction allocates again from what is
+    approved now (``inventory.transactions.run_in_transaction`` retries 40001).
+    """
+    cursor.execute(
+        "SELECT 1 FROM inventory_lot WHERE id = ANY(%s) AND qc_status <> 'APPROVED' LIMIT 1",
+        [lot_ids],
+    )
+    if cursor.fetchone():
+        raise OperationalError(
+            "a lot left approved stock while it was being allocated"
+        ) from SerializationFailure("lot QC status changed during allocation")
 
 
 @dataclass(frozen=True)
@@ -122,12 +148,15 @@ def _apply(tenant: Tenant, postings: Sequence[Posting], using: str) -> None:
             rows = ", ".join([_CHANGE_ROW] * len(changes))
             cursor.execute(_CHANGE.format(rows=rows, lock=LOCK_CHANGED_BALANCES), params)
             changed = set(cursor.fetchall())
-            for key, (posting, _, _) in changes:
-                if key not in changed:
-                    raise InsufficientStock(
-                        f"Not enough stock of lot {posting.lot.code} at "
-                        f"{posting.location.code} to take {abs(posting.quantity)}."
-                    )
+            refused = [(key, delta) for key, delta in changes if key not in changed]
+            if any(reserved > 0 for _, (_, _, reserved) in refused):
+                _refuse_unapproved_holds(cursor, [key[0] for key, _ in refused])
+            if refused:
+                posting = refused[0][1][0]
+                raise InsufficientStock(
+                    f"Not enough stock of lot {posting.lot.code} at "
+                    f"{posting.location.code} to take {abs(posting.quantity)}."
+                )
 
 
 def post_entries(

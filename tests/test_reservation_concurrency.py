@@ -632,3 +632,35 @@ def test_partial_reservation_skips_a_sold_out_line_and_lets_go_of_it(tenant, sit
     assert by_sku == {"SOAP": Decimal(0), "FLOUR": Decimal(3)}
     assert available(tenant, soap, site) == 5
     assert_invariants()
+
+
+def test_reservation_waiting_behind_a_qc_reversal_never_holds_the_reversed_lot(tenant, site, soap):
+    today = timezone.localdate()
+    first = receive(tenant, site, soap, "L1", 5, expires_on=today + datetime.timedelta(days=10))
+    receive(tenant, site, soap, "L2", 5, expires_on=today + datetime.timedelta(days=20))
+    # 1. A manager takes L1's approval back (its balance row locked, the lot
+    #    quarantined) and keeps the transaction open.
+    # 2. B asks for 8: the first pass takes L2 and skips L1's held row, then
+    #    waits for it, having read L1 as approved before A committed.
+    # 3. A commits; B must not hold stock of the now-quarantined L1: it tries
+    #    again, finds only L2 approved, and is refused.
+    a_result, b_result = interleave(
+        lambda: services.reverse_qc_decision(
+            tenant=tenant,
+            lot=first.lot,
+            actor=services.Actor(),
+            reason="Seal found broken",
+            status="QUARANTINE",
+        ),
+        lambda: reserve(tenant, site, soap, 8),
+    )
+    assert not isinstance(a_result, Exception), a_result
+    assert isinstance(b_result, errors.InsufficientStock), b_result
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT lot.code, lot.qc_status, balance.reserved FROM inventory_balance balance "
+            "JOIN inventory_lot lot ON lot.id = balance.lot_id ORDER BY lot.code"
+        )
+        assert cursor.fetchall() == [("L1", "QUARANTINE", 0), ("L2", "APPROVED", 0)]
+    assert entries(tenant, "RESERVE") == 0
+    assert_invariants()
