@@ -30,7 +30,27 @@ MAX_SHELF_LIFE_DAYS = 36500
 MAX_ATTRIBUTES_SIZE = 10_000
 
 
+class ShownJSONField(forms.JSONField):
+    """A JSON field that can always show back what was typed.
+
+    A value holding an unpaired surrogate (``"\\ud800"``) parses, but Django
+    would show it back raw, and the page could not be encoded; it is shown
+    escaped instead.
+    """
+
+    def prepare_value(self, value):
+        text = super().prepare_value(value)
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return json.dumps(value, cls=self.encoder)
+        return text
+
+
 class ProductAdminForm(TenantOwnedAdminForm):
+    class Meta:
+        field_classes = {"attributes": ShownJSONField}
+
     def clean_shelf_life_days(self):
         days = self.cleaned_data["shelf_life_days"]
         # Expiry dates are computed from it; a huge value overflows the date.
@@ -49,7 +69,15 @@ class ProductAdminForm(TenantOwnedAdminForm):
                 'The attributes must be a JSON object, such as {"colour": "red"}.',
                 code="attributes",
             )
-        text = json.dumps(attributes)
+        try:
+            # What jsonb can store: no NaN or Infinity, no unpaired surrogates.
+            text = json.dumps(attributes, ensure_ascii=False, allow_nan=False)
+            text.encode()
+        except ValueError:
+            raise forms.ValidationError(
+                "The attributes may hold only plain JSON: no NaN, Infinity or broken characters.",
+                code="attributes",
+            ) from None
         if len(text) > MAX_ATTRIBUTES_SIZE:
             raise forms.ValidationError(
                 f"The attributes may be at most {MAX_ATTRIBUTES_SIZE} characters of JSON.",
@@ -136,6 +164,9 @@ class OrderAdmin(ReadOnly, TenantScopedAdmin):
 
 
 class ApiTokenAdminForm(TenantOwnedAdminForm):
+    class Meta:
+        field_classes = {"scopes": ShownJSONField}
+
     def clean_scopes(self):
         scopes = self.cleaned_data["scopes"]
         if scopes is None:

@@ -447,6 +447,9 @@ def test_a_sku_of_another_tenant_is_no_duplicate(acme_client, tenant, other_tena
         ({"attributes": "[1, 2]"}, "JSON object"),
         ({"attributes": '{"note": "\\u0000"}'}, "NUL"),
         ({"attributes": '{"note": "%s"}' % ("x" * 10_001)}, "at most"),
+        ({"attributes": '{"weight": NaN}'}, "plain JSON"),
+        ({"attributes": '{"weight": 1e999}'}, "plain JSON"),
+        ({"attributes": '{"note": "\\ud800"}'}, "plain JSON"),
         ({"unit_cost": "-1"}, "product_unit_cost_nonnegative"),
     ],
 )
@@ -552,7 +555,9 @@ def test_a_second_membership_is_a_form_error(acme_client, tenant, operator):
     assert memberships_of(operator, tenant) == [Role.OPERATOR]
 
 
-@pytest.mark.parametrize("scopes", ["5", '"read"', '["stock:read"]', '{"read": true}'])
+@pytest.mark.parametrize(
+    "scopes", ["5", '"read"', '["stock:read"]', '{"read": true}', '["\\ud800"]']
+)
 def test_token_scopes_other_than_a_list_of_read_and_write_are_a_form_error(
     acme_client, tenant, scopes
 ):
@@ -561,3 +566,37 @@ def test_token_scopes_other_than_a_list_of_read_and_write_are_a_form_error(
     assert_form_error(response, "JSON list")
     with tenant_context(tenant.id):
         assert not ApiToken.objects.exists()
+
+
+# -- filters, searches and ticked rows a query cannot take ------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/autocomplete/?app_label=warehouse&model_name=membership&field_name=user&term=%00",
+        "/admin/inventory/product/?attributes__has_key=%00",
+    ],
+)
+def test_a_nul_character_in_a_filter_or_search_is_a_bad_request(acme_client, path):
+    assert acme_client.get(path).status_code == 400
+
+
+def test_ticking_a_row_that_is_no_id_is_a_bad_request(acme_client, tenant, operator):
+    response = acme_client.post(
+        "/admin/warehouse/membership/",
+        {"action": "delete_selected", "_selected_action": ["abc"], "post": "yes"},
+    )
+
+    assert response.status_code == 400
+    assert memberships_of(operator, tenant) == [Role.OPERATOR]
+
+
+def test_a_member_that_is_no_id_is_a_form_error(acme_client, tenant):
+    response = acme_client.post(
+        "/admin/warehouse/membership/add/", {"user": "abc", "role": Role.QC}
+    )
+
+    assert_form_error(response, "Select a valid choice")
+    with tenant_context(tenant.id):
+        assert Membership.objects.count() == 1  # the tenant admin's own

@@ -20,13 +20,14 @@ import zoneinfo
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import ActionLocation
+from django.contrib.admin import ActionLocation, helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import IntegrityError, connection
 from django.db.models import F, UniqueConstraint
 from django.db.models.functions import Lower
@@ -43,6 +44,58 @@ User = get_user_model()
 admin.site.site_header = "Stockyard administration"
 admin.site.site_title = "Stockyard admin"
 admin.site.index_title = "Tenants, people and sites"
+
+
+# -- input PostgreSQL cannot take ------------------------------------------------------
+
+
+def refuse_nul_characters(values) -> None:
+    """A NUL character in a query is a bad request: PostgreSQL text cannot hold one."""
+    if any("\x00" in value for value in values):
+        raise BadRequest("NUL characters are not allowed in a query.")
+
+
+class StrictQueryAdmin(admin.ModelAdmin):
+    """Filters, searches and selections a query cannot take answer 400, not 500.
+
+    Forms refuse bad values themselves; list filters, lookups, the
+    autocomplete search and the rows ticked for an action go straight into a
+    query, where a NUL character or a non-numeric id fails in the database.
+    """
+
+    def changelist_view(self, request, extra_context=None):
+        refuse_nul_characters([*request.GET.keys(), *request.GET.values()])
+        if request.method == "POST":
+            primary_key = self.model._meta.pk
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                try:
+                    primary_key.to_python(value)
+                except ValidationError:
+                    raise BadRequest(f"{value!r} is not the id of a row.") from None
+        return super().changelist_view(request, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        refuse_nul_characters([search_term])
+        return super().get_search_results(request, queryset, search_term)
+
+
+class ValidatingAutocompleteSelect(AutocompleteSelect):
+    """Drops a submitted value that is not an id before showing the chosen option.
+
+    Django's widget looks the submitted value up to show it again with the
+    form's errors, and a value such as ``abc`` fails in that query.
+    """
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.target_field
+        ids = []
+        for item in value:
+            try:
+                target.to_python(item)
+            except ValidationError:
+                continue
+            ids.append(item)
+        return super().optgroups(name, ids, attr)
 
 
 # -- duplicates answered as form errors -----------------------------------------
@@ -170,7 +223,7 @@ class TenantOwnedInlineFormSet(BaseInlineFormSet):
 # -- tenant-owned rows -------------------------------------------------------------
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+class TenantScopedAdmin(StrictQueryAdmin):
     """Fills in the current tenant on new rows, hides the field and checks duplicates.
 
     Without a current tenant (a staff user who belongs to no active tenant)
@@ -228,7 +281,7 @@ def _superuser_only(self, request, obj=None):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(StrictQueryAdmin):
     list_display = ("name", "slug", "is_active", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -244,7 +297,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class StockyardGroupAdmin(GroupAdmin):
+class StockyardGroupAdmin(StrictQueryAdmin, GroupAdmin):
     """Superusers only: a group's permissions apply in every tenant."""
 
     def has_module_permission(self, request):
@@ -304,8 +357,12 @@ class MembershipAdmin(TenantScopedAdmin):
         return ("user",) if obj is not None else ()
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user" and not request.user.is_superuser:
-            kwargs["queryset"] = members_of(request.tenant)
+        if db_field.name == "user":
+            kwargs["widget"] = ValidatingAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+            if not request.user.is_superuser:
+                kwargs["queryset"] = members_of(request.tenant)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):
@@ -367,7 +424,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StockyardUserAdmin(UserAdmin):
+class StockyardUserAdmin(StrictQueryAdmin, UserAdmin):
     """Superusers see and change every user; tenant admins see the members of their tenant.
 
     See the module docstring for which accounts a tenant admin may change.
