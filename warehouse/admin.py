@@ -64,7 +64,9 @@ class StrictQueryAdmin(admin.ModelAdmin):
     """
 
     def changelist_view(self, request, extra_context=None):
-        refuse_nul_characters([*request.GET.keys(), *request.GET.values()])
+        refuse_nul_characters(
+            [text for key, values in request.GET.lists() for text in (key, *values)]
+        )
         if request.method == "POST":
             primary_key = self.model._meta.pk
             for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
