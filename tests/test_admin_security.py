@@ -7,9 +7,13 @@ alone; ``other_tenant_user`` to Globex alone. Every refusal is checked in the
 database too: what the request tried to change is unchanged.
 """
 
+import threading
+import time
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db import connections, transaction
 from django.test import Client
 
 from inventory.models import ApiToken, Product
@@ -426,6 +430,41 @@ def test_renaming_a_product_to_an_existing_sku_is_a_form_error(acme_client, tena
     assert_form_error(response, "already exists")
     with tenant_context(tenant.id):
         assert Product.objects.get(pk=vaccine.pk).sku == "VAX-10"
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "owner", "maintenance"])
+def test_a_sku_saved_by_someone_else_during_the_request_is_a_form_error(acme_client, tenant):
+    outcome = {}
+
+    def add_in_the_admin():
+        try:
+            outcome["response"] = acme_client.post("/admin/inventory/product/add/", product_data())
+        finally:
+            connections.close_all()
+
+    with transaction.atomic(), tenant_context(tenant.id):
+        Product.objects.create(tenant=tenant, sku="FLOUR-25", name="Flour")
+        # The admin request validates before this row commits, so its insert
+        # waits on the unique index, then fails once the row commits.
+        request = threading.Thread(target=add_in_the_admin)
+        request.start()
+        wait_for_a_lock_wait()
+    request.join(30)
+
+    assert_form_error(outcome["response"], "Product with this sku already exists")
+    with tenant_context(tenant.id):
+        assert list(Product.objects.values_list("sku", flat=True)) == ["FLOUR-25"]
+
+
+def wait_for_a_lock_wait(timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    with connections["maintenance"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the admin request never waited on the unique index")
 
 
 def test_a_sku_of_another_tenant_is_no_duplicate(acme_client, tenant, other_tenant):

@@ -246,6 +246,20 @@ class TenantScopedAdmin(StrictQueryAdmin):
             obj.tenant = request.tenant
         super().save_model(request, obj, form, change)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            # Someone saved the same key between our validation and our
+            # insert, and the view's savepoint is rolled back. Their row is
+            # committed now, so validating again answers with the form error.
+            pass
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except IntegrityError:
+            messages.error(request, "A conflicting change was saved meanwhile; nothing was saved.")
+            return redirect(request.get_full_path())
+
     def get_queryset(self, request):
         return super().get_queryset(request).filter(tenant=request.tenant)
 
