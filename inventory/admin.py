@@ -6,8 +6,12 @@ API token's secret is shown once, in the message after saving; only its hash
 is kept.
 """
 
+import json
+
+from django import forms
 from django.contrib import admin, messages
 
+from inventory.api.core import READ_SCOPE, WRITE_SCOPE
 from inventory.models import (
     Allocation,
     ApiToken,
@@ -19,11 +23,77 @@ from inventory.models import (
     ReservationLine,
 )
 from inventory.tokens import new_secret
-from warehouse.admin import TenantScopedAdmin
+from warehouse.admin import TenantOwnedAdminForm, TenantScopedAdmin
+
+# The same limits the API and the services hold products to.
+MAX_SHELF_LIFE_DAYS = 36500
+MAX_ATTRIBUTES_SIZE = 10_000
+
+
+class ShownJSONField(forms.JSONField):
+    """A JSON field that can always show back what was typed.
+
+    A value holding an unpaired surrogate (``"\\ud800"``) parses, but Django
+    would show it back raw, and the page could not be encoded; it is shown
+    escaped instead.
+    """
+
+    def prepare_value(self, value):
+        text = super().prepare_value(value)
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return json.dumps(value, cls=self.encoder)
+        return text
+
+
+class ProductAdminForm(TenantOwnedAdminForm):
+    class Meta:
+        field_classes = {"attributes": ShownJSONField}
+
+    def clean_shelf_life_days(self):
+        days = self.cleaned_data["shelf_life_days"]
+        # Expiry dates are computed from it; a huge value overflows the date.
+        if days is not None and not 1 <= days <= MAX_SHELF_LIFE_DAYS:
+            raise forms.ValidationError(
+                f"The shelf life must be 1 to {MAX_SHELF_LIFE_DAYS} days.", code="shelf_life"
+            )
+        return days
+
+    def clean_attributes(self):
+        attributes = self.cleaned_data["attributes"]
+        if attributes is None:
+            return {}
+        if not isinstance(attributes, dict):
+            raise forms.ValidationError(
+                'The attributes must be a JSON object, such as {"colour": "red"}.',
+                code="attributes",
+            )
+        try:
+            # What jsonb can store: no NaN or Infinity, no unpaired surrogates.
+            text = json.dumps(attributes, ensure_ascii=False, allow_nan=False)
+            text.encode()
+        except ValueError:
+            raise forms.ValidationError(
+                "The attributes may hold only plain JSON: no NaN, Infinity or broken characters.",
+                code="attributes",
+            ) from None
+        if len(text) > MAX_ATTRIBUTES_SIZE:
+            raise forms.ValidationError(
+                f"The attributes may be at most {MAX_ATTRIBUTES_SIZE} characters of JSON.",
+                code="attributes",
+            )
+        if "\\u0000" in text:
+            # PostgreSQL's jsonb has no NUL character.
+            raise forms.ValidationError(
+                "The attributes may not contain NUL characters.", code="attributes"
+            )
+        return attributes
 
 
 @admin.register(Product)
 class ProductAdmin(TenantScopedAdmin):
+    form = ProductAdminForm
     list_display = ("sku", "name", "uom", "qc_required", "shelf_life_days", "is_active")
     list_filter = ("qc_required", "is_active", "uom")
     search_fields = ("sku", "name")
@@ -93,8 +163,29 @@ class OrderAdmin(ReadOnly, TenantScopedAdmin):
     inlines = (OrderLineInline,)
 
 
+class ApiTokenAdminForm(TenantOwnedAdminForm):
+    class Meta:
+        field_classes = {"scopes": ShownJSONField}
+
+    def clean_scopes(self):
+        scopes = self.cleaned_data["scopes"]
+        if scopes is None:
+            return []
+        known = (READ_SCOPE, WRITE_SCOPE)
+        # The API tests ``scope in token.scopes``: anything but a list of the
+        # known scopes would either fail there or match by accident.
+        if not isinstance(scopes, list) or any(scope not in known for scope in scopes):
+            raise forms.ValidationError(
+                f'The scopes must be a JSON list of {" and ".join(known)}, such as ["read"], '
+                "or empty for every scope.",
+                code="scopes",
+            )
+        return sorted(set(scopes), key=known.index)
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(TenantScopedAdmin):
+    form = ApiTokenAdminForm
     list_display = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
     fields = ("name", "scopes", "revoked_at")
     readonly_fields = ("prefix", "created_at", "last_used_at")
