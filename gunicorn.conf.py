@@ -64,8 +64,16 @@ max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 
-# Read by config.database in each worker (inherited through the fork).
-os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(threads))
+
+def post_fork(server, worker):
+    """Size the worker's connection pool to its threads before it loads the app.
+
+    Set in the worker, not when this file is read, so that reading the
+    configuration (a test, a benchmark) changes no one's environment, and the
+    pool follows ``--threads`` when given on the command line.
+    """
+    os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(server.cfg.threads))
+
 
 # No runtime control socket: its default path ($HOME/.gunicorn/gunicorn.ctl)
 # is one per user, so two servers on one machine (make run beside the test

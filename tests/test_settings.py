@@ -4,6 +4,7 @@ import os
 import runpy
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import environ
@@ -102,11 +103,16 @@ def test_unpooled_connections_are_closed_after_each_request(monkeypatch):
 
 
 def test_gunicorn_workers_pool_at_most_their_thread_count(monkeypatch):
-    # Recorded first, so what gunicorn.conf.py sets is undone after the test.
+    # Recorded first, so what the worker hook sets is undone after the test.
     monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", "")
     monkeypatch.delenv("DATABASE_POOL_MAX_SIZE")
     configuration = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
     assert configuration["worker_class"] == "gthread"
+    # Reading the configuration changes nobody's environment ...
+    assert "DATABASE_POOL_MAX_SIZE" not in os.environ
+    # ... a worker sizes its pool to the server's threads before loading the app.
+    server = types.SimpleNamespace(cfg=types.SimpleNamespace(threads=configuration["threads"]))
+    configuration["post_fork"](server, worker=None)
     assert os.environ["DATABASE_POOL_MAX_SIZE"] == str(configuration["threads"])
     default = connection_aliases(environ.Env(), ADMIN)["default"]
     assert default["OPTIONS"]["pool"]["max_size"] == configuration["threads"]
