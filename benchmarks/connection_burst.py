@@ -47,12 +47,12 @@ django.setup()
 from django.db import connections  # noqa: E402
 
 from inventory.stress import (  # noqa: E402
-    admin_url,
     cpu_by_process,
     cpu_spent,
     load_stock,
     postmaster_pid,
     process_tree,
+    server_environment,
     throwaway_database,
 )
 
@@ -61,7 +61,7 @@ DATABASE = "stockyard_bench_burst"
 LUA = r"""
 local skus = {%(skus)s}
 local counter = 0
-local statuses = {}
+statuses = {}
 local threads = {}
 
 function setup(thread)
@@ -120,8 +120,8 @@ def run_gunicorn(port: int, log_path: Path):
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_LOG_LEVEL": "WARNING",
-        "GUNICORN_ACCESS_LOG": "",
-        "DATABASE_URL": admin_url(DATABASE),
+        "GUNICORN_ACCESS_LOG": "/dev/null",
+        **server_environment(DATABASE),
         "PYTHONPATH": str(BASE_DIR),
     }
     env.pop("DATABASE_POOL_MAX_SIZE", None)
@@ -199,6 +199,7 @@ def main() -> None:
             tenant_slug="burst", products=args.products, units_per_lot=args.units, prefix="B-"
         )
         _, token = issue_api_token(tenant=stock.tenant, name="burst")
+        connections["default"].close()  # only the server's connections are counted
         skus = ", ".join(f'"{sku}"' for sku in stock.skus)
         script = Path(tempfile.gettempdir()) / "stockyard-burst.lua"
         script.write_text(LUA % {"skus": skus, "token": token})
@@ -213,11 +214,15 @@ def main() -> None:
             before = cpu_by_process(server_pids), cpu_by_process(database_pids)
             wrk = ["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{args.seconds}s"]
             wrk += ["--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{port}"]
-            result = subprocess.run(wrk, capture_output=True, text=True, check=True)
+            try:
+                result = subprocess.run(wrk, capture_output=True, text=True)
+            finally:
+                sampler.stop.set()
+                sampler.join()
+            if result.returncode:
+                raise SystemExit(f"wrk failed:\n{result.stdout}\n{result.stderr}")
             server_cpu = cpu_spent(before[0], cpu_by_process(process_tree(gunicorn_pid)))
             database_cpu = cpu_spent(before[1], cpu_by_process(process_tree(postmaster_pid())))
-            sampler.stop.set()
-            sampler.join()
         output = result.stdout
         statuses = {int(s): int(n) for s, n in re.findall(r"^status (\d+) (\d+)$", output, re.M)}
         requests = sum(statuses.values())

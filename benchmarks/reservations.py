@@ -68,7 +68,6 @@ from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from inventory.stress import (  # noqa: E402
-    admin_url,
     app_conninfo,
     cpu_by_process,
     cpu_seconds,
@@ -79,6 +78,7 @@ from inventory.stress import (  # noqa: E402
     percentile,
     postmaster_pid,
     process_tree,
+    server_environment,
     throwaway_database,
 )
 
@@ -404,7 +404,7 @@ def gunicorn(*, workers: int, threads: int, log_path: Path):
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_LOG_LEVEL": "WARNING",
         # The throwaway database on the very server this process uses.
-        "DATABASE_URL": admin_url(DATABASE),
+        **server_environment(DATABASE),
         "DATABASE_CONN_MAX_AGE": "600",
         "STOCKYARD_PGDATA": os.environ.get("STOCKYARD_PGDATA", str(BASE_DIR / ".pgdata")),
         "PYTHONPATH": str(BASE_DIR),

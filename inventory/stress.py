@@ -67,14 +67,29 @@ def app_conninfo() -> dict:
 
 def admin_url(database: str) -> str:
     """A ``DATABASE_URL`` naming ``database`` on the server the settings use (for gunicorn)."""
+    from urllib.parse import quote
+
     admin = settings.ADMIN_DATABASE
-    user = admin.get("USER") or "postgres"
-    password = f":{admin['PASSWORD']}" if admin.get("PASSWORD") else ""
+    login = quote(admin.get("USER") or "postgres", safe="")
+    if admin.get("PASSWORD"):
+        login += ":" + quote(admin["PASSWORD"], safe="")
     host = admin.get("HOST") or ""
-    port = f":{admin['PORT']}" if admin.get("PORT") else ""
     if host.startswith("/"):
-        return f"postgresql://{user}{password}@{port}/{database}?host={host}"
-    return f"postgresql://{user}{password}@{host}{port}/{database}"
+        return f"postgresql://{login}@/{database}?host={quote(host, safe='/')}"
+    port = f":{admin['PORT']}" if admin.get("PORT") else ""
+    return f"postgresql://{login}@{host}{port}/{database}"
+
+
+def server_environment(database: str) -> dict[str, str]:
+    """Environment for a server process (gunicorn) on ``database`` of the server in use.
+
+    The app roles' password goes along: on the embedded server it is not the
+    administrative login's.
+    """
+    return {
+        "DATABASE_URL": admin_url(database),
+        "DATABASE_ROLE_PASSWORD": settings.DATABASES["default"].get("PASSWORD") or "",
+    }
 
 
 # -- bulk stock ----------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -26,6 +25,7 @@ from django.conf import settings
 from django.db import connections
 
 from config.database import ROLE_NAMES
+from inventory.stress import server_environment
 from tests.api.conftest import new_client
 from warehouse.models import Tenant
 
@@ -39,19 +39,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def admin_url(database: str) -> str:
-    """``DATABASE_URL`` for gunicorn: the suite's administrative login, on the test database."""
-    admin = settings.ADMIN_DATABASE
-    login = quote(admin["USER"], safe="")
-    if admin.get("PASSWORD"):
-        login += ":" + quote(admin["PASSWORD"], safe="")
-    host = admin.get("HOST") or ""
-    if host.startswith("/"):
-        return f"postgresql://{login}@/{database}?host={quote(host, safe='/')}"
-    port = f":{admin['PORT']}" if admin.get("PORT") else ""
-    return f"postgresql://{login}@{host}{port}/{database}"
 
 
 def admin_connection(database: str) -> psycopg.Connection:
@@ -75,8 +62,7 @@ def gunicorn_server(tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": admin_url(database),
-        "DATABASE_ROLE_PASSWORD": settings.DATABASES["default"]["PASSWORD"],
+        **server_environment(database),
         "GUNICORN_ACCESS_LOG": "-",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
