@@ -38,6 +38,8 @@ from warehouse.tenancy import tenant_context
 
 MAX_KEY_LENGTH = 255
 GENERATED_KEY_PREFIX = "auto:"
+# Exponents up to this are written out in full in a fingerprint (as they always were).
+CANONICAL_EXPONENT_LIMIT = 40
 
 _INSERT = """
     INSERT INTO inventory_operation (tenant_id, key, kind, fingerprint, created_at)
@@ -57,15 +59,35 @@ class IdempotentResult:
     operation_id: int
 
 
+def _canonical_number(number: Decimal) -> str:
+    """The one spelling of a number's value: ``10``, ``10.0`` and ``1E+1`` all read "10".
+
+    Exact, with no decimal context involved: ``normalize()`` would round past
+    28 digits (two different numbers, one fingerprint) and overflow on
+    ``1E+999999``; writing such an exponent out in full would cost a megabyte.
+    Numbers with exponents beyond a few dozen are written in scientific form.
+    """
+    if not number.is_finite():
+        return str(number)
+    sign, digits, exponent = number.as_tuple()
+    text = "".join(map(str, digits)).lstrip("0")
+    if not text:
+        return "0"
+    stripped = text.rstrip("0")
+    exponent += len(text) - len(stripped)
+    sign_text = "-" if sign else ""
+    if -CANONICAL_EXPONENT_LIMIT <= exponent <= CANONICAL_EXPONENT_LIMIT:
+        return sign_text + format(Decimal(f"{stripped}E{exponent}"), "f")
+    return f"{sign_text}{stripped}E{exponent}"
+
+
 def _canonical(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        if not number.is_finite():
-            return str(number)
-        text = format(number.normalize(), "f")
-        return "0" if text in ("-0", "0") else text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float | Decimal):
+        return _canonical_number(Decimal(repr(value)) if isinstance(value, float) else value)
     if isinstance(value, Mapping):
         return {str(key): _canonical(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

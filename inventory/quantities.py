@@ -3,11 +3,20 @@
 Quantities are ``Decimal``: never floats, at most as many decimals as the
 product's unit allows (three at most, the ledger's precision), and never
 absurdly large. Anything else is an ``InvalidQuantity``.
+
+Every number is bounded before anything else touches it: a decimal string
+must be short ASCII digits with an exponent of at most two digits, and a
+JSON number must be finite and within ``LIMIT``. Only then is it a
+``Decimal``, so writing it out, normalising or quantizing it costs
+microseconds whatever a client sends (``"1E+999999"`` written out in full
+would be a megabyte of digits; ``"1e1000000"`` overflows the decimal context).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import math
+import re
+from decimal import Decimal
 
 from inventory.errors import InvalidQuantity
 from inventory.models import QUANTITY_PLACES
@@ -17,27 +26,71 @@ from inventory.models import QUANTITY_PLACES
 MAX_QUANTITY = Decimal("1000000000")
 MAX_AMOUNT = Decimal("1000000000")
 
+# What any number may be before the quantity or amount rules look at it.
+MAX_TEXT_LENGTH = 40
+LIMIT = 10**18
+# Digits after the point worth looking at; more are refused as too many decimals.
+MAX_FRACTION_DIGITS = 30
+
+# ASCII digits only: without re.ASCII, \d also matches Arabic-Indic and full-width digits,
+# which Decimal() would happily read as 12 and 10.
+DECIMAL_TEXT = re.compile(
+    r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?", re.ASCII
+)
+
+
+def _too_large(what: str) -> InvalidQuantity:
+    return InvalidQuantity(f"The {what} is far too large.")
+
+
+def _from_text(value: str, what: str) -> Decimal:
+    text = value.strip(" \t")
+    if not text or len(text) > MAX_TEXT_LENGTH or DECIMAL_TEXT.fullmatch(text) is None:
+        shown = value if len(value) <= MAX_TEXT_LENGTH else value[:MAX_TEXT_LENGTH] + "..."
+        raise InvalidQuantity(
+            f"The {what} {shown!r} is not a decimal number (ASCII digits, an optional point "
+            "and at most a two-digit exponent)."
+        )
+    return Decimal(text)
+
 
 def to_decimal(value: object, *, what: str = "quantity") -> Decimal:
-    """A finite ``Decimal`` from a ``Decimal``, ``int``, ``float`` or decimal string."""
+    """A finite, bounded ``Decimal`` from a ``Decimal``, ``int``, ``float`` or decimal string.
+
+    Bounded means smaller than ``LIMIT`` in magnitude and with at most
+    ``MAX_FRACTION_DIGITS`` significant decimals, so the caller may format,
+    normalise or quantize it freely.
+    """
     if isinstance(value, bool):  # bool is an int; True is not a quantity
         raise InvalidQuantity(f"The {what} must be a number.")
-    if isinstance(value, Decimal):
-        number = value
+    if isinstance(value, str):
+        number = _from_text(value, what)
     elif isinstance(value, int):
+        # Comparing first: Decimal() of a huge int would be exact, and costly.
+        if not -LIMIT < value < LIMIT:
+            raise _too_large(what)
         number = Decimal(value)
     elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidQuantity(f"The {what} must be a finite number.")
+        if not -LIMIT < value < LIMIT:
+            raise _too_large(what)
         # repr gives the shortest decimal that round-trips: 0.1 -> "0.1".
         number = Decimal(repr(value))
-    elif isinstance(value, str) and value.strip() and len(value) <= 64 and "_" not in value:
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise InvalidQuantity(f"The {what} {value!r} is not a number.") from None
+    elif isinstance(value, Decimal):
+        number = value
     else:
         raise InvalidQuantity(f"The {what} must be a number.")
     if not number.is_finite():
         raise InvalidQuantity(f"The {what} must be a finite number.")
+    if number.is_zero():
+        # "0E-99" or "-0": one zero, without a sign or an exponent to carry around.
+        return Decimal(0)
+    # adjusted() reads the exponent; it does no arithmetic, so it is safe on any Decimal.
+    if number.adjusted() >= 18:
+        raise _too_large(what)
+    if number.adjusted() < -MAX_FRACTION_DIGITS:
+        raise InvalidQuantity(f"The {what} has far too many decimal places.")
     return number
 
 
@@ -61,8 +114,7 @@ def parse_quantity(
     if abs(number) > MAX_QUANTITY:
         raise InvalidQuantity(f"The {what} must not exceed {MAX_QUANTITY:,}.")
     places = min(places, QUANTITY_PLACES)
-    exponent = number.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
+    if _decimal_places(number) > places:
         raise InvalidQuantity(
             f"The {what} may have at most {places} decimal places in this unit."
             if places
@@ -79,7 +131,15 @@ def parse_amount(value: object, *, what: str = "unit cost") -> Decimal:
         raise InvalidQuantity(f"The {what} must not be negative.")
     if number > MAX_AMOUNT:
         raise InvalidQuantity(f"The {what} must not exceed {MAX_AMOUNT:,}.")
-    exponent = number.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > 4:
+    if _decimal_places(number) > 4:
         raise InvalidQuantity(f"The {what} may have at most 4 decimal places.")
     return number.quantize(Decimal("0.0001"))
+
+
+def _decimal_places(number: Decimal) -> int:
+    """Significant digits after the point: 1.50 has one, 100 has none."""
+    _sign, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return 0
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - trailing_zeros)
