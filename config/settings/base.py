@@ -37,6 +37,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: they turn what any layer below answers into JSON under /api/ and
+    # a database outage into 503 (config/middleware.py).
+    "config.middleware.ApiErrorMiddleware",
+    "config.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
