@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ from warehouse.tenancy import tenant_context
 
 MAX_KEY_LENGTH = 255
 GENERATED_KEY_PREFIX = "auto:"
+# A client's key: printable ASCII (what any HTTP client can send in a header),
+# no space at either end (proxies strip them), never the prefix of generated keys.
+KEY_PATTERN = r"^(?!auto:)[!-~](?:[ -~]{0,253}[!-~])?$"
+_KEY = re.compile(KEY_PATTERN, re.ASCII)
 # Exponents up to this are written out in full in a fingerprint (as they always were).
 CANONICAL_EXPONENT_LIMIT = 40
 
@@ -110,13 +115,23 @@ def as_json(body: Any) -> Any:
     return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
 
 
-def validate_key(key: str) -> str:
-    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise ValidationFailed(
-            f"The idempotency key must be 1 to {MAX_KEY_LENGTH} characters long."
-        )
+def key_error(key: object) -> str | None:
+    """Why ``key`` cannot be a client's idempotency key, or None when it can."""
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_LENGTH:
+        return f"The idempotency key must be 1 to {MAX_KEY_LENGTH} characters long."
     if key.startswith(GENERATED_KEY_PREFIX):
-        raise ValidationFailed(f"Idempotency keys may not start with {GENERATED_KEY_PREFIX!r}.")
+        return f"Idempotency keys may not start with {GENERATED_KEY_PREFIX!r}."
+    if _KEY.fullmatch(key) is None:
+        return (
+            "The idempotency key must be printable ASCII characters, without a space at either end."
+        )
+    return None
+
+
+def validate_key(key: str) -> str:
+    message = key_error(key)
+    if message is not None:
+        raise ValidationFailed(message)
     return key
 
 

@@ -5,9 +5,9 @@ product's unit allows (three at most, the ledger's precision), and never
 absurdly large. Anything else is an ``InvalidQuantity``.
 
 Every number is bounded before anything else touches it: a decimal string
-must be short ASCII digits with an exponent of at most two digits, and a
-JSON number must be finite and within ``LIMIT``. Only then is it a
-``Decimal``, so writing it out, normalising or quantizing it costs
+must be short ASCII digits with an exponent of at most two digits, a JSON
+float must be finite and a JSON integer below ``LIMIT``. Only then is it a
+``Decimal``, so writing it out or checking its range and decimals costs
 microseconds whatever a client sends (``"1E+999999"`` written out in full
 would be a megabyte of digits; ``"1e1000000"`` overflows the decimal context).
 """
@@ -26,11 +26,13 @@ from inventory.models import QUANTITY_PLACES
 MAX_QUANTITY = Decimal("1000000000")
 MAX_AMOUNT = Decimal("1000000000")
 
-# What any number may be before the quantity or amount rules look at it.
+# What any number may be before the quantity or amount rules look at it: text of
+# at most 40 characters with a two-digit exponent, a float (at most 17 digits and
+# a three-digit exponent), an int below LIMIT. Each is cheap to write out or
+# compare whatever its value; the rules then refuse what is out of range.
 MAX_TEXT_LENGTH = 40
 LIMIT = 10**18
-# Digits after the point worth looking at; more are refused as too many decimals.
-MAX_FRACTION_DIGITS = 30
+MAX_ADJUSTED_EXPONENT = 400
 
 # ASCII digits only: without re.ASCII, \d also matches Arabic-Indic and full-width digits,
 # which Decimal() would happily read as 12 and 10.
@@ -57,9 +59,8 @@ def _from_text(value: str, what: str) -> Decimal:
 def to_decimal(value: object, *, what: str = "quantity") -> Decimal:
     """A finite, bounded ``Decimal`` from a ``Decimal``, ``int``, ``float`` or decimal string.
 
-    Bounded means smaller than ``LIMIT`` in magnitude and with at most
-    ``MAX_FRACTION_DIGITS`` significant decimals, so the caller may format,
-    normalise or quantize it freely.
+    Bounded means its exponent is at most a few hundred, so the caller may
+    compare it, write it out or check its decimal places at no real cost.
     """
     if isinstance(value, bool):  # bool is an int; True is not a quantity
         raise InvalidQuantity(f"The {what} must be a number.")
@@ -73,24 +74,25 @@ def to_decimal(value: object, *, what: str = "quantity") -> Decimal:
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidQuantity(f"The {what} must be a finite number.")
-        if not -LIMIT < value < LIMIT:
-            raise _too_large(what)
-        # repr gives the shortest decimal that round-trips: 0.1 -> "0.1".
+        # repr gives the shortest decimal that round-trips: 0.1 -> "0.1"; at most
+        # 17 digits and a three-digit exponent.
         number = Decimal(repr(value))
     elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidQuantity(f"The {what} must be a finite number.")
+        # A Decimal comes from code, not straight from a client, but may have been
+        # parsed from anything: the same bounds as text. adjusted() reads the
+        # exponent without arithmetic, so it is safe on any Decimal.
+        if not value.is_zero() and value.adjusted() >= MAX_ADJUSTED_EXPONENT:
+            raise _too_large(what)
+        if not value.is_zero() and value.adjusted() < -MAX_ADJUSTED_EXPONENT:
+            raise InvalidQuantity(f"The {what} has far too many decimal places.")
         number = value
     else:
         raise InvalidQuantity(f"The {what} must be a number.")
-    if not number.is_finite():
-        raise InvalidQuantity(f"The {what} must be a finite number.")
     if number.is_zero():
         # "0E-99" or "-0": one zero, without a sign or an exponent to carry around.
         return Decimal(0)
-    # adjusted() reads the exponent; it does no arithmetic, so it is safe on any Decimal.
-    if number.adjusted() >= 18:
-        raise _too_large(what)
-    if number.adjusted() < -MAX_FRACTION_DIGITS:
-        raise InvalidQuantity(f"The {what} has far too many decimal places.")
     return number
 
 
