@@ -1,9 +1,15 @@
 """Request and response bodies of API v1.
 
-Strings carry the database's length limits, so an oversized value is a 422
-from the schema, never an error from the database. Quantities and amounts
-are accepted as JSON numbers or decimal strings and validated by
-``inventory.quantities`` (``INVALID_QUANTITY``), not here.
+Strings carry the database's length limits and the character rules of
+``warehouse.validators`` (codes plain ASCII; text free of control, invisible
+and bidi characters), so a bad value is a 422 from the schema, never an error
+from the database. Quantities and amounts are accepted as JSON numbers or
+decimal strings and validated by ``inventory.quantities``
+(``INVALID_QUANTITY``).
+
+Each type states in its JSON Schema exactly the rule its validator applies:
+the schema is a contract that ``tests/api/test_api_schema_fuzz.py`` checks
+both ways (what it allows is accepted, what it forbids is refused).
 """
 
 from __future__ import annotations
