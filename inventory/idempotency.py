@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,12 @@ from warehouse.tenancy import tenant_context
 
 MAX_KEY_LENGTH = 255
 GENERATED_KEY_PREFIX = "auto:"
+# A client's key: printable ASCII (what any HTTP client can send in a header),
+# no space at either end (proxies strip them), never the prefix of generated keys.
+KEY_PATTERN = r"^(?!auto:)[!-~](?:[ -~]{0,253}[!-~])?$"
+_KEY = re.compile(KEY_PATTERN, re.ASCII)
+# Exponents up to this are written out in full in a fingerprint (as they always were).
+CANONICAL_EXPONENT_LIMIT = 40
 
 _INSERT = """
     INSERT INTO inventory_operation (tenant_id, key, kind, fingerprint, created_at)
@@ -57,15 +64,35 @@ class IdempotentResult:
     operation_id: int
 
 
+def _canonical_number(number: Decimal) -> str:
+    """The one spelling of a number's value: ``10``, ``10.0`` and ``1E+1`` all read "10".
+
+    Exact, with no decimal context involved: ``normalize()`` would round past
+    28 digits (two different numbers, one fingerprint) and overflow on
+    ``1E+999999``; writing such an exponent out in full would cost a megabyte.
+    Numbers with exponents beyond a few dozen are written in scientific form.
+    """
+    if not number.is_finite():
+        return str(number)
+    sign, digits, exponent = number.as_tuple()
+    text = "".join(map(str, digits)).lstrip("0")
+    if not text:
+        return "0"
+    stripped = text.rstrip("0")
+    exponent += len(text) - len(stripped)
+    sign_text = "-" if sign else ""
+    if -CANONICAL_EXPONENT_LIMIT <= exponent <= CANONICAL_EXPONENT_LIMIT:
+        return sign_text + format(Decimal(f"{stripped}E{exponent}"), "f")
+    return f"{sign_text}{stripped}E{exponent}"
+
+
 def _canonical(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-        if not number.is_finite():
-            return str(number)
-        text = format(number.normalize(), "f")
-        return "0" if text in ("-0", "0") else text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float | Decimal):
+        return _canonical_number(Decimal(repr(value)) if isinstance(value, float) else value)
     if isinstance(value, Mapping):
         return {str(key): _canonical(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -88,13 +115,23 @@ def as_json(body: Any) -> Any:
     return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
 
 
-def validate_key(key: str) -> str:
-    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise ValidationFailed(
-            f"The idempotency key must be 1 to {MAX_KEY_LENGTH} characters long."
-        )
+def key_error(key: object) -> str | None:
+    """Why ``key`` cannot be a client's idempotency key, or None when it can."""
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY_LENGTH:
+        return f"The idempotency key must be 1 to {MAX_KEY_LENGTH} characters long."
     if key.startswith(GENERATED_KEY_PREFIX):
-        raise ValidationFailed(f"Idempotency keys may not start with {GENERATED_KEY_PREFIX!r}.")
+        return f"Idempotency keys may not start with {GENERATED_KEY_PREFIX!r}."
+    if _KEY.fullmatch(key) is None:
+        return (
+            "The idempotency key must be printable ASCII characters, without a space at either end."
+        )
+    return None
+
+
+def validate_key(key: str) -> str:
+    message = key_error(key)
+    if message is not None:
+        raise ValidationFailed(message)
     return key
 
 

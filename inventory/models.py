@@ -24,6 +24,7 @@ from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from warehouse.models import Location, TenantOwned, Warehouse
+from warehouse.validators import CodeValidator, TextValidator
 
 QUANTITY_DIGITS = 18
 QUANTITY_PLACES = 3
@@ -73,8 +74,8 @@ class Product(TenantOwned):
     map it, ``inventory.selectors.search_products`` queries it.
     """
 
-    sku = models.CharField(max_length=64)
-    name = models.CharField(max_length=200)
+    sku = models.CharField(max_length=64, validators=[CodeValidator("SKU")])
+    name = models.CharField(max_length=200, validators=[TextValidator("name")])
     uom = models.CharField(
         "unit of measure", max_length=8, choices=UnitOfMeasure.choices, default="ea"
     )
@@ -178,7 +179,7 @@ class Lot(TenantOwned):
     """One receipt's worth of a product, with its own expiry, cost and QC status."""
 
     product = _reference(Product, related_name="lots")
-    code = models.CharField(max_length=64)
+    code = models.CharField(max_length=64, validators=[CodeValidator("lot code")])
     expires_on = models.DateField(null=True, blank=True)
     received_at = models.DateTimeField()
     unit_cost = models.DecimalField(

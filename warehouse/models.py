@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from warehouse.validators import CodeValidator, TextValidator
+
 
 class Tenant(models.Model):
     slug = models.SlugField(max_length=63, unique=True)
@@ -83,8 +85,8 @@ class Membership(TenantOwned):
 
 
 class Warehouse(TenantOwned):
-    code = models.CharField(max_length=32)
-    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=32, validators=[CodeValidator("warehouse code")])
+    name = models.CharField(max_length=200, validators=[TextValidator("name")])
     time_zone = models.CharField(max_length=64, default="UTC")
     is_active = models.BooleanField(default=True)
 
@@ -120,7 +122,7 @@ class Location(TenantOwned):
         db_constraint=False,
         db_index=False,
     )
-    code = models.CharField(max_length=32)
+    code = models.CharField(max_length=32, validators=[CodeValidator("location code")])
     kind = models.CharField(
         max_length=16, choices=LocationKind.choices, default=LocationKind.STORAGE
     )

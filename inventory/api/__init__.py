@@ -13,9 +13,12 @@ api = StockyardAPI(
         "Stock ledger API. Authenticate with `Authorization: Bearer <token>` "
         "(`manage.py create_api_token <tenant-slug> <name>`). State-changing calls accept "
         "an `Idempotency-Key` header; reservation and order writes answer `503 CONTENTION` with "
-        "`Retry-After` when contention outlasts their retries. Quantities are sent as JSON "
-        "numbers or decimal strings and returned as decimal strings. Errors are "
-        '`{"error": {"code", "message"}}`. '
+        "`Retry-After` when contention outlasts their retries, and any call answers "
+        "`503 DATABASE_UNAVAILABLE` with `Retry-After` while the database cannot be reached. "
+        "Quantities are sent as JSON numbers or decimal strings (ASCII digits) and returned as "
+        "decimal strings. SKUs and codes are ASCII letters, digits and `. _ / -`. Bodies "
+        "above the upload limit answer `413 PAYLOAD_TOO_LARGE`. Every error, on every path "
+        'under `/api/`, is `{"error": {"code", "message"}}`. '
         f"Lists are paginated with `limit` (at most {MAX_PAGE_SIZE}) and `offset`."
     ),
     urls_namespace="api-v1",

@@ -8,19 +8,21 @@ lookups, the service and the stored response share one transaction.
 
 from __future__ import annotations
 
-import datetime
-import re
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from ninja import Header, Query, Router
 
 from inventory import services
 from inventory.api import schemas
 from inventory.errors import LotNotFound, ProductNotFound, ValidationFailed, WarehouseNotFound
-from inventory.idempotency import IdempotentResult, run_idempotent
+from inventory.idempotency import (
+    GENERATED_KEY_PREFIX,
+    MAX_KEY_LENGTH,
+    IdempotentResult,
+    run_idempotent,
+)
 from inventory.ledger import Actor
 from inventory.models import Balance, LedgerEntry, Lot, Product, QcStatus
 from inventory.quantities import to_decimal
@@ -37,6 +39,7 @@ from inventory.selectors import (
 )
 from warehouse.models import Location, Warehouse
 from warehouse.tenancy import tenant_context
+from warehouse.validators import is_code
 
 router = Router()
 
@@ -47,12 +50,31 @@ MAX_BIGINT = 2**63 - 1
 IdempotencyKey = Header(
     None,
     alias="Idempotency-Key",
-    description="Optional. A retry with the same key and body returns the first answer.",
+    description=(
+        "Optional. A retry with the same key and body returns the first answer. 1 to "
+        f"{MAX_KEY_LENGTH} printable ASCII characters, not starting or ending with a space, "
+        f"and not starting with {GENERATED_KEY_PREFIX!r} (reserved for keys Stockyard makes)."
+    ),
 )
-SINCE = Query(None, description="ISO 8601; UTC when naive.")
+SINCE = Query(
+    None, description="An RFC 3339 date and time with its offset, such as 2026-05-01T08:00:00Z."
+)
 KIND = Query(None, description="One ledger entry kind.")
-ERRORS = {400: schemas.ErrorOut, 401: schemas.ErrorOut, 403: schemas.ErrorOut}
-WRITE_ERRORS = {**ERRORS, 404: schemas.ErrorOut, 409: schemas.ErrorOut, 422: schemas.ErrorOut}
+SEARCH = Query("", description="Full-text search; ranked when given.")
+REQUIRED_SKU = Query(..., description="The product's SKU.")
+OPTIONAL_SKU = Query(None, description="Only this product's entries.")
+OPTIONAL_WAREHOUSE = Query(None, description="One warehouse's code; all warehouses without it.")
+# Every operation may answer these: a refused token, a malformed parameter, an
+# oversized body, a database outage (503 DATABASE_UNAVAILABLE, config.middleware).
+ERRORS = {
+    400: schemas.ErrorOut,
+    401: schemas.ErrorOut,
+    403: schemas.ErrorOut,
+    413: schemas.ErrorOut,
+    422: schemas.ErrorOut,
+    503: schemas.ErrorOut,
+}
+WRITE_ERRORS = {**ERRORS, 404: schemas.ErrorOut, 409: schemas.ErrorOut}
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -90,7 +112,7 @@ def _payload(body, *quantity_fields: str) -> dict[str, Any]:
 
 def _is_code(value: str, max_length: int) -> bool:
     """Could ``value`` name a row at all? (A NUL would reach PostgreSQL as an error.)"""
-    return len(value) <= max_length and re.fullmatch(schemas.PRINTABLE, value) is not None
+    return len(value) <= max_length and is_code(value)
 
 
 def _decimal(value: Decimal) -> str:
@@ -209,7 +231,11 @@ def _lot_location(lot: Lot, warehouse: Warehouse, code: str | None) -> Location:
     tags=["catalog"],
     summary="Add a product",
 )
-def create_product(request, body: schemas.ProductIn, idempotency_key: str | None = IdempotencyKey):
+def create_product(
+    request,
+    body: schemas.ProductIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
+):
     payload = _payload(body, "unit_cost")
 
     def perform(operation):
@@ -236,12 +262,7 @@ def create_product(request, body: schemas.ProductIn, idempotency_key: str | None
 )
 def list_products(
     request,
-    q: str = Query(
-        "",
-        max_length=200,
-        pattern=schemas.PRINTABLE,
-        description="Full-text search; ranked when given.",
-    ),
+    q: schemas.SearchText = SEARCH,
     limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ):
     with tenant_context(request.tenant.pk):
@@ -275,7 +296,9 @@ def get_product(request, sku: str):
     summary="Add a warehouse (with a RECEIVING bin)",
 )
 def create_warehouse(
-    request, body: schemas.WarehouseIn, idempotency_key: str | None = IdempotencyKey
+    request,
+    body: schemas.WarehouseIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
 ):
     def perform(operation):
         warehouse = services.create_warehouse(
@@ -293,7 +316,10 @@ def create_warehouse(
     summary="Add a bin to a warehouse",
 )
 def create_location(
-    request, code: str, body: schemas.LocationIn, idempotency_key: str | None = IdempotencyKey
+    request,
+    code: str,
+    body: schemas.LocationIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
 ):
     if not _is_code(code, 32):
         raise WarehouseNotFound()
@@ -322,7 +348,11 @@ def create_location(
     tags=["stock"],
     summary="Receive a new lot",
 )
-def create_receipt(request, body: schemas.ReceiptIn, idempotency_key: str | None = IdempotencyKey):
+def create_receipt(
+    request,
+    body: schemas.ReceiptIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
+):
     payload = _payload(body, "quantity", "unit_cost")
 
     def perform(operation):
@@ -355,7 +385,10 @@ def create_receipt(request, body: schemas.ReceiptIn, idempotency_key: str | None
     summary="Approve or reject a quarantined lot",
 )
 def decide_lot(
-    request, lot_id: int, body: schemas.QcDecisionIn, idempotency_key: str | None = IdempotencyKey
+    request,
+    lot_id: int,
+    body: schemas.QcDecisionIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
 ):
     if not 0 < lot_id <= MAX_BIGINT:
         raise LotNotFound()
@@ -381,7 +414,9 @@ def decide_lot(
     summary="Add or remove stock of a lot, with a reason",
 )
 def create_adjustment(
-    request, body: schemas.AdjustmentIn, idempotency_key: str | None = IdempotencyKey
+    request,
+    body: schemas.AdjustmentIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
 ):
     payload = _payload(body, "quantity_delta")
 
@@ -408,7 +443,9 @@ def create_adjustment(
     summary="Ship free stock of an approved, unexpired lot (a sale pushed by a POS or ERP)",
 )
 def create_shipment(
-    request, body: schemas.ShipmentIn, idempotency_key: str | None = IdempotencyKey
+    request,
+    body: schemas.ShipmentIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
 ):
     payload = _payload(body, "quantity")
 
@@ -434,7 +471,11 @@ def create_shipment(
     tags=["stock"],
     summary="Move stock of a lot between two bins of a warehouse",
 )
-def create_move(request, body: schemas.MoveIn, idempotency_key: str | None = IdempotencyKey):
+def create_move(
+    request,
+    body: schemas.MoveIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
+):
     payload = _payload(body, "quantity")
 
     def perform(operation):
@@ -487,7 +528,11 @@ def create_move(request, body: schemas.MoveIn, idempotency_key: str | None = Ide
     tags=["stock"],
     summary="Post a physical count; differences become COUNT entries",
 )
-def create_count(request, body: schemas.CountIn, idempotency_key: str | None = IdempotencyKey):
+def create_count(
+    request,
+    body: schemas.CountIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
+):
     payload = body.dict()
     payload["lines"] = [
         {**line, "counted_quantity": to_decimal(line["counted_quantity"], what="counted quantity")}
@@ -550,8 +595,8 @@ def create_count(request, body: schemas.CountIn, idempotency_key: str | None = I
 )
 def get_stock(
     request,
-    sku: str = Query(..., max_length=64, pattern=schemas.PRINTABLE),
-    warehouse: str | None = Query(None, max_length=32, pattern=schemas.PRINTABLE),
+    sku: schemas.Sku = REQUIRED_SKU,
+    warehouse: schemas.WarehouseCode = OPTIONAL_WAREHOUSE,
 ):
     with tenant_context(request.tenant.pk):
         product = get_product_by_sku(sku)
@@ -577,14 +622,12 @@ def get_stock(
 )
 def list_movements(
     request,
-    sku: str | None = Query(None, max_length=64, pattern=schemas.PRINTABLE),
-    since: datetime.datetime | None = SINCE,
+    sku: schemas.Sku = OPTIONAL_SKU,
+    since: schemas.Timestamp = SINCE,
     kind: schemas.MovementKind | None = KIND,
     limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
     offset: int = Query(0, ge=0, le=1_000_000),
 ):
-    if since is not None and timezone.is_naive(since):
-        since = timezone.make_aware(since, datetime.UTC)
     with tenant_context(request.tenant.pk):
         product = get_product_by_sku(sku) if sku else None
         entries = list(

@@ -144,7 +144,9 @@ def _valid_id(value: int, error) -> int:
     summary="Hold stock of approved, unexpired lots (FEFO) for a demand",
 )
 def create_reservation(
-    request, body: schemas.ReservationIn, idempotency_key: str | None = IdempotencyKey
+    request,
+    body: schemas.ReservationIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
 ):
     payload = _lines_payload(body)
 
@@ -183,7 +185,11 @@ def get_reservation(request, reservation_id: int):
     response={200: schemas.IssueOut, **CONTENDED_WRITE_ERRORS},
     summary="Ship what a reservation holds (SHIP and RELEASE entries)",
 )
-def issue_reservation(request, reservation_id: int, idempotency_key: str | None = IdempotencyKey):
+def issue_reservation(
+    request,
+    reservation_id: int,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
+):
     _valid_id(reservation_id, ReservationNotFound)
 
     def perform(operation):
@@ -217,7 +223,11 @@ def issue_reservation(request, reservation_id: int, idempotency_key: str | None 
     response={200: schemas.ReservationOut, **CONTENDED_WRITE_ERRORS},
     summary="Release what a reservation holds",
 )
-def cancel_reservation(request, reservation_id: int, idempotency_key: str | None = IdempotencyKey):
+def cancel_reservation(
+    request,
+    reservation_id: int,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
+):
     _valid_id(reservation_id, ReservationNotFound)
 
     def perform(operation):
@@ -242,7 +252,11 @@ def cancel_reservation(request, reservation_id: int, idempotency_key: str | None
     tags=["orders"],
     summary="Record an order",
 )
-def create_order(request, body: schemas.OrderIn, idempotency_key: str | None = IdempotencyKey):
+def create_order(
+    request,
+    body: schemas.OrderIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
+):
     payload = _lines_payload(body)
 
     def perform(operation):
@@ -264,7 +278,9 @@ def create_order(request, body: schemas.OrderIn, idempotency_key: str | None = I
     tags=["orders"],
     summary="Allocate an order into a reservation (again: its reservation)",
 )
-def allocate_order(request, order_id: int, idempotency_key: str | None = IdempotencyKey):
+def allocate_order(
+    request, order_id: int, idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey
+):
     _valid_id(order_id, OrderNotFound)
 
     def perform(operation):
