@@ -150,7 +150,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     # Django's own loggers would otherwise print through their handler and the root's.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # axes announces its configuration at every start; lockouts are warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Sign-in throttling (django-axes, see warehouse/throttle.py): failures are

@@ -52,7 +52,7 @@ $$
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0010_orders"),
+        ("inventory", "0011_code_and_name_validators"),
         ("warehouse", "0003_row_level_security"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

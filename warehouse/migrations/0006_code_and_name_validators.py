@@ -7,7 +7,7 @@ import warehouse.validators
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("warehouse", "0003_row_level_security"),
+        ("warehouse", "0005_tenant_refuse_expired_receipts"),
     ]
 
     operations = [
