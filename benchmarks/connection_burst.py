@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import os
 import re
 import runpy
@@ -53,6 +52,7 @@ from inventory.stress import (  # noqa: E402
     postmaster_pid,
     process_tree,
     server_environment,
+    serving,
     throwaway_database,
 )
 
@@ -129,31 +129,8 @@ def run_gunicorn(port: int, log_path: Path):
         sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
         "--bind", f"127.0.0.1:{port}",
     ]  # fmt: skip
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=env, stdout=log, stderr=log, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn ended at start-up; see {log_path}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                probe.request("GET", "/healthz")
-                probe.getresponse().read()
-                probe.close()
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer within 60 s; see {log_path}")
-            time.sleep(0.3)
-        yield process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serving(command, env=env, port=port, log_path=log_path) as pid:
+        yield pid
 
 
 class ConnectionSampler(threading.Thread):

@@ -43,7 +43,6 @@ import pstats
 import random
 import secrets
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -79,6 +78,7 @@ from inventory.stress import (  # noqa: E402
     postmaster_pid,
     process_tree,
     server_environment,
+    serving,
     throwaway_database,
 )
 
@@ -419,39 +419,17 @@ def gunicorn(*, workers: int, threads: int, log_path: Path):
         "--log-level", "warning",
         "--graceful-timeout", "5",
     ]  # fmt: skip
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=str(BASE_DIR),
-            env=env,
-            pass_fds=(listener.fileno(),),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn ended at start-up; see {log_path}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                probe.request("GET", "/api/v1/stock?sku=x")
-                probe.getresponse().read()
-                probe.close()
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer within 60 s; see {log_path}")
-            time.sleep(0.3)
-        yield port, process.pid
+        with serving(
+            command,
+            env=env,
+            port=port,
+            log_path=log_path,
+            probe="/api/v1/stock?sku=x",
+            pass_fds=(listener.fileno(),),
+        ) as pid:
+            yield port, pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         listener.close()
 
 

@@ -92,6 +92,59 @@ def server_environment(database: str) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def serving(
+    command: list[str],
+    *,
+    env: dict,
+    port: int,
+    log_path,
+    probe: str = "/healthz",
+    pass_fds: tuple[int, ...] = (),
+) -> Iterator[int]:
+    """Run a server ``command``, wait until ``GET probe`` answers on ``port``; its pid.
+
+    The server is stopped (and waited for) on exit; its output goes to ``log_path``.
+    """
+    import http.client
+    import subprocess
+    import time
+
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=str(settings.BASE_DIR),
+            env=env,
+            pass_fds=pass_fds,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server ended at start-up; see {log_path}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", probe)
+                connection.getresponse().read()
+                connection.close()
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer within 60 s; see {log_path}")
+            time.sleep(0.3)
+        yield process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 # -- bulk stock ----------------------------------------------------------------------------
 
 _PRODUCTS = """

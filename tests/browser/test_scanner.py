@@ -26,6 +26,8 @@ def receiving(live_server, page, tenant):
     create_product(tenant=tenant, sku="RCE-BAS-5", name="Basmati rice 5 kg", uom="kg")
     sign_in(page, live_server, "oscar")
     open_from_menu(page, "Receive")
+    # The cursor is in the SKU field before the first scan, as the operator sees it.
+    expect(page.get_by_label("Product SKU")).to_be_focused()
     return page
 
 
