@@ -1,4 +1,8 @@
-"""A new session starts in the tenant the user switched to most recently."""
+"""A new session starts in the tenant the user switched to most recently.
+
+A user who never switched starts where their role is broadest, then in the
+first tenant by name.
+"""
 
 import re
 
@@ -52,16 +56,25 @@ def last_used(tenant, user):
         return Membership.objects.get(tenant=tenant, user=user).last_used_at
 
 
-def test_a_user_who_never_switched_starts_in_the_first_tenant(manager):
-    assert current_tenant(sign_in()) == "Harbor Freight Storage"
+def test_a_user_who_never_switched_starts_where_their_role_is_broadest(manager):
+    # Harbor comes first by name, but there the manager is only an operator.
+    assert current_tenant(sign_in()) == "Northwind Traders"
 
 
-def test_the_next_session_starts_in_the_tenant_switched_to(manager, northwind):
+def test_equal_roles_start_in_the_first_tenant_by_name(harbor, northwind):
+    user = make_member(northwind, "picker", Role.OPERATOR)
+    with tenant_context(harbor.id):
+        Membership.objects.create(tenant=harbor, user=user, role=Role.OPERATOR)
+
+    assert current_tenant(sign_in("picker")) == "Harbor Freight Storage"
+
+
+def test_the_next_session_starts_in_the_tenant_switched_to(manager, harbor):
     client = sign_in()
-    switch(client, northwind)
+    switch(client, harbor)
     client.post("/logout/")
 
-    assert current_tenant(sign_in()) == "Northwind Traders"
+    assert current_tenant(sign_in()) == "Harbor Freight Storage"
 
 
 def test_switching_back_is_remembered_too(manager, harbor, northwind):
@@ -96,7 +109,7 @@ def test_a_switch_to_a_foreign_tenant_records_nothing(manager, harbor, northwind
 
     switch(client, stranger)
 
-    assert current_tenant(client) == "Harbor Freight Storage"
+    assert current_tenant(client) == "Northwind Traders"
     assert last_used(harbor, manager) is None and last_used(northwind, manager) is None
     with tenant_context(stranger.id):
         assert not Membership.objects.filter(last_used_at__isnull=False).exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from warehouse.models import Membership
+from warehouse.models import Membership, Role
 from warehouse.tenancy import tenant_context
 
 SESSION_KEY = "tenant_id"
@@ -59,7 +58,7 @@ class TenantMiddleware:
         chosen = request.session.get(SESSION_KEY)
         membership = next((m for m in memberships if m.tenant_id == chosen), None)
         if membership is None and memberships:
-            membership = most_recently_used(memberships)
+            membership = starting_membership(memberships)
         if membership is None:
             request.session.pop(SESSION_KEY, None)
             return self.get_response(request)
@@ -81,11 +80,22 @@ class TenantMiddleware:
             return None
 
 
-def most_recently_used(memberships: list[Membership]) -> Membership:
-    """The membership last switched to; the first one when none ever was."""
-    never = datetime.datetime.min.replace(tzinfo=datetime.UTC)
-    # max() keeps the first of equals, so the order of ``memberships`` breaks ties.
-    return max(memberships, key=lambda membership: membership.last_used_at or never)
+# Broader roles first: a user who never switched starts where they can do most.
+ROLE_BREADTH = {Role.ADMIN: 0, Role.MANAGER: 1, Role.QC: 2, Role.OPERATOR: 3}
+
+
+def starting_membership(memberships: list[Membership]) -> Membership:
+    """The membership a session starts in.
+
+    The tenant the user last switched to; for a user who never switched, the
+    one where their role is broadest (a manager in one tenant and an operator
+    in another starts as the manager); then the first by name.
+    """
+    used = [membership for membership in memberships if membership.last_used_at]
+    if used:
+        return max(used, key=lambda membership: membership.last_used_at)
+    # min() keeps the first of equals, so the order of ``memberships`` breaks ties.
+    return min(memberships, key=lambda membership: ROLE_BREADTH.get(membership.role, 9))
 
 
 class HtmxSignInRedirectMiddleware:
