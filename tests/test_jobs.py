@@ -13,7 +13,7 @@ from django.db import connections
 from django.db.models import F
 from django.utils import timezone
 from procrastinate.contrib.django import app
-from procrastinate.periodic import PeriodicDeferrer
+from procrastinate.periodic import PeriodicDeferrer, PeriodicRegistry
 
 from inventory import services
 from inventory.idempotency import key_retention
@@ -27,6 +27,7 @@ from warehouse.tenancy import tenant_context
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "maintenance", "owner"])
 
 PERIODIC = {
+    "jobs.fail_stalled",
     "inventory.expire_reservations",
     "inventory.ledger_partitions",
     "inventory.release_expired_idempotency_keys",
@@ -57,9 +58,19 @@ def defer_tick(worker, timestamp):
 
 
 def run_worker_until_idle(worker):
-    worker.run_worker(
-        wait=False, install_signal_handlers=False, listen_notify=False, delete_jobs="never"
-    )
+    """Run the worker until the queue is empty; the test defers the ticks itself.
+
+    The worker's own periodic deferrer would add jobs for the current tick at a
+    moment of its choosing, so it gets an empty schedule while it runs.
+    """
+    schedule = worker.periodic_registry
+    worker.periodic_registry = PeriodicRegistry()
+    try:
+        worker.run_worker(
+            wait=False, install_signal_handlers=False, listen_notify=False, delete_jobs="never"
+        )
+    finally:
+        worker.periodic_registry = schedule
 
 
 def jobs_by_task():
@@ -148,3 +159,20 @@ def test_a_tick_is_deferred_once_however_many_workers_defer_it(worker_app):
     assert jobs_by_task() == {name: ["todo"] for name in PERIODIC}
     run_worker_until_idle(worker_app)
     assert jobs_by_task() == {name: ["succeeded"] for name in PERIODIC}
+
+
+def test_a_job_whose_worker_died_is_failed_so_its_task_runs_again(worker_app):
+    tick = int(time.time())
+    defer_tick(worker_app, tick)
+    # A worker took the sweep and died: the job stays "doing" with no live worker.
+    with connections["owner"].cursor() as cursor:
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing' WHERE task_name = %s",
+            ["inventory.expire_reservations"],
+        )
+    run_worker_until_idle(worker_app)
+    assert jobs_by_task()["inventory.expire_reservations"] == ["failed"]
+    # Its lock is free again: the next tick's sweep runs.
+    defer_tick(worker_app, tick + 30)
+    run_worker_until_idle(worker_app)
+    assert jobs_by_task()["inventory.expire_reservations"] == ["failed", "succeeded"]
