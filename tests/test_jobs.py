@@ -57,18 +57,19 @@ def defer_tick(worker, timestamp):
     asyncio.run(defer())
 
 
-def run_worker_until_idle(worker):
+def run_worker_until_idle(worker, *, keep_jobs=True):
     """Run the worker until the queue is empty; the test defers the ticks itself.
 
     The worker's own periodic deferrer would add jobs for the current tick at a
-    moment of its choosing, so it gets an empty schedule while it runs.
+    moment of its choosing, so it gets an empty schedule while it runs. With
+    ``keep_jobs`` finished jobs stay for the test to see; without it the
+    settings' worker defaults apply, as for ``manage.py procrastinate worker``.
     """
+    options = {"delete_jobs": "never"} if keep_jobs else {}
     schedule = worker.periodic_registry
     worker.periodic_registry = PeriodicRegistry()
     try:
-        worker.run_worker(
-            wait=False, install_signal_handlers=False, listen_notify=False, delete_jobs="never"
-        )
+        worker.run_worker(wait=False, install_signal_handlers=False, listen_notify=False, **options)
     finally:
         worker.periodic_registry = schedule
 
@@ -176,3 +177,15 @@ def test_a_job_whose_worker_died_is_failed_so_its_task_runs_again(worker_app):
     defer_tick(worker_app, tick + 30)
     run_worker_until_idle(worker_app)
     assert jobs_by_task()["inventory.expire_reservations"] == ["failed", "succeeded"]
+
+
+def test_the_runner_deletes_successful_jobs_and_keeps_failed_ones(worker_app):
+    tick = int(time.time())
+    defer_tick(worker_app, tick)
+    with connections["owner"].cursor() as cursor:
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing' WHERE task_name = %s",
+            ["inventory.ledger_partitions"],
+        )
+    run_worker_until_idle(worker_app, keep_jobs=False)
+    assert jobs_by_task() == {"inventory.ledger_partitions": ["failed"]}
