@@ -116,15 +116,16 @@ def test_the_cleanup_clears_expired_keys_in_every_tenant_and_keeps_recent_ones(
     assert receipt_call(tenant, site, flour, key="recent", lot_code="L2").replayed
 
 
-def test_a_retention_under_a_day_is_refused(monkeypatch):
+def test_a_retention_under_a_day_or_beyond_ten_years_is_refused(monkeypatch):
     import importlib
 
     from django.core.exceptions import ImproperlyConfigured
 
     from config.settings import base
 
-    monkeypatch.setenv("IDEMPOTENCY_KEY_RETENTION_HOURS", "1")
-    with pytest.raises(ImproperlyConfigured, match="24 or more"):
-        importlib.reload(base)
+    for hours in ("1", "23", "87841"):
+        monkeypatch.setenv("IDEMPOTENCY_KEY_RETENTION_HOURS", hours)
+        with pytest.raises(ImproperlyConfigured, match="24 or more"):
+            importlib.reload(base)
     monkeypatch.delenv("IDEMPOTENCY_KEY_RETENTION_HOURS")
     importlib.reload(base)

@@ -96,9 +96,12 @@ PROCRASTINATE_WORKER_DEFAULTS = {"delete_jobs": "successful"}
 # How long a client's idempotency key answers with the stored response; after
 # that the same key is a new request (inventory/idempotency.py). At least a day.
 IDEMPOTENCY_KEY_RETENTION_HOURS = env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", default=24)
-if IDEMPOTENCY_KEY_RETENTION_HOURS < 24:
-    # A client retrying through a day-long outage must still get its replay.
-    raise ImproperlyConfigured("IDEMPOTENCY_KEY_RETENTION_HOURS must be 24 or more.")
+if not 24 <= IDEMPOTENCY_KEY_RETENTION_HOURS <= 24 * 3660:
+    # A client retrying through a day-long outage must still get its replay; past
+    # ten years the cut-off would leave PostgreSQL's range of timestamps.
+    raise ImproperlyConfigured(
+        "IDEMPOTENCY_KEY_RETENTION_HOURS must be 24 or more (at most 87840)."
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
