@@ -20,14 +20,14 @@ run: deps prepare ## Serve the app with demo data on http://127.0.0.1:8000 (guni
 	@DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py seed_demo
 	@echo "Stockyard is starting on http://$(HOST):$(PORT)/ with its job worker (Ctrl-C stops both)"
 	@export DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS); \
-		$(BIN)/python manage.py run_worker & worker=$$!; \
+		$(BIN)/python manage.py procrastinate worker & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
 
 dev: deps prepare ## The autoreloading development server (DEBUG on) with demo data and the worker
 	@$(BIN)/python manage.py seed_demo
 	@echo "Stockyard (development server) is starting on http://$(HOST):$(PORT)/ with its job worker"
-	@$(BIN)/python manage.py run_worker & worker=$$!; \
+	@$(BIN)/python manage.py procrastinate worker & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

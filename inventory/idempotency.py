@@ -13,6 +13,15 @@ first transaction ends:
 Failed operations are therefore not stored: a retry after ``INSUFFICIENT_STOCK``
 is tried again, which is what a client retrying later wants.
 
+A key is kept for ``settings.IDEMPOTENCY_KEY_RETENTION_HOURS`` (24 at least).
+After that the same key is a new request. The lookup does not wait for the
+cleanup job: a request whose key is held by an expired operation clears that
+key itself (one conditional ``UPDATE``, which a concurrent request with the
+same key waits for and then finds nothing to clear) and inserts its own row.
+``release_expired_keys`` (a periodic job) clears the expired keys of every
+tenant. Clearing sets the key and the stored response to NULL and keeps the
+operation row, which ledger entries refer to.
+
 The fingerprint is the SHA-256 of the canonical JSON of ``(kind, payload)``:
 keys sorted, no whitespace, numbers written as canonical decimals (so ``10``,
 ``10.0`` and ``"10"`` are one request). Callers pass the validated body.
@@ -20,6 +29,7 @@ keys sorted, no whitespace, numbers written as canonical decimals (so ``10``,
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -29,10 +39,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, connections, transaction
 
-from inventory.errors import IdempotencyKeyReused, ValidationFailed
+from inventory.errors import Contention, IdempotencyKeyReused, ValidationFailed
 from inventory.models import Operation
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
@@ -52,6 +63,34 @@ _INSERT = """
     ON CONFLICT (tenant_id, key) DO NOTHING
     RETURNING id, created_at
 """
+# Clears one key if its operation is past the retention. A concurrent request
+# that cleared it first holds the row lock; this waits, then finds key NULL.
+_RELEASE_EXPIRED_KEY = """
+    UPDATE inventory_operation
+       SET key = NULL, response_status = NULL, response_body = NULL
+     WHERE tenant_id = %s AND key = %s AND created_at < now() - %s
+"""
+# One batch of the cleanup, every tenant (run on the maintenance connection).
+# Rows a request is clearing at this moment are skipped, not waited for.
+_RELEASE_EXPIRED_KEYS = """
+    UPDATE inventory_operation
+       SET key = NULL, response_status = NULL, response_body = NULL
+     WHERE id IN (
+           SELECT id FROM inventory_operation
+            WHERE key IS NOT NULL AND created_at < now() - %(retention)s
+            ORDER BY created_at
+            LIMIT %(limit)s
+              FOR UPDATE SKIP LOCKED)
+"""
+RELEASE_BATCH = 5000
+# Insert, find the key expired, clear it, insert again: two rounds suffice; a
+# third covers a key cleared by the cleanup job between the insert and the read.
+LOOKUP_ATTEMPTS = 3
+
+
+def key_retention() -> datetime.timedelta:
+    """How long a client's key answers with the stored response."""
+    return datetime.timedelta(hours=settings.IDEMPOTENCY_KEY_RETENTION_HOURS)
 
 
 @dataclass(frozen=True)
@@ -148,6 +187,47 @@ def new_operation(*, tenant: Tenant, kind: str, payload: Any = None) -> Operatio
     )
 
 
+def _claim_key(
+    *, tenant: Tenant, key: str, kind: str, fingerprint: str
+) -> tuple[tuple | None, Operation | None]:
+    """Insert the operation row for ``key``: ``(row, None)``, or ``(None, stored)`` to replay.
+
+    A key held by an operation older than the retention is cleared first, so
+    the request is new. Raises ``Contention`` if the key keeps changing hands.
+    """
+    with connection.cursor() as cursor:
+        for _attempt in range(LOOKUP_ATTEMPTS):
+            cursor.execute(_INSERT, [tenant.id, key, kind, fingerprint])
+            row = cursor.fetchone()
+            if row is not None:
+                return row, None
+            cursor.execute(_RELEASE_EXPIRED_KEY, [tenant.id, key, key_retention()])
+            if cursor.rowcount:
+                continue
+            stored = Operation.objects.filter(tenant=tenant, key=key).first()
+            if stored is not None:
+                return None, stored
+    raise Contention()
+
+
+def release_expired_keys(*, using: str = "maintenance", batch: int = RELEASE_BATCH) -> int:
+    """Clear the keys and stored responses of operations past the retention, every tenant.
+
+    The explicit cross-tenant path: runs on the ``maintenance`` connection
+    (``BYPASSRLS``), one short transaction per batch of ``batch`` rows, which
+    it locks (skipping rows a request holds). The operation rows stay: ledger
+    entries refer to them. Returns how many keys it cleared.
+    """
+    total = 0
+    while True:
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(_RELEASE_EXPIRED_KEYS, {"retention": key_retention(), "limit": batch})
+            released = cursor.rowcount
+        total += released
+        if released < batch:
+            return total
+
+
 def run_idempotent(
     *,
     tenant: Tenant,
@@ -174,11 +254,8 @@ def run_idempotent(
             operation = new_operation(tenant=tenant, kind=kind, payload=payload)
         else:
             validate_key(key)
-            with connection.cursor() as cursor:
-                cursor.execute(_INSERT, [tenant.id, key, kind, fingerprint])
-                row = cursor.fetchone()
-            if row is None:
-                stored = Operation.objects.get(tenant=tenant, key=key)
+            row, stored = _claim_key(tenant=tenant, key=key, kind=kind, fingerprint=fingerprint)
+            if stored is not None:
                 if stored.fingerprint != fingerprint or stored.kind != kind:
                     raise IdempotencyKeyReused()
                 return IdempotentResult(

@@ -1,18 +1,25 @@
-"""Periodic jobs of the inventory app (run by ``manage.py run_worker``)."""
+"""The bodies of the inventory app's periodic jobs (scheduled in ``inventory/tasks.py``).
 
+Each is the explicit cross-tenant path of its area and names the connection
+it runs on; each returns a one-line summary for the worker's log.
+"""
+
+from inventory.idempotency import release_expired_keys
 from inventory.partitions import ensure_ledger_partitions
 from inventory.reservations import expire_reservations
-from warehouse.worker import periodic
 
 
-@periodic("inventory.ledger_partitions", every_seconds=6 * 60 * 60)
-def ledger_partitions():
+def ledger_partitions() -> str:
     """Keep monthly ledger partitions ahead of time (schema upkeep, as the owner)."""
     result = ensure_ledger_partitions(using="owner")
     return f"created {len(result.created)}, skipped {len(result.skipped)}"
 
 
-@periodic("inventory.expire_reservations", every_seconds=30)
-def expire_overdue_reservations():
+def expire_overdue_reservations() -> str:
     """Release reservations past their expiry, every tenant (the maintenance connection)."""
     return f"expired {expire_reservations(using='maintenance')}"
+
+
+def release_expired_idempotency_keys() -> str:
+    """Clear idempotency keys past the retention, every tenant (the maintenance connection)."""
+    return f"released {release_expired_keys(using='maintenance')}"

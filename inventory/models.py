@@ -308,9 +308,15 @@ class Operation(TenantOwned):
     anything (``inventory.idempotency``). Requests without a key get a
     generated one. The ledger is partitioned, so a unique key there could not
     span partitions; this table's ``(tenant_id, key)`` does.
+
+    Keys are kept for ``IDEMPOTENCY_KEY_RETENTION_HOURS``; after that the key
+    and the stored response are cleared (``key`` NULL: NULLs never collide in
+    the unique constraint) while the row stays, because ledger entries refer
+    to it.
     """
 
-    key = models.CharField(max_length=255)
+    # NULL, not "", once released: only NULLs may repeat under the unique constraint.
+    key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     kind = models.CharField(max_length=32)
     fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -322,6 +328,14 @@ class Operation(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], name="operation_tenant_key_key"),
             models.UniqueConstraint(fields=["tenant", "id"], name="operation_tenant_id_key"),
+        ]
+        indexes = [
+            # The key cleanup's scan: only rows that still hold a key, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(key__isnull=False),
+                name="operation_held_key_created",
+            ),
         ]
 
     def __str__(self):

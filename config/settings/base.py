@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from config.database import admin_database, connection_aliases
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "axes",
     "ninja",  # serves the API docs' Swagger UI from its bundled static files
+    "procrastinate.contrib.django",  # the job runner; tasks live in each app's tasks.py
     "warehouse",
     "inventory",
     "analytics",
@@ -84,6 +86,22 @@ TEMPLATES = [
 ADMIN_DATABASE = admin_database(env)
 DATABASES = connection_aliases(env, ADMIN_DATABASE)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs run on procrastinate, in this database. Jobs are deferred and
+# fetched as the app role; tasks that must span tenants open the maintenance
+# connection themselves (inventory/tasks.py). Finished jobs are deleted, so the
+# queue does not grow with every periodic run; failed ones stay for inspection.
+PROCRASTINATE_DATABASE_ALIAS = "default"
+PROCRASTINATE_WORKER_DEFAULTS = {"delete_jobs": "successful"}
+# How long a client's idempotency key answers with the stored response; after
+# that the same key is a new request (inventory/idempotency.py). At least a day.
+IDEMPOTENCY_KEY_RETENTION_HOURS = env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", default=24)
+if not 24 <= IDEMPOTENCY_KEY_RETENTION_HOURS <= 24 * 3660:
+    # A client retrying through a day-long outage must still get its replay; past
+    # ten years the cut-off would leave PostgreSQL's range of timestamps.
+    raise ImproperlyConfigured(
+        "IDEMPOTENCY_KEY_RETENTION_HOURS must be 24 or more (at most 87840)."
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
