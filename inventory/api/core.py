@@ -235,6 +235,7 @@ def write_endpoint(kind: str, *, payload: Callable[..., dict]):
             )
 
         view.__signature__ = inspect.Signature(parameters)
+        view.write_kind = kind
         return view
 
     return decorate
