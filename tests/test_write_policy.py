@@ -41,7 +41,9 @@ def test_every_api_write_runs_under_the_write_policy():
 
 
 @pytest.mark.parametrize(
-    "path", ["/receive/", "/qc/1/decide/", "/qc/1/reverse/"], ids=["receive", "decide", "reverse"]
+    "path",
+    ["/receive/", "/qc/1/decide/", "/qc/1/reverse/", "/tenant/switch/"],
+    ids=["receive", "decide", "reverse", "switch-tenant"],
 )
 def test_screen_actions_open_their_own_transaction(path):
     # TenantMiddleware wraps other views in a transaction the write could only join.
