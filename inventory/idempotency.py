@@ -228,6 +228,20 @@ def release_expired_keys(*, using: str = "maintenance", batch: int = RELEASE_BAT
             return total
 
 
+def _acting_for(tenant: Tenant):
+    """The tenant context for the operation: the enclosing one when it already acts for ``tenant``.
+
+    Under the write policy the transaction already acts for the tenant; a
+    savepoint would only cost two statements. ``savepoint=False`` still marks
+    the whole transaction for rollback when ``perform`` fails, so a caller can
+    never commit an operation row without its effect.
+    """
+    setting = getattr(connection, "stockyard_tenant_setting", None)
+    if connection.in_atomic_block and setting is not None and setting[0] == str(tenant.id):
+        return transaction.atomic(savepoint=False)
+    return tenant_context(tenant.id)
+
+
 def run_idempotent(
     *,
     tenant: Tenant,
@@ -249,7 +263,7 @@ def run_idempotent(
     raises (nothing is stored then).
     """
     fingerprint = request_fingerprint(kind, payload)
-    with tenant_context(tenant.id):
+    with _acting_for(tenant):
         if key is None:
             operation = new_operation(tenant=tenant, kind=kind, payload=payload)
         else:

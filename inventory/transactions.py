@@ -1,10 +1,10 @@
 """One whole transaction with short lock and statement timeouts, retried when PostgreSQL says so.
 
-Callers that own their transaction (API endpoints marked
-``non_atomic_requests``, commands, workers) wrap the whole unit of work,
-typically a ``run_idempotent`` call or one service, in ``run_in_transaction``.
-Services and ``run_idempotent`` nest inside it as savepoints, so the retry
-always repeats the entire transaction, never part of one.
+This is the core of the write policy (``inventory.writes``): every API write
+and screen action, and the commands and workers that write, run their whole
+unit of work, typically a ``run_idempotent`` call or one service, in
+``run_in_transaction``. It opens the outermost transaction (``durable``), so
+the retry always repeats the entire transaction, never part of one.
 
 Deadlocks (``40P01``), serialization failures (``40001``) and lock timeouts
 (``55P03``) are retried a bounded number of times with jittered back-off;
@@ -15,14 +15,15 @@ instead of a server error; nothing of the transaction is written.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 
 from inventory.errors import Contention
-from warehouse.tenancy import configure_transaction
+from warehouse.tenancy import configure_transaction, tenant_context
 
 RETRYABLE = {"40P01", "40001", "55P03"}
 TIMED_OUT = "57014"
@@ -32,6 +33,36 @@ STATEMENT_TIMEOUT = "15s"
 
 def _sqlstate(error: OperationalError) -> str | None:
     return getattr(error.__cause__, "sqlstate", None)
+
+
+def _configure(settings: Mapping[str, str], acting_for: dict, using: str):
+    return configure_transaction(settings, using=using, **acting_for)
+
+
+def _inside_test_case(connection) -> bool:
+    """Is every enclosing atomic block one a test case opened around the test?
+
+    Django relaxes ``durable`` the same way: such a test runs the write in a
+    savepoint of the test's transaction, where the retry works all the same.
+    """
+    return all(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+@contextlib.contextmanager
+def _configure_in_test_case(
+    settings: Mapping[str, str], acting_for: dict, using: str
+) -> Iterator[None]:
+    """``configure_transaction`` for a block nested in a test case's transaction."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(settings)),
+            [part for pair in settings.items() for part in pair],
+        )
+    if not acting_for:
+        yield
+        return
+    with tenant_context(acting_for["tenant_id"], using=using):
+        yield
 
 
 def run_in_transaction[T](
@@ -54,15 +85,17 @@ def run_in_transaction[T](
     lock_timeout = lock_timeout or LOCK_TIMEOUT
     statement_timeout = statement_timeout or STATEMENT_TIMEOUT
     connection = connections[using]
-    if connection.in_atomic_block:
+    in_test_case = connection.in_atomic_block and _inside_test_case(connection)
+    if connection.in_atomic_block and not in_test_case:
         raise RuntimeError("run_in_transaction must open the transaction, not join one")
     settings = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
     acting_for = {} if tenant_id is None else {"tenant_id": tenant_id}
+    configure = _configure_in_test_case if in_test_case else _configure
     for attempt in range(1, attempts + 1):
         try:
             with (
-                transaction.atomic(using=using),
-                configure_transaction(settings, using=using, **acting_for),
+                transaction.atomic(using=using, durable=True),
+                configure(settings, acting_for, using),
             ):
                 return work()
         except OperationalError as error:

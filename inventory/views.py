@@ -1,4 +1,12 @@
-"""Inventory screens: receive stock, work the QC queue, look up stock."""
+"""Inventory screens: receive stock, work the QC queue, look up stock.
+
+The screens that write (receive, QC decide, QC reverse) are ``write_screen``
+views: they read the form's objects and render in short tenant contexts and
+write through the write policy (``inventory.writes``), so a deadlock or a
+lock held too long is retried and at worst shown as a message in place.
+"""
+
+import functools
 
 from django.contrib import messages
 from django.http import Http404
@@ -16,7 +24,6 @@ from inventory.errors import (
     NotFound,
 )
 from inventory.forms import QcDecisionForm, QcReversalForm, ReceiveForm, StockFilterForm
-from inventory.idempotency import run_idempotent
 from inventory.ledger import Actor
 from inventory.models import QcStatus
 from inventory.selectors import (
@@ -28,6 +35,7 @@ from inventory.selectors import (
 )
 from inventory.services import approve_lot, receive_stock, reject_lot, reverse_qc_decision
 from inventory.templatetags.stock import quantity
+from inventory.writes import acting_for, write, write_idempotent, write_screen
 from warehouse.access import member_required, role_required
 from warehouse.models import Role, Warehouse
 
@@ -53,63 +61,69 @@ def _receive_form(request, data=None) -> ReceiveForm:
     return ReceiveForm(data, initial={"warehouse": warehouse} if warehouse else {})
 
 
+def _receipt_payload(data: dict) -> dict:
+    location = data["location_object"]
+    return {
+        "sku": data["sku_object"].sku,
+        "warehouse": data["warehouse"].code,
+        "location": location.code if location else None,
+        "lot_code": data["lot_code"],
+        "quantity": data["quantity"],
+        "expires_on": data["expires_on"],
+        "unit_cost": data["unit_cost"],
+    }
+
+
+def _receive_stock(request, data: dict, operation) -> tuple[int, dict]:
+    receipt = receive_stock(
+        tenant=request.tenant,
+        product=data["sku_object"],
+        warehouse=data["warehouse"],
+        location=data["location_object"],
+        lot_code=data["lot_code"],
+        quantity=data["quantity"],
+        expires_on=data["expires_on"],
+        unit_cost=data["unit_cost"],
+        actor=Actor.user(request.user),
+        operation=operation,
+    )
+    return 201, receipt.as_dict()
+
+
+@write_screen
 @role_required(Role.OPERATOR, Role.MANAGER)
 def receive(request):
     """Receive goods into a new lot; the form's key makes a double submit harmless."""
     result = None
-    form = _receive_form(request, request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    with acting_for(request):
+        form = _receive_form(request, request.POST or None)
+        is_submitted = request.method == "POST" and form.is_valid()
+    if is_submitted:
         data = form.cleaned_data
-        product, warehouse, location = (
-            data["sku_object"],
-            data["warehouse"],
-            data["location_object"],
-        )
-        payload = {
-            "sku": product.sku,
-            "warehouse": warehouse.code,
-            "location": location.code if location else None,
-            "lot_code": data["lot_code"],
-            "quantity": data["quantity"],
-            "expires_on": data["expires_on"],
-            "unit_cost": data["unit_cost"],
-        }
-
-        def perform(operation):
-            receipt = receive_stock(
-                tenant=request.tenant,
-                product=product,
-                warehouse=warehouse,
-                location=location,
-                lot_code=data["lot_code"],
-                quantity=data["quantity"],
-                expires_on=data["expires_on"],
-                unit_cost=data["unit_cost"],
-                actor=Actor.user(request.user),
-                operation=operation,
-            )
-            return 201, receipt.as_dict()
-
         try:
-            outcome = run_idempotent(
+            outcome = write_idempotent(
                 tenant=request.tenant,
                 key=data["idempotency_key"],
                 kind="receipt",
-                payload=payload,
-                perform=perform,
+                payload=_receipt_payload(data),
+                perform=functools.partial(_receive_stock, request, data),
             )
         except DomainError as error:
+            # Contention too: the form stays filled in, with the message above it.
             form.add_error(RECEIPT_ERROR_FIELDS.get(type(error)), error.message)
         else:
             result = {**outcome.body, "replayed": outcome.replayed}
-            request.session[LAST_WAREHOUSE] = warehouse.pk
+            request.session[LAST_WAREHOUSE] = data["warehouse"].pk
             if not request.htmx:
                 level = messages.warning if result.get("is_expired") else messages.success
                 level(request, receipt_message(result))
                 return redirect("inventory:receive")
-            form = _receive_form(request)
+            form = None
     template = "inventory/receive.html#receive-panel" if request.htmx else "inventory/receive.html"
-    return render(request, template, {"form": form, "result": result}, status=_status(form))
+    with acting_for(request):
+        if form is None:
+            form = _receive_form(request)
+        return render(request, template, {"form": form, "result": result}, status=_status(form))
 
 
 def receipt_message(result: dict) -> str:
@@ -153,17 +167,20 @@ def _lot_or_404(lot_id: int):
         raise Http404("No such lot.") from None
 
 
+@write_screen
 @require_POST
 @role_required(Role.QC, Role.MANAGER)
 def qc_decide(request, lot_id: int):
     """Approve or reject one lot: only the button pressed decides, never Enter or a default."""
-    lot = _lot_or_404(lot_id)
+    with acting_for(request):
+        lot = _lot_or_404(lot_id)
     form = QcDecisionForm(request.POST)
     error = None
     if form.is_valid():
         decide = approve_lot if form.cleaned_data["decision"] == "approve" else reject_lot
         try:
-            lot = decide(
+            lot = write(
+                decide,
                 tenant=request.tenant,
                 lot=lot,
                 actor=Actor.user(request.user),
@@ -172,37 +189,42 @@ def qc_decide(request, lot_id: int):
         except LotNotInQuarantine as failure:
             # Someone decided first: say who and when, and show the lot as it is.
             error = f"Not recorded: {failure.message}"
-            lot = _lot_or_404(lot_id)
         except DomainError as failure:
             error = failure.message
     else:
         error = " ".join(message for errors in form.errors.values() for message in errors)
-    if not request.htmx:
+    with acting_for(request):
         if error:
-            messages.error(request, f"Lot {lot.code}: {error}")
-        else:
-            state = lot.get_qc_status_display().lower()
-            messages.success(request, f"Lot {lot.code} of {lot.product.sku} is now {state}.")
-        return redirect("inventory:qc-queue")
-    lot.on_hand = lot_on_hand(lot)
-    return render(
-        request,
-        "inventory/qc_queue.html#qc-row",
-        {"lot": lot, "error": error, "form": form},
-        status=422 if error else 200,
-    )
+            lot = _lot_or_404(lot_id)
+        if not request.htmx:
+            if error:
+                messages.error(request, f"Lot {lot.code}: {error}")
+            else:
+                state = lot.get_qc_status_display().lower()
+                messages.success(request, f"Lot {lot.code} of {lot.product.sku} is now {state}.")
+            return redirect("inventory:qc-queue")
+        lot.on_hand = lot_on_hand(lot)
+        return render(
+            request,
+            "inventory/qc_queue.html#qc-row",
+            {"lot": lot, "error": error, "form": form},
+            status=422 if error else 200,
+        )
 
 
+@write_screen
 @require_POST
 @role_required(Role.MANAGER)
 def qc_reverse(request, lot_id: int):
     """A manager corrects a QC decision, with a reason; the history keeps both."""
-    lot = _lot_or_404(lot_id)
+    with acting_for(request):
+        lot = _lot_or_404(lot_id)
     form = QcReversalForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            lot = reverse_qc_decision(
+            lot = write(
+                reverse_qc_decision,
                 tenant=request.tenant,
                 lot=lot,
                 actor=Actor.user(request.user),
@@ -213,10 +235,10 @@ def qc_reverse(request, lot_id: int):
         except DomainError as failure:
             messages.error(request, f"Lot {lot.code}: not reversed. {failure.message}")
         else:
+            with acting_for(request):
+                sku = lot.product.sku
             state = lot.get_qc_status_display().lower()
-            messages.success(
-                request, f"Decision on lot {lot.code} of {lot.product.sku} reversed: now {state}."
-            )
+            messages.success(request, f"Decision on lot {lot.code} of {sku} reversed: now {state}.")
     else:
         problems = " ".join(message for errors in form.errors.values() for message in errors)
         messages.error(request, f"Lot {lot.code}: not reversed. {problems}")

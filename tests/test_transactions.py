@@ -89,3 +89,45 @@ def test_transaction_settings_belong_to_an_outermost_block(tenant):
         pass
     with pytest.raises(RuntimeError), configure_transaction({}, tenant_id=tenant.id):
         pass
+
+
+def test_a_write_nested_in_another_write_is_refused(tenant):
+    """Retrying the inner one would repeat only part of a transaction."""
+
+    def nested():
+        return run_in_transaction(lambda: None)
+
+    with pytest.raises(RuntimeError):
+        run_in_transaction(nested, tenant_id=tenant.id)
+
+
+@pytest.mark.django_db
+def test_a_write_in_a_test_cases_transaction_gets_its_tenant_and_timeouts(tenant):
+    """Like ``durable``, the policy lets a write run in the transaction a test case
+    wraps around its test (as a savepoint), still acting for its tenant."""
+    from warehouse.tenancy import current_tenant_id
+
+    assert connections["default"].in_atomic_block
+
+    def work():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            return current_tenant_id(), cursor.fetchone()[0]
+
+    assert run_in_transaction(work, tenant_id=tenant.id, lock_timeout="750ms") == (
+        tenant.id,
+        "750ms",
+    )
+
+
+def test_a_statement_out_of_time_is_contention_at_once(tenant):
+    calls = []
+
+    def slow():
+        calls.append(1)
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(1)")
+
+    with pytest.raises(errors.Contention):
+        run_in_transaction(slow, statement_timeout="50ms")
+    assert len(calls) == 1

@@ -1,9 +1,14 @@
+import functools
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from inventory.errors import Contention
+from inventory.transactions import run_in_transaction
+from inventory.writes import write_screen
 from warehouse.access import member_required, role_required
 from warehouse.forms import SwitchTenantForm
 from warehouse.middleware import SESSION_KEY, htmx_sign_in_redirect
@@ -17,17 +22,26 @@ def home(request):
     return render(request, "warehouse/home.html", {"summary": tenant_summary(request.tenant)})
 
 
+@write_screen
 @require_POST
 @member_required
 def switch_tenant(request):
+    """Switch to another tenant of the user's; the stamp is a write under the write policy."""
     form = SwitchTenantForm(request.POST)
     target = form.cleaned_data["tenant"] if form.is_valid() else None
     membership = next((m for m in request.memberships if m.tenant_id == target), None)
     if membership is None:
         messages.error(request, "You are not a member of that tenant.")
         return redirect("home")
+    try:
+        run_in_transaction(
+            functools.partial(record_tenant_use, membership=membership),
+            tenant_id=membership.tenant_id,
+        )
+    except Contention as failure:
+        messages.error(request, f"Not switched: {failure.message}")
+        return redirect("home")
     request.session[SESSION_KEY] = membership.tenant_id
-    record_tenant_use(membership=membership)
     messages.success(
         request, f"Switched to {membership.tenant.name} as {membership.get_role_display()}."
     )

@@ -12,7 +12,7 @@ api = StockyardAPI(
     description=(
         "Stock ledger API. Authenticate with `Authorization: Bearer <token>` "
         "(`manage.py create_api_token <tenant-slug> <name>`). State-changing calls accept "
-        "an `Idempotency-Key` header; reservation and order writes answer `503 CONTENTION` with "
+        "an `Idempotency-Key` header; every write answers `503 CONTENTION` with "
         "`Retry-After` when contention outlasts their retries, and any call answers "
         "`503 DATABASE_UNAVAILABLE` with `Retry-After` while the database cannot be reached. "
         "Quantities are sent as JSON numbers or decimal strings (ASCII digits) and returned as "

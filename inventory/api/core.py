@@ -7,31 +7,48 @@ and ``VALIDATION_ERROR`` here).
 
 The API authenticates by bearer token only, never by session: its views are
 marked ``tenant_exempt`` and non-atomic, so ``TenantMiddleware`` neither looks
-up a signed-in user's tenant nor wraps the request in a transaction. Each
-endpoint opens its own tenant context for the token's tenant; writes run in
-the transaction ``run_idempotent`` opens.
+up a signed-in user's tenant nor wraps the request in a transaction. Reads
+open a tenant context for the token's tenant; every write is a
+``write_endpoint``, under the write policy of ``inventory.writes``.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
+import typing
+from collections.abc import Callable
 
 from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
-from ninja import NinjaAPI
+from ninja import Header, NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
+from inventory.api import schemas
 from inventory.errors import DomainError
+from inventory.idempotency import GENERATED_KEY_PREFIX, MAX_KEY_LENGTH, IdempotentResult
 from inventory.models import ApiToken
 from inventory.tokens import find_api_token
+from inventory.writes import write_idempotent
 
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_SCOPE = "read"
 WRITE_SCOPE = "write"
+
+
+IdempotencyKey = Header(
+    None,
+    alias="Idempotency-Key",
+    description=(
+        "Optional. A retry with the same key and body returns the first answer. 1 to "
+        f"{MAX_KEY_LENGTH} printable ASCII characters, not starting or ending with a space, "
+        f"and not starting with {GENERATED_KEY_PREFIX!r} (reserved for keys Stockyard makes)."
+    ),
+)
 
 
 class Forbidden(DomainError):
@@ -156,3 +173,69 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     api.add_exception_handler(DataError, refused_by_database)
     api.add_exception_handler(IntegrityError, refused_by_database)
+
+
+def respond(result: IdempotentResult) -> JsonResponse:
+    response = JsonResponse(result.body, status=result.status, safe=False)
+    if result.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _arguments_for(function: Callable, values: dict) -> dict:
+    names = inspect.signature(function).parameters
+    return {name: value for name, value in values.items() if name in names}
+
+
+def write_endpoint(kind: str, *, payload: Callable[..., dict]):
+    """An API write under the write policy (``inventory.writes``), idempotent by its key.
+
+    The endpoint is straight-line code: it takes the request, its parameters
+    and a keyword-only ``operation`` (for the ledger entries it writes) and
+    returns ``(status, body)``. It runs once per attempt of one retried,
+    time-limited transaction that holds the operation row too; the answer
+    is stored for a replay with the same ``Idempotency-Key``.
+
+    ``payload`` receives the endpoint's parameters it names and returns what
+    the key's fingerprint covers. It runs first, outside any transaction, so
+    it is also where malformed input (a quantity that is no number, an id out
+    of range) is refused before anything is opened.
+
+    Ninja sees the endpoint's parameters without ``operation`` and with the
+    optional ``Idempotency-Key`` header.
+    """
+
+    def decorate(endpoint):
+        hints = typing.get_type_hints(endpoint, include_extras=True)
+        parameters = [
+            parameter.replace(annotation=hints.get(parameter.name, parameter.annotation))
+            for parameter in inspect.signature(endpoint).parameters.values()
+            if parameter.name != "operation"
+        ]
+        parameters.append(
+            inspect.Parameter(
+                "idempotency_key",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=IdempotencyKey,
+                annotation=schemas.IdempotencyKeyText,
+            )
+        )
+
+        @functools.wraps(endpoint)
+        def view(request, *, idempotency_key=None, **values):
+            fingerprinted = payload(**_arguments_for(payload, values))
+            return respond(
+                write_idempotent(
+                    tenant=request.tenant,
+                    key=idempotency_key,
+                    kind=kind,
+                    payload=fingerprinted,
+                    perform=lambda operation: endpoint(request, operation=operation, **values),
+                )
+            )
+
+        view.__signature__ = inspect.Signature(parameters)
+        view.write_kind = kind
+        return view
+
+    return decorate

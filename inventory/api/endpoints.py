@@ -1,30 +1,27 @@
 """Endpoints of API v1: parse, resolve codes in the token's tenant, call one service.
 
 Reads run in ``tenant_context`` of the token's tenant. Every state-changing
-endpoint runs its service through ``run_idempotent``: the client's
-``Idempotency-Key`` (optional) makes a retry return the first answer, and the
-lookups, the service and the stored response share one transaction.
+endpoint is a ``write_endpoint``: one retried, time-limited transaction holds
+the lookups, the service and the stored response of the client's optional
+``Idempotency-Key`` (a retry with it returns the first answer); contention
+that outlasts the retries answers ``503 CONTENTION`` with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
-from ninja import Header, Query, Router
+from django.http import HttpRequest
+from ninja import Query, Router
 
 from inventory import services
 from inventory.api import schemas
+from inventory.api.core import write_endpoint
 from inventory.errors import LotNotFound, ProductNotFound, ValidationFailed, WarehouseNotFound
-from inventory.idempotency import (
-    GENERATED_KEY_PREFIX,
-    MAX_KEY_LENGTH,
-    IdempotentResult,
-    run_idempotent,
-)
 from inventory.ledger import Actor
-from inventory.models import Balance, LedgerEntry, Lot, Product, QcStatus
+from inventory.models import Balance, LedgerEntry, Lot, Operation, Product, QcStatus
 from inventory.quantities import to_decimal
 from inventory.selectors import (
     default_receiving_location,
@@ -47,15 +44,6 @@ MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 MAX_BIGINT = 2**63 - 1
 
-IdempotencyKey = Header(
-    None,
-    alias="Idempotency-Key",
-    description=(
-        "Optional. A retry with the same key and body returns the first answer. 1 to "
-        f"{MAX_KEY_LENGTH} printable ASCII characters, not starting or ending with a space, "
-        f"and not starting with {GENERATED_KEY_PREFIX!r} (reserved for keys Stockyard makes)."
-    ),
-)
 SINCE = Query(
     None, description="An RFC 3339 date and time with its offset, such as 2026-05-01T08:00:00Z."
 )
@@ -65,7 +53,8 @@ REQUIRED_SKU = Query(..., description="The product's SKU.")
 OPTIONAL_SKU = Query(None, description="Only this product's entries.")
 OPTIONAL_WAREHOUSE = Query(None, description="One warehouse's code; all warehouses without it.")
 # Every operation may answer these: a refused token, a malformed parameter, an
-# oversized body, a database outage (503 DATABASE_UNAVAILABLE, config.middleware).
+# oversized body, a database outage (503 DATABASE_UNAVAILABLE, config.middleware);
+# writes also contention that outlasts their retries (503 CONTENTION).
 ERRORS = {
     400: schemas.ErrorOut,
     401: schemas.ErrorOut,
@@ -82,19 +71,6 @@ WRITE_ERRORS = {**ERRORS, 404: schemas.ErrorOut, 409: schemas.ErrorOut}
 
 def _actor(request: HttpRequest) -> Actor:
     return Actor.token(request.api_token)
-
-
-def _respond(result: IdempotentResult) -> JsonResponse:
-    response = JsonResponse(result.body, status=result.status, safe=False)
-    if result.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
-
-
-def _idempotent(request: HttpRequest, key: str | None, kind: str, payload: dict, perform):
-    return _respond(
-        run_idempotent(tenant=request.tenant, key=key, kind=kind, payload=payload, perform=perform)
-    )
 
 
 def _payload(body, *quantity_fields: str) -> dict[str, Any]:
@@ -231,27 +207,19 @@ def _lot_location(lot: Lot, warehouse: Warehouse, code: str | None) -> Location:
     tags=["catalog"],
     summary="Add a product",
 )
-def create_product(
-    request,
-    body: schemas.ProductIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    payload = _payload(body, "unit_cost")
-
-    def perform(operation):
-        product = services.create_product(
-            tenant=request.tenant,
-            sku=body.sku,
-            name=body.name,
-            uom=body.uom,
-            qc_required=body.qc_required,
-            shelf_life_days=body.shelf_life_days,
-            unit_cost=Decimal("0") if body.unit_cost is None else body.unit_cost,
-            attributes=body.attributes,
-        )
-        return 201, _product(product)
-
-    return _idempotent(request, idempotency_key, "api.product", payload, perform)
+@write_endpoint("api.product", payload=lambda body: _payload(body, "unit_cost"))
+def create_product(request, body: schemas.ProductIn, *, operation: Operation):
+    product = services.create_product(
+        tenant=request.tenant,
+        sku=body.sku,
+        name=body.name,
+        uom=body.uom,
+        qc_required=body.qc_required,
+        shelf_life_days=body.shelf_life_days,
+        unit_cost=Decimal("0") if body.unit_cost is None else body.unit_cost,
+        attributes=body.attributes,
+    )
+    return 201, _product(product)
 
 
 @router.get(
@@ -295,18 +263,18 @@ def get_product(request, sku: str):
     tags=["sites"],
     summary="Add a warehouse (with a RECEIVING bin)",
 )
-def create_warehouse(
-    request,
-    body: schemas.WarehouseIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    def perform(operation):
-        warehouse = services.create_warehouse(
-            tenant=request.tenant, code=body.code, name=body.name, time_zone=body.time_zone
-        )
-        return 201, _warehouse(warehouse)
+@write_endpoint("api.warehouse", payload=lambda body: _payload(body))
+def create_warehouse(request, body: schemas.WarehouseIn, *, operation: Operation):
+    warehouse = services.create_warehouse(
+        tenant=request.tenant, code=body.code, name=body.name, time_zone=body.time_zone
+    )
+    return 201, _warehouse(warehouse)
 
-    return _idempotent(request, idempotency_key, "api.warehouse", _payload(body), perform)
+
+def _location_payload(code: str, body) -> dict:
+    if not _is_code(code, 32):
+        raise WarehouseNotFound()
+    return {"warehouse": code, **_payload(body)}
 
 
 @router.post(
@@ -315,28 +283,17 @@ def create_warehouse(
     tags=["sites"],
     summary="Add a bin to a warehouse",
 )
-def create_location(
-    request,
-    code: str,
-    body: schemas.LocationIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    if not _is_code(code, 32):
-        raise WarehouseNotFound()
-    payload = {"warehouse": code, **_payload(body)}
-
-    def perform(operation):
-        warehouse = get_warehouse_by_code(code)
-        location = services.create_location(
-            tenant=request.tenant,
-            warehouse=warehouse,
-            code=body.code,
-            kind=body.kind,
-            pick_sequence=body.pick_sequence,
-        )
-        return 201, _location(location, warehouse)
-
-    return _idempotent(request, idempotency_key, "api.location", payload, perform)
+@write_endpoint("api.location", payload=_location_payload)
+def create_location(request, code: str, body: schemas.LocationIn, *, operation: Operation):
+    warehouse = get_warehouse_by_code(code)
+    location = services.create_location(
+        tenant=request.tenant,
+        warehouse=warehouse,
+        code=body.code,
+        kind=body.kind,
+        pick_sequence=body.pick_sequence,
+    )
+    return 201, _location(location, warehouse)
 
 
 # -- receipts and QC -------------------------------------------------------------------
@@ -348,34 +305,30 @@ def create_location(
     tags=["stock"],
     summary="Receive a new lot",
 )
-def create_receipt(
-    request,
-    body: schemas.ReceiptIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    payload = _payload(body, "quantity", "unit_cost")
+@write_endpoint("api.receipt", payload=lambda body: _payload(body, "quantity", "unit_cost"))
+def create_receipt(request, body: schemas.ReceiptIn, *, operation: Operation):
+    product = get_product_by_sku(body.sku)
+    warehouse = get_warehouse_by_code(body.warehouse)
+    location = get_location_by_code(warehouse, body.location) if body.location is not None else None
+    receipt = services.receive_stock(
+        tenant=request.tenant,
+        product=product,
+        warehouse=warehouse,
+        location=location,
+        lot_code=body.lot_code,
+        quantity=body.quantity,
+        expires_on=body.expires_on,
+        unit_cost=body.unit_cost,
+        actor=_actor(request),
+        operation=operation,
+    )
+    return 201, receipt.as_dict()
 
-    def perform(operation):
-        product = get_product_by_sku(body.sku)
-        warehouse = get_warehouse_by_code(body.warehouse)
-        location = (
-            get_location_by_code(warehouse, body.location) if body.location is not None else None
-        )
-        receipt = services.receive_stock(
-            tenant=request.tenant,
-            product=product,
-            warehouse=warehouse,
-            location=location,
-            lot_code=body.lot_code,
-            quantity=body.quantity,
-            expires_on=body.expires_on,
-            unit_cost=body.unit_cost,
-            actor=_actor(request),
-            operation=operation,
-        )
-        return 201, receipt.as_dict()
 
-    return _idempotent(request, idempotency_key, "api.receipt", payload, perform)
+def _decision_payload(lot_id: int, body) -> dict:
+    if not 0 < lot_id <= MAX_BIGINT:
+        raise LotNotFound()
+    return {"lot_id": lot_id, **_payload(body)}
 
 
 @router.post(
@@ -384,24 +337,11 @@ def create_receipt(
     tags=["stock"],
     summary="Approve or reject a quarantined lot",
 )
-def decide_lot(
-    request,
-    lot_id: int,
-    body: schemas.QcDecisionIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    if not 0 < lot_id <= MAX_BIGINT:
-        raise LotNotFound()
-    payload = {"lot_id": lot_id, **_payload(body)}
+@write_endpoint("api.lot_qc", payload=_decision_payload)
+def decide_lot(request, lot_id: int, body: schemas.QcDecisionIn, *, operation: Operation):
     decide = services.approve_lot if body.status == QcStatus.APPROVED else services.reject_lot
-
-    def perform(operation):
-        lot = decide(
-            tenant=request.tenant, lot=get_lot(lot_id), actor=_actor(request), note=body.note
-        )
-        return 200, _lot(lot, lot.product)
-
-    return _idempotent(request, idempotency_key, "api.lot_qc", payload, perform)
+    lot = decide(tenant=request.tenant, lot=get_lot(lot_id), actor=_actor(request), note=body.note)
+    return 200, _lot(lot, lot.product)
 
 
 # -- stock changes ---------------------------------------------------------------------
@@ -413,27 +353,19 @@ def decide_lot(
     tags=["stock"],
     summary="Add or remove stock of a lot, with a reason",
 )
-def create_adjustment(
-    request,
-    body: schemas.AdjustmentIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    payload = _payload(body, "quantity_delta")
-
-    def perform(operation):
-        product, warehouse, lot, location = _lot_in_bin(body)
-        entry = services.adjust_stock(
-            tenant=request.tenant,
-            lot=lot,
-            location=location,
-            quantity_delta=body.quantity_delta,
-            reason=body.reason,
-            actor=_actor(request),
-            operation=operation,
-        )
-        return 201, _entry(entry, product=product, warehouse=warehouse, location=location, lot=lot)
-
-    return _idempotent(request, idempotency_key, "api.adjustment", payload, perform)
+@write_endpoint("api.adjustment", payload=lambda body: _payload(body, "quantity_delta"))
+def create_adjustment(request, body: schemas.AdjustmentIn, *, operation: Operation):
+    product, warehouse, lot, location = _lot_in_bin(body)
+    entry = services.adjust_stock(
+        tenant=request.tenant,
+        lot=lot,
+        location=location,
+        quantity_delta=body.quantity_delta,
+        reason=body.reason,
+        actor=_actor(request),
+        operation=operation,
+    )
+    return 201, _entry(entry, product=product, warehouse=warehouse, location=location, lot=lot)
 
 
 @router.post(
@@ -442,27 +374,19 @@ def create_adjustment(
     tags=["stock"],
     summary="Ship free stock of an approved, unexpired lot (a sale pushed by a POS or ERP)",
 )
-def create_shipment(
-    request,
-    body: schemas.ShipmentIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    payload = _payload(body, "quantity")
-
-    def perform(operation):
-        product, warehouse, lot, location = _lot_in_bin(body)
-        entry = services.ship_stock(
-            tenant=request.tenant,
-            lot=lot,
-            location=location,
-            quantity=body.quantity,
-            reference=body.reference,
-            actor=_actor(request),
-            operation=operation,
-        )
-        return 201, _entry(entry, product=product, warehouse=warehouse, location=location, lot=lot)
-
-    return _idempotent(request, idempotency_key, "api.shipment", payload, perform)
+@write_endpoint("api.shipment", payload=lambda body: _payload(body, "quantity"))
+def create_shipment(request, body: schemas.ShipmentIn, *, operation: Operation):
+    product, warehouse, lot, location = _lot_in_bin(body)
+    entry = services.ship_stock(
+        tenant=request.tenant,
+        lot=lot,
+        location=location,
+        quantity=body.quantity,
+        reference=body.reference,
+        actor=_actor(request),
+        operation=operation,
+    )
+    return 201, _entry(entry, product=product, warehouse=warehouse, location=location, lot=lot)
 
 
 @router.post(
@@ -471,55 +395,45 @@ def create_shipment(
     tags=["stock"],
     summary="Move stock of a lot between two bins of a warehouse",
 )
-def create_move(
-    request,
-    body: schemas.MoveIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    payload = _payload(body, "quantity")
+@write_endpoint("api.move", payload=lambda body: _payload(body, "quantity"))
+def create_move(request, body: schemas.MoveIn, *, operation: Operation):
+    product = get_product_by_sku(body.sku)
+    warehouse = get_warehouse_by_code(body.warehouse)
+    lot = get_lot_by_code(product, body.lot_code)
+    from_location = get_location_by_code(warehouse, body.from_location)
+    to_location = get_location_by_code(warehouse, body.to_location)
+    move = services.move_stock(
+        tenant=request.tenant,
+        lot=lot,
+        from_location=from_location,
+        to_location=to_location,
+        quantity=body.quantity,
+        reason=body.reason,
+        actor=_actor(request),
+        operation=operation,
+    )
+    entry_of = functools.partial(_entry, product=product, warehouse=warehouse, lot=lot)
+    return 201, {
+        "sku": product.sku,
+        "lot_code": lot.code,
+        "warehouse": warehouse.code,
+        "from_location": from_location.code,
+        "to_location": to_location.code,
+        "quantity": _decimal(move.in_entry.quantity),
+        "entries": [
+            entry_of(move.out_entry, location=from_location),
+            entry_of(move.in_entry, location=to_location),
+        ],
+    }
 
-    def perform(operation):
-        product = get_product_by_sku(body.sku)
-        warehouse = get_warehouse_by_code(body.warehouse)
-        lot = get_lot_by_code(product, body.lot_code)
-        from_location = get_location_by_code(warehouse, body.from_location)
-        to_location = get_location_by_code(warehouse, body.to_location)
-        move = services.move_stock(
-            tenant=request.tenant,
-            lot=lot,
-            from_location=from_location,
-            to_location=to_location,
-            quantity=body.quantity,
-            reason=body.reason,
-            actor=_actor(request),
-            operation=operation,
-        )
-        return 201, {
-            "sku": product.sku,
-            "lot_code": lot.code,
-            "warehouse": warehouse.code,
-            "from_location": from_location.code,
-            "to_location": to_location.code,
-            "quantity": _decimal(move.in_entry.quantity),
-            "entries": [
-                _entry(
-                    move.out_entry,
-                    product=product,
-                    warehouse=warehouse,
-                    location=from_location,
-                    lot=lot,
-                ),
-                _entry(
-                    move.in_entry,
-                    product=product,
-                    warehouse=warehouse,
-                    location=to_location,
-                    lot=lot,
-                ),
-            ],
-        }
 
-    return _idempotent(request, idempotency_key, "api.move", payload, perform)
+def _count_payload(body) -> dict:
+    payload = body.dict()
+    payload["lines"] = [
+        {**line, "counted_quantity": to_decimal(line["counted_quantity"], what="counted quantity")}
+        for line in payload["lines"]
+    ]
+    return payload
 
 
 @router.post(
@@ -528,60 +442,46 @@ def create_move(
     tags=["stock"],
     summary="Post a physical count; differences become COUNT entries",
 )
-def create_count(
-    request,
-    body: schemas.CountIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    payload = body.dict()
-    payload["lines"] = [
-        {**line, "counted_quantity": to_decimal(line["counted_quantity"], what="counted quantity")}
-        for line in payload["lines"]
+@write_endpoint("api.count", payload=_count_payload)
+def create_count(request, body: schemas.CountIn, *, operation: Operation):
+    warehouse = get_warehouse_by_code(body.warehouse)
+    lines = [
+        services.CountLine(
+            lot=get_lot_by_code(get_product_by_sku(line.sku), line.lot_code),
+            location=get_location_by_code(warehouse, line.location),
+            counted_quantity=line.counted_quantity,
+        )
+        for line in body.lines
     ]
-
-    def perform(operation):
-        warehouse = get_warehouse_by_code(body.warehouse)
-        lines = []
-        for line in body.lines:
-            product = get_product_by_sku(line.sku)
-            lines.append(
-                services.CountLine(
-                    lot=get_lot_by_code(product, line.lot_code),
-                    location=get_location_by_code(warehouse, line.location),
-                    counted_quantity=line.counted_quantity,
-                )
-            )
-        differences = services.post_count(
-            tenant=request.tenant,
-            warehouse=warehouse,
-            lines=lines,
-            reason=body.reason,
-            actor=_actor(request),
-            operation=operation,
+    differences = services.post_count(
+        tenant=request.tenant,
+        warehouse=warehouse,
+        lines=lines,
+        reason=body.reason,
+        actor=_actor(request),
+        operation=operation,
+    )
+    skus = dict(
+        Product.objects.filter(pk__in={d.lot.product_id for d in differences}).values_list(
+            "pk", "sku"
         )
-        skus = dict(
-            Product.objects.filter(pk__in={d.lot.product_id for d in differences}).values_list(
-                "pk", "sku"
-            )
-        )
-        return 201, {
-            "warehouse": warehouse.code,
-            "lines": [
-                {
-                    "sku": skus[difference.lot.product_id],
-                    "lot_code": difference.lot.code,
-                    "location": difference.location.code,
-                    "previous_quantity": _decimal(difference.previous_quantity),
-                    "counted_quantity": _decimal(difference.counted_quantity),
-                    "difference": _decimal(difference.difference),
-                    "entry_id": difference.entry.pk if difference.entry else None,
-                }
-                for difference in differences
-            ],
-            "posted": sum(1 for difference in differences if difference.entry),
-        }
-
-    return _idempotent(request, idempotency_key, "api.count", payload, perform)
+    )
+    return 201, {
+        "warehouse": warehouse.code,
+        "lines": [
+            {
+                "sku": skus[difference.lot.product_id],
+                "lot_code": difference.lot.code,
+                "location": difference.location.code,
+                "previous_quantity": _decimal(difference.previous_quantity),
+                "counted_quantity": _decimal(difference.counted_quantity),
+                "difference": _decimal(difference.difference),
+                "entry_id": difference.entry.pk if difference.entry else None,
+            }
+            for difference in differences
+        ],
+        "posted": sum(1 for difference in differences if difference.entry),
+    }
 
 
 # -- reads --------------------------------------------------------------------------------

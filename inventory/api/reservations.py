@@ -1,7 +1,7 @@
 """Endpoints of API v1 for reservations and orders.
 
-Same conventions as ``inventory.api.endpoints``; in addition every write runs
-in ``run_in_transaction`` (short ``lock_timeout`` and ``statement_timeout``,
+Same conventions as ``inventory.api.endpoints``: every write is a
+``write_endpoint`` (short ``lock_timeout`` and ``statement_timeout``,
 deadlocks and lock timeouts retried around the whole transaction, the
 idempotency record included). When contention outlasts the retries the
 answer is ``503 CONTENTION`` with ``Retry-After`` and nothing is written.
@@ -10,28 +10,18 @@ answer is ``503 CONTENTION`` with ``Retry-After`` and nothing is written.
 from __future__ import annotations
 
 from django.db.models.functions import Lower
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
 
 from inventory import services
 from inventory.api import schemas
-from inventory.api.endpoints import (
-    ERRORS,
-    MAX_BIGINT,
-    WRITE_ERRORS,
-    IdempotencyKey,
-    _actor,
-    _decimal,
-    _respond,
-)
+from inventory.api.core import write_endpoint
+from inventory.api.endpoints import ERRORS, MAX_BIGINT, WRITE_ERRORS, _actor, _decimal
 from inventory.errors import OrderNotFound, ProductNotFound, ReservationNotFound
-from inventory.idempotency import run_idempotent
-from inventory.models import Order, OrderLine, Product, ReservationStatus
+from inventory.models import Operation, Order, OrderLine, Product, ReservationStatus
 from inventory.quantities import to_decimal
 from inventory.reservations import LineRequest, ReservationResult
 from inventory.selectors import get_warehouse_by_code
-from inventory.transactions import run_in_transaction
 from warehouse.tenancy import tenant_context
 
 router = Router(tags=["reservations"])
@@ -40,18 +30,6 @@ CONTENDED_WRITE_ERRORS = {**WRITE_ERRORS, 503: schemas.ErrorOut}
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _write(request: HttpRequest, key: str | None, kind: str, payload: dict, perform):
-    """``perform`` once per idempotency key, in one retried, time-limited transaction."""
-    return _respond(
-        run_in_transaction(
-            lambda: run_idempotent(
-                tenant=request.tenant, key=key, kind=kind, payload=payload, perform=perform
-            ),
-            tenant_id=request.tenant.pk,
-        )
-    )
 
 
 def _lines_payload(body) -> dict:
@@ -143,28 +121,19 @@ def _valid_id(value: int, error) -> int:
     response={201: schemas.ReservationOut, **CONTENDED_WRITE_ERRORS},
     summary="Hold stock of approved, unexpired lots (FEFO) for a demand",
 )
-def create_reservation(
-    request,
-    body: schemas.ReservationIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    payload = _lines_payload(body)
-
-    def perform(operation):
-        warehouse = get_warehouse_by_code(body.warehouse)
-        result = services.reserve_stock(
-            tenant=request.tenant,
-            warehouse=warehouse,
-            lines=_line_requests(body.lines),
-            actor=_actor(request),
-            ttl_seconds=body.ttl_seconds,
-            reference=body.reference,
-            allow_partial=body.allow_partial,
-            operation=operation,
-        )
-        return 201, _reservation(result)
-
-    return _write(request, idempotency_key, "api.reservation", payload, perform)
+@write_endpoint("api.reservation", payload=_lines_payload)
+def create_reservation(request, body: schemas.ReservationIn, *, operation: Operation):
+    result = services.reserve_stock(
+        tenant=request.tenant,
+        warehouse=get_warehouse_by_code(body.warehouse),
+        lines=_line_requests(body.lines),
+        actor=_actor(request),
+        ttl_seconds=body.ttl_seconds,
+        reference=body.reference,
+        allow_partial=body.allow_partial,
+        operation=operation,
+    )
+    return 201, _reservation(result)
 
 
 @router.get(
@@ -180,42 +149,37 @@ def get_reservation(request, reservation_id: int):
         )
 
 
+def _reservation_payload(reservation_id: int) -> dict:
+    return {"reservation_id": _valid_id(reservation_id, ReservationNotFound)}
+
+
 @router.post(
     "/reservations/{reservation_id}/issue",
     response={200: schemas.IssueOut, **CONTENDED_WRITE_ERRORS},
     summary="Ship what a reservation holds (SHIP and RELEASE entries)",
 )
-def issue_reservation(
-    request,
-    reservation_id: int,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    _valid_id(reservation_id, ReservationNotFound)
-
-    def perform(operation):
-        result = services.issue_reservation(
-            tenant=request.tenant,
-            reservation_id=reservation_id,
-            actor=_actor(request),
-            operation=operation,
-        )
-        skus = {line.pk: line.product.sku for line in result.lines}
-        return 200, {
-            "reservation_id": result.reservation.pk,
-            "status": result.reservation.status,
-            "lots_issued": [
-                {
-                    "sku": skus[allocation.line_id],
-                    "lot_code": allocation.lot.code,
-                    "location": allocation.location.code,
-                    "quantity": _decimal(allocation.quantity),
-                }
-                for allocation in result.allocations
-            ],
-        }
-
-    payload = {"reservation_id": reservation_id}
-    return _write(request, idempotency_key, "api.reservation_issue", payload, perform)
+@write_endpoint("api.reservation_issue", payload=_reservation_payload)
+def issue_reservation(request, reservation_id: int, *, operation: Operation):
+    result = services.issue_reservation(
+        tenant=request.tenant,
+        reservation_id=reservation_id,
+        actor=_actor(request),
+        operation=operation,
+    )
+    skus = {line.pk: line.product.sku for line in result.lines}
+    return 200, {
+        "reservation_id": result.reservation.pk,
+        "status": result.reservation.status,
+        "lots_issued": [
+            {
+                "sku": skus[allocation.line_id],
+                "lot_code": allocation.lot.code,
+                "location": allocation.location.code,
+                "quantity": _decimal(allocation.quantity),
+            }
+            for allocation in result.allocations
+        ],
+    }
 
 
 @router.post(
@@ -223,24 +187,15 @@ def issue_reservation(
     response={200: schemas.ReservationOut, **CONTENDED_WRITE_ERRORS},
     summary="Release what a reservation holds",
 )
-def cancel_reservation(
-    request,
-    reservation_id: int,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    _valid_id(reservation_id, ReservationNotFound)
-
-    def perform(operation):
-        result = services.cancel_reservation(
-            tenant=request.tenant,
-            reservation_id=reservation_id,
-            actor=_actor(request),
-            operation=operation,
-        )
-        return 200, _reservation(result)
-
-    payload = {"reservation_id": reservation_id}
-    return _write(request, idempotency_key, "api.reservation_cancel", payload, perform)
+@write_endpoint("api.reservation_cancel", payload=_reservation_payload)
+def cancel_reservation(request, reservation_id: int, *, operation: Operation):
+    result = services.cancel_reservation(
+        tenant=request.tenant,
+        reservation_id=reservation_id,
+        actor=_actor(request),
+        operation=operation,
+    )
+    return 200, _reservation(result)
 
 
 # -- orders -----------------------------------------------------------------------------------
@@ -252,24 +207,20 @@ def cancel_reservation(
     tags=["orders"],
     summary="Record an order",
 )
-def create_order(
-    request,
-    body: schemas.OrderIn,
-    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
-):
-    payload = _lines_payload(body)
+@write_endpoint("api.order", payload=_lines_payload)
+def create_order(request, body: schemas.OrderIn, *, operation: Operation):
+    order = services.create_order(
+        tenant=request.tenant,
+        warehouse=get_warehouse_by_code(body.warehouse),
+        reference=body.reference,
+        customer=body.customer,
+        lines=_line_requests(body.lines),
+    )
+    return 201, _order(order, None)
 
-    def perform(operation):
-        order = services.create_order(
-            tenant=request.tenant,
-            warehouse=get_warehouse_by_code(body.warehouse),
-            reference=body.reference,
-            customer=body.customer,
-            lines=_line_requests(body.lines),
-        )
-        return 201, _order(order, None)
 
-    return _write(request, idempotency_key, "api.order", payload, perform)
+def _order_payload(order_id: int) -> dict:
+    return {"order_id": _valid_id(order_id, OrderNotFound)}
 
 
 @router.post(
@@ -278,20 +229,13 @@ def create_order(
     tags=["orders"],
     summary="Allocate an order into a reservation (again: its reservation)",
 )
-def allocate_order(
-    request, order_id: int, idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey
-):
-    _valid_id(order_id, OrderNotFound)
-
-    def perform(operation):
-        result = services.allocate_order(
-            tenant=request.tenant, order_id=order_id, actor=_actor(request), operation=operation
-        )
-        order = services.get_order(tenant=request.tenant, order_id=order_id)
-        return 200, _order(order, result)
-
-    payload = {"order_id": order_id}
-    return _write(request, idempotency_key, "api.order_allocate", payload, perform)
+@write_endpoint("api.order_allocate", payload=_order_payload)
+def allocate_order(request, order_id: int, *, operation: Operation):
+    result = services.allocate_order(
+        tenant=request.tenant, order_id=order_id, actor=_actor(request), operation=operation
+    )
+    order = services.get_order(tenant=request.tenant, order_id=order_id)
+    return 200, _order(order, result)
 
 
 @router.get(

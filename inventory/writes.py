@@ -1,0 +1,74 @@
+"""The write policy: how every API write and screen action reaches the database.
+
+One transaction per action, opened at the edge (``durable``): it acts for the
+tenant and sets short ``lock_timeout`` and ``statement_timeout`` in its first
+statement, takes the idempotency key (the operation row and its stored
+response), runs the action once per attempt, and is retried whole on a
+deadlock, a serialization failure or a lock timeout (``run_in_transaction``).
+Everything inside joins that transaction: ``run_idempotent`` adds no
+savepoint of its own. When contention outlasts the retries the action raises
+``Contention`` (``503 CONTENTION``); a domain error leaves the transaction
+with its message. Either way nothing of the action is written.
+
+The API wraps its endpoints with ``inventory.api.core.write_endpoint``;
+screens call ``write`` or ``write_idempotent`` from views marked
+``write_screen`` (outside ``TenantMiddleware``'s transaction).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from inventory.idempotency import IdempotentResult, run_idempotent
+from inventory.models import Operation
+from inventory.transactions import run_in_transaction
+from warehouse.models import Tenant
+from warehouse.tenancy import tenant_context
+
+
+def write_idempotent(
+    *,
+    tenant: Tenant,
+    key: str | None,
+    kind: str,
+    payload: Any,
+    perform: Callable[[Operation], tuple[int, Any]],
+) -> IdempotentResult:
+    """``perform(operation)`` at most once per ``(tenant, key)``, under the write policy."""
+    return run_in_transaction(
+        functools.partial(
+            run_idempotent, tenant=tenant, key=key, kind=kind, payload=payload, perform=perform
+        ),
+        tenant_id=tenant.pk,
+    )
+
+
+def write[T](service: Callable[..., T], /, *, tenant: Tenant, **arguments: Any) -> T:
+    """``service(tenant=tenant, **arguments)`` under the write policy, without a key.
+
+    For actions that are harmless to repeat or refuse a repeat themselves
+    (a QC decision on a decided lot is ``LOT_NOT_IN_QUARANTINE``).
+    """
+    return run_in_transaction(
+        functools.partial(service, tenant=tenant, **arguments), tenant_id=tenant.pk
+    )
+
+
+def write_screen(view):
+    """Mark a screen that writes: ``TenantMiddleware`` opens no transaction around it.
+
+    The view reads and renders in ``acting_for(request)`` and writes through
+    ``write`` or ``write_idempotent``, so its write can open the outermost
+    transaction and be retried whole. Apply it outermost (the middleware
+    reads the mark from the resolved view).
+    """
+    return transaction.non_atomic_requests(view)
+
+
+def acting_for(request):
+    """A read-only moment of a ``write_screen`` view in the request's tenant context."""
+    return tenant_context(request.tenant.pk, user_id=request.user.pk)
