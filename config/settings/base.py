@@ -172,6 +172,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # axes announces its configuration at every start; lockouts are warnings.
         "axes": {"level": "WARNING"},
+        # Task registration is announced at every start; jobs still log at INFO.
+        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
     },
 }
 
