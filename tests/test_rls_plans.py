@@ -162,8 +162,8 @@ def test_search_functions_use_their_gin_indexes(tenant, catalogs):
             "SELECT pg_get_functiondef(p.oid) FROM pg_proc p WHERE p.proname = %s ORDER BY 1",
             ["inventory_product_search"],
         )
-        body = cursor.fetchone()[0].split("$function$")[1]
-        body = body.replace("max_rows", "50").replace("query)", "'turbine')")
+        body = cursor.fetchone()[0].split("$query$")[1]
+        body = body.replace("$2", "50").replace("$1", "'turbine'")
         with transaction.atomic(using="owner"):
             cursor.execute(f"SET LOCAL ROLE {SEARCH_ROLE}")
             cursor.execute("SET LOCAL enable_seqscan = off")

@@ -52,38 +52,49 @@ READ_COLUMNS = "id, tenant_id, sku, is_active, search_vector, attributes"
 # The most rows one call returns, whatever the caller asks for.
 MAX_ROWS = 1000
 
+# PL/pgSQL ``EXECUTE ... USING`` plans each call for the values given: a plan
+# cached for any query could not tell a rare word (the GIN index) from a common
+# one, and a cached SQL-function plan took a sequential scan for both.
 SEARCH = f"""
 CREATE FUNCTION public.inventory_product_search(query text, max_rows integer)
 RETURNS TABLE (product_id bigint)
-LANGUAGE sql STABLE STRICT SECURITY DEFINER ROWS 50
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER ROWS 50
 SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT product.id
-      FROM public.inventory_product AS product,
-           (SELECT websearch_to_tsquery('english', query)
-                   || websearch_to_tsquery('simple', query) AS words) AS wanted
-     WHERE product.tenant_id = {CURRENT_TENANT}
-       AND product.is_active
-       AND product.search_vector @@ wanted.words
-     ORDER BY ts_rank(product.search_vector, wanted.words) DESC, product.sku
-     LIMIT least(greatest(max_rows, 0), {MAX_ROWS})
-$$
+AS $function$
+BEGIN
+    RETURN QUERY EXECUTE $query$
+        SELECT product.id
+          FROM public.inventory_product AS product,
+               (SELECT websearch_to_tsquery('english', $1)
+                       || websearch_to_tsquery('simple', $1) AS words) AS wanted
+         WHERE product.tenant_id = {CURRENT_TENANT}
+           AND product.is_active
+           AND product.search_vector @@ wanted.words
+         ORDER BY ts_rank(product.search_vector, wanted.words) DESC, product.sku
+         LIMIT least(greatest($2, 0), {MAX_ROWS})
+    $query$ USING query, max_rows;
+END
+$function$
 """
 
 ATTRIBUTES = f"""
 CREATE FUNCTION public.inventory_product_attribute_match(wanted jsonb, max_rows integer)
 RETURNS TABLE (product_id bigint)
-LANGUAGE sql STABLE STRICT SECURITY DEFINER ROWS 50
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER ROWS 50
 SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT product.id
-      FROM public.inventory_product AS product
-     WHERE product.tenant_id = {CURRENT_TENANT}
-       AND product.is_active
-       AND product.attributes @> wanted
-     ORDER BY product.sku
-     LIMIT least(greatest(max_rows, 0), {MAX_ROWS})
-$$
+AS $function$
+BEGIN
+    RETURN QUERY EXECUTE $query$
+        SELECT product.id
+          FROM public.inventory_product AS product
+         WHERE product.tenant_id = {CURRENT_TENANT}
+           AND product.is_active
+           AND product.attributes @> $1
+         ORDER BY product.sku
+         LIMIT least(greatest($2, 0), {MAX_ROWS})
+    $query$ USING wanted, max_rows;
+END
+$function$
 """
 
 SIGNATURES = [
