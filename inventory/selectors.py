@@ -153,6 +153,9 @@ def search_products(query: str, *, limit: int = 50) -> QuerySet[Product]:
 
 def products_with_attributes(attributes: dict, *, limit: int = 50) -> QuerySet[Product]:
     """Active products whose attributes contain ``attributes`` (JSON containment), by SKU."""
+    if not attributes:
+        # Everything contains {}: no index would help, and the list by SKU is the answer.
+        return Product.objects.active().order_by("sku")[:limit]
     wanted = json.dumps(attributes)
     return (
         Product.objects.active()
