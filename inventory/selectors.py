@@ -55,7 +55,8 @@ def code_key(code: object) -> str | None:
     lowers to ``k`` in Python only), so anything else matches nothing.
     """
     key = str(code).strip()
-    if not key.isascii():
+    # Printable ASCII only: a NUL would also be refused by PostgreSQL itself.
+    if not (key.isascii() and key.isprintable()):
         return None
     return key.lower()
 
@@ -142,6 +143,9 @@ def _matching(function: str, *params) -> _IsAnyOf:
 
 def search_products(query: str, *, limit: int = 50) -> QuerySet[Product]:
     """Active products matching ``query`` (web-search syntax), best match first."""
+    if "\x00" in query:
+        # PostgreSQL refuses NUL in text; no product's words contain one.
+        return Product.objects.none()
     rank = RawSQL(f"ts_rank(search_vector, {_QUERY})", [query, query], output_field=FloatField())
     return (
         Product.objects.active()

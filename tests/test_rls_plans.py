@@ -198,6 +198,9 @@ def test_a_code_that_only_python_lowers_to_ascii_matches_nothing(tenant, catalog
         assert selectors.get_product_by_sku("kx-1").sku == "KX-1"
         with pytest.raises(ProductNotFound):
             selectors.get_product_by_sku("\u212ax-1")
+        with pytest.raises(ProductNotFound):
+            selectors.get_product_by_sku("kx-1\x00")
+        assert selectors.stock_overview(query="kx\x00") == []
 
 
 def test_no_tenant_context_finds_nothing(catalogs):
