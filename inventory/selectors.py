@@ -68,12 +68,6 @@ def get_product_by_sku(sku: str) -> Product:
         raise ProductNotFound(f"No product with SKU {sku!r}.") from None
 
 
-def get_products_by_skus(skus) -> dict[str, Product]:
-    """The products with any of ``skus``, by lookup key (``code_key``)."""
-    keys = {key for key in map(code_key, skus) if key is not None}
-    return {product.sku_key: product for product in Product.objects.filter(sku_key__in=keys)}
-
-
 def get_warehouse_by_code(code: str) -> Warehouse:
     try:
         return Warehouse.objects.get(code_key=code_key(code))
