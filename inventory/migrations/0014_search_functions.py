@@ -104,7 +104,17 @@ SIGNATURES = [
 
 # The search role may create in the schema only while this migration makes
 # its functions; the owner acts as it through SET ROLE (it does not inherit it).
+# A database provisioned before this role existed: say what to do.
+REQUIRE_ROLE = f"""
+DO $check$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{SEARCH_ROLE}') THEN
+        RAISE EXCEPTION 'Role {SEARCH_ROLE} is missing: run manage.py provision_db, then migrate.';
+    END IF;
+END $check$
+"""
+
 CREATE = [
+    REQUIRE_ROLE,
     f"GRANT SELECT ({READ_COLUMNS}) ON public.inventory_product TO {SEARCH_ROLE}",
     f"GRANT CREATE ON SCHEMA public TO {SEARCH_ROLE}",
     f"SET LOCAL ROLE {SEARCH_ROLE}",
