@@ -30,6 +30,9 @@ ROLE_NAMES = {
     "app": "stockyard_app",
     "maintenance": "stockyard_maint",
 }
+# Owns the few SECURITY DEFINER search functions (``inventory`` migration
+# ``0015_search_functions``): NOLOGIN, BYPASSRLS, and nothing else.
+SEARCH_ROLE = "stockyard_search"
 DEFAULT_DATABASE_NAME = "stockyard"
 
 

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
-from warehouse.models import Location, TenantOwned, Warehouse
+from warehouse.models import Location, TenantOwned, Warehouse, lowered_key
 from warehouse.validators import CodeValidator, TextValidator
 
 QUANTITY_DIGITS = 18
@@ -87,6 +87,8 @@ class Product(TenantOwned):
     attributes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What SKU lookups compare with ``=`` (see ``warehouse.models.lowered_key``).
+    sku_key = lowered_key("sku", 64, "SKU")
 
     objects = ProductQuerySet.as_manager()
 
@@ -104,6 +106,7 @@ class Product(TenantOwned):
         ]
         indexes = [
             GinIndex(fields=["attributes"], name="product_attributes_gin"),
+            models.Index(fields=["tenant", "sku_key"], name="product_sku_key_idx"),
             models.Index(
                 fields=["tenant", "name"], condition=Q(is_active=True), name="product_active_idx"
             ),
@@ -198,6 +201,7 @@ class Lot(TenantOwned):
     qc_by_token = _reference(ApiToken, null=True, blank=True, related_name="+")
     qc_at = models.DateTimeField(null=True, blank=True)
     qc_note = models.TextField(blank=True, default="")
+    code_key = lowered_key("code", 64, "lot code")
 
     objects = LotQuerySet.as_manager()
 
@@ -222,6 +226,7 @@ class Lot(TenantOwned):
             models.Index(
                 fields=["tenant", "product", "expires_on", "received_at"], name="lot_fefo_idx"
             ),
+            models.Index(fields=["tenant", "product", "code_key"], name="lot_code_key_idx"),
             models.Index(
                 fields=["tenant", "received_at"],
                 condition=Q(qc_status="QUARANTINE"),

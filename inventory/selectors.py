@@ -7,14 +7,18 @@ tenant's row answer the same. Call them inside a tenant context.
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     DecimalField,
     F,
     FloatField,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -23,7 +27,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inventory.errors import LocationNotFound, LotNotFound, ProductNotFound, WarehouseNotFound
@@ -43,30 +47,36 @@ _ZERO = Value(Decimal("0.000"), output_field=DecimalField(max_digits=18, decimal
 _QUERY = "(websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s))"
 
 
+def code_key(code: object) -> str | None:
+    """The stored lookup key a code would have (``lower(code)``), or None if no code can match.
+
+    Codes are ASCII (``warehouse.validators.CodeValidator``). Python's and
+    PostgreSQL's ``lower()`` agree on ASCII, not beyond it (the Kelvin sign
+    lowers to ``k`` in Python only), so anything else matches nothing.
+    """
+    key = str(code).strip()
+    # Printable ASCII only: a NUL would also be refused by PostgreSQL itself.
+    if not (key.isascii() and key.isprintable()):
+        return None
+    return key.lower()
+
+
 def get_product_by_sku(sku: str) -> Product:
-    product = Product.objects.annotate(sku_lower=Lower("sku")).filter(
-        sku_lower=str(sku).strip().lower()
-    )
     try:
-        return product.get()
+        return Product.objects.get(sku_key=code_key(sku))
     except Product.DoesNotExist:
         raise ProductNotFound(f"No product with SKU {sku!r}.") from None
 
 
 def get_warehouse_by_code(code: str) -> Warehouse:
-    warehouse = Warehouse.objects.annotate(code_lower=Lower("code")).filter(
-        code_lower=str(code).strip().lower()
-    )
     try:
-        return warehouse.get()
+        return Warehouse.objects.get(code_key=code_key(code))
     except Warehouse.DoesNotExist:
         raise WarehouseNotFound(f"No warehouse with code {code!r}.") from None
 
 
 def get_location_by_code(warehouse: Warehouse, code: str) -> Location:
-    location = Location.objects.annotate(code_lower=Lower("code")).filter(
-        warehouse=warehouse, code_lower=str(code).strip().lower(), is_active=True
-    )
+    location = Location.objects.filter(warehouse=warehouse, code_key=code_key(code), is_active=True)
     try:
         return location.select_related("warehouse").get()
     except Location.DoesNotExist:
@@ -93,24 +103,62 @@ def get_lot(lot_id: int) -> Lot:
 
 
 def get_lot_by_code(product: Product, code: str) -> Lot:
-    lot = Lot.objects.annotate(code_lower=Lower("code")).filter(
-        product=product, code_lower=str(code).strip().lower()
-    )
+    lot = Lot.objects.filter(product=product, code_key=code_key(code))
     try:
         return lot.select_related("product").get()
     except Lot.DoesNotExist:
         raise LotNotFound(f"Product {product.sku} has no lot {code!r}.") from None
 
 
+class _IsAnyOf(Func):
+    """``column = ANY(array)``: one LEAKPROOF comparison per element (``int8eq`` for ids)."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+def _matching(function: str, *params) -> _IsAnyOf:
+    """``id = ANY(ARRAY(SELECT product_id FROM function(...)))``.
+
+    The functions (migration ``inventory 0014``) match with their GIN indexes
+    outside row-level security and return only ids of the current tenant;
+    comparing ``id`` with them is ``int8eq``, LEAKPROOF, so the primary key
+    serves it under the policy, where ``@@`` and ``@>`` could only be filters.
+    """
+    placeholders = ", ".join(["%s"] * len(params))
+    ids = RawSQL(
+        f"ARRAY(SELECT product_id FROM {function}({placeholders}))",
+        params,
+        output_field=ArrayField(BigIntegerField()),
+    )
+    return _IsAnyOf(F("pk"), ids)
+
+
 def search_products(query: str, *, limit: int = 50) -> QuerySet[Product]:
     """Active products matching ``query`` (web-search syntax), best match first."""
+    if "\x00" in query:
+        # PostgreSQL refuses NUL in text; no product's words contain one.
+        return Product.objects.none()
     rank = RawSQL(f"ts_rank(search_vector, {_QUERY})", [query, query], output_field=FloatField())
-    matches = RawSQL(f"search_vector @@ {_QUERY}", [query, query], output_field=BooleanField())
     return (
         Product.objects.active()
+        .filter(_matching("inventory_product_search", query, limit))
         .annotate(rank=rank)
-        .filter(matches)
         .order_by("-rank", "sku")[:limit]
+    )
+
+
+def products_with_attributes(attributes: dict, *, limit: int = 50) -> QuerySet[Product]:
+    """Active products whose attributes contain ``attributes`` (JSON containment), by SKU."""
+    if not attributes:
+        # Everything contains {}: no index would help, and the list by SKU is the answer.
+        return Product.objects.active().order_by("sku")[:limit]
+    wanted = json.dumps(attributes)
+    return (
+        Product.objects.active()
+        .filter(_matching("inventory_product_attribute_match", wanted, limit))
+        .order_by("sku")[:limit]
     )
 
 
@@ -249,9 +297,13 @@ def stock_overview(
         balances = balances.filter(warehouse=warehouse)
     if query:
         matching = search_products(query, limit=500).values("pk")
-        balances = balances.filter(
-            Q(product__in=matching) | Q(product__sku__istartswith=query.strip())
-        )
+        prefix = code_key(query)
+        by_sku = Q(pk__in=[])
+        if prefix:
+            # A byte range on the C-collated key (codes are below "~"), not
+            # ILIKE: range comparisons are LEAKPROOF, so the index serves them.
+            by_sku = Q(product__sku_key__gte=prefix, product__sku_key__lt=prefix + "\x7f")
+        balances = balances.filter(Q(product__in=matching) | by_sku)
     rows = list(
         balances.values(
             "product_id",

@@ -6,6 +6,7 @@ production; the jobs themselves open the maintenance and owner connections.
 
 import asyncio
 import datetime
+import threading
 import time
 
 import pytest
@@ -45,6 +46,32 @@ def worker_app():
         cursor.execute("DELETE FROM procrastinate_jobs")
 
 
+def outside_any_event_loop(work):
+    """``work()`` in a thread of its own; its result, or its exception raised here.
+
+    procrastinate's synchronous calls start an event loop, which cannot run in
+    a thread that already has one (Playwright's sync API leaves one running in
+    the main thread once a browser test has run).
+    """
+    box = {}
+
+    def run():
+        try:
+            box["result"] = work()
+        except BaseException as error:  # handed to the test's thread
+            box["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), "the worker did not finish within 120 s"
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
 def defer_tick(worker, timestamp):
     """Defer every periodic task for ``timestamp``, as a worker's periodic deferrer does."""
 
@@ -54,7 +81,7 @@ def defer_tick(worker, timestamp):
             tasks = worker.periodic_registry.periodic_tasks.values()
             await deferrer.defer_jobs([(task, timestamp) for task in tasks])
 
-    asyncio.run(defer())
+    outside_any_event_loop(lambda: asyncio.run(defer()))
 
 
 def run_worker_until_idle(worker, *, keep_jobs=True):
@@ -69,7 +96,11 @@ def run_worker_until_idle(worker, *, keep_jobs=True):
     schedule = worker.periodic_registry
     worker.periodic_registry = PeriodicRegistry()
     try:
-        worker.run_worker(wait=False, install_signal_handlers=False, listen_notify=False, **options)
+        outside_any_event_loop(
+            lambda: worker.run_worker(
+                wait=False, install_signal_handlers=False, listen_notify=False, **options
+            )
+        )
     finally:
         worker.periodic_registry = schedule
 

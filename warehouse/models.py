@@ -30,6 +30,27 @@ class Tenant(models.Model):
         return self.name
 
 
+def lowered_key(source: str, max_length: int, verbose_name: str) -> models.GeneratedField:
+    """``lower(source)``, stored: the key that lookups by a code compare with ``=``.
+
+    Under row-level security PostgreSQL lets only LEAKPROOF operators into an
+    index scan ahead of the tenant policy. ``lower(code) = ...`` is not one,
+    so it was a filter over every row of the tenant; ``code_key = ...`` uses
+    ``texteq``, which is. Codes (SKUs too) are ASCII (``CodeValidator``), for
+    which PostgreSQL's ``lower()`` and Python's ``str.lower()`` agree, so a
+    lookup lowers the wanted code in Python. The case-insensitive unique
+    constraints on ``Lower(source)`` stay the rule for duplicates (the admin
+    reads them to explain a clash).
+    """
+    return models.GeneratedField(
+        expression=Lower(source),
+        output_field=models.CharField(max_length=max_length, db_collation="C"),
+        db_persist=True,
+        verbose_name=verbose_name,
+        editable=False,
+    )
+
+
 class TenantOwned(models.Model):
     """Base for tenant-owned rows: ``tenant_id`` first, unique with ``id``.
 
@@ -89,6 +110,7 @@ class Warehouse(TenantOwned):
     name = models.CharField(max_length=200, validators=[TextValidator("name")])
     time_zone = models.CharField(max_length=64, default="UTC")
     is_active = models.BooleanField(default=True)
+    code_key = lowered_key("code", 32, "warehouse code")
 
     class Meta:
         ordering = ["code"]
@@ -96,6 +118,7 @@ class Warehouse(TenantOwned):
             models.UniqueConstraint("tenant", Lower("code"), name="warehouse_tenant_code_key"),
             models.UniqueConstraint(fields=["tenant", "id"], name="warehouse_tenant_id_key"),
         ]
+        indexes = [models.Index(fields=["tenant", "code_key"], name="warehouse_code_key_idx")]
 
     def __str__(self):
         return f"{self.code} · {self.name}"
@@ -128,6 +151,7 @@ class Location(TenantOwned):
     )
     pick_sequence = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    code_key = lowered_key("code", 32, "location code")
 
     class Meta:
         ordering = ["warehouse__code", "pick_sequence", "code"]
@@ -136,6 +160,9 @@ class Location(TenantOwned):
                 "tenant", "warehouse", Lower("code"), name="location_tenant_warehouse_code_key"
             ),
             models.UniqueConstraint(fields=["tenant", "id"], name="location_tenant_id_key"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "warehouse", "code_key"], name="location_code_key_idx")
         ]
 
     def __str__(self):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from config.database import ROLE_NAMES
+from config.database import ROLE_NAMES, SEARCH_ROLE
 
 ROLE_ATTRIBUTES = {
     "owner": "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOBYPASSRLS",
@@ -53,6 +53,7 @@ def provision(admin: dict, role_password: str = "") -> list[str]:
                 )
             if not exists:
                 done.append(f"created role {role}")
+        done.extend(_provision_search_role(conn))
         # The owner may create the test database; the other roles may log in.
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
         if not exists:
@@ -68,3 +69,25 @@ def provision(admin: dict, role_password: str = "") -> list[str]:
             )
         )
     return done
+
+
+def _provision_search_role(conn: psycopg.Connection) -> list[str]:
+    """The NOLOGIN role that owns the search functions, and the owner's way to hand them over.
+
+    It bypasses row-level security so that full-text and JSONB conditions can
+    be index conditions inside the functions, which filter by the tenant
+    themselves. Nobody logs in as it; the owner may ``SET ROLE`` to it (to
+    give it the functions in a migration) but does not inherit its rights.
+    """
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [SEARCH_ROLE]).fetchone()
+    conn.execute(
+        sql.SQL(
+            "{} ROLE {} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT BYPASSRLS"
+        ).format(sql.SQL("ALTER" if exists else "CREATE"), sql.Identifier(SEARCH_ROLE))
+    )
+    conn.execute(
+        sql.SQL("GRANT {} TO {} WITH INHERIT FALSE, SET TRUE").format(
+            sql.Identifier(SEARCH_ROLE), sql.Identifier(ROLE_NAMES["owner"])
+        )
+    )
+    return [] if exists else [f"created role {SEARCH_ROLE}"]

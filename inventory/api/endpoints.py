@@ -10,11 +10,13 @@ that outlasts the retries answers ``503 CONTENTION`` with ``Retry-After``.
 from __future__ import annotations
 
 import functools
+import json
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
+from pydantic import TypeAdapter
 
 from inventory import services
 from inventory.api import schemas
@@ -31,6 +33,7 @@ from inventory.selectors import (
     get_product_by_sku,
     get_warehouse_by_code,
     movements,
+    products_with_attributes,
     search_products,
     stock_summary,
 )
@@ -49,6 +52,11 @@ SINCE = Query(
 )
 KIND = Query(None, description="One ledger entry kind.")
 SEARCH = Query("", description="Full-text search; ranked when given.")
+ATTRIBUTES = Query(
+    "",
+    description='Only products whose attributes contain this JSON object, such as {"colour": '
+    '"red"}; not together with a search.',
+)
 REQUIRED_SKU = Query(..., description="The product's SKU.")
 OPTIONAL_SKU = Query(None, description="Only this product's entries.")
 OPTIONAL_WAREHOUSE = Query(None, description="One warehouse's code; all warehouses without it.")
@@ -89,6 +97,27 @@ def _payload(body, *quantity_fields: str) -> dict[str, Any]:
 def _is_code(value: str, max_length: int) -> bool:
     """Could ``value`` name a row at all? (A NUL would reach PostgreSQL as an error.)"""
     return len(value) <= max_length and is_code(value)
+
+
+_ATTRIBUTE_FILTER = TypeAdapter(schemas.Attributes)
+
+
+def _attribute_filter(text: str) -> dict:
+    """The ``attributes`` parameter as a JSON object the products' attributes must contain.
+
+    It passes the same rules as stored attributes, so nothing PostgreSQL would
+    refuse (a NUL, an infinite number) reaches it.
+    """
+    refused = ValidationFailed(
+        "The attributes filter must be a JSON object of attribute names and values."
+    )
+    if len(text) > schemas.MAX_ATTRIBUTES_SIZE:
+        raise refused
+    try:
+        return _ATTRIBUTE_FILTER.validate_python(json.loads(text))
+    except (ValueError, RecursionError):
+        # pydantic's ValidationError is a ValueError, as is malformed JSON.
+        raise refused from None
 
 
 def _decimal(value: Decimal) -> str:
@@ -231,10 +260,16 @@ def create_product(request, body: schemas.ProductIn, *, operation: Operation):
 def list_products(
     request,
     q: schemas.SearchText = SEARCH,
+    attributes: str = ATTRIBUTES,
     limit: int = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ):
+    wanted = _attribute_filter(attributes) if attributes else None
+    if wanted and q.strip():
+        raise ValidationFailed("Search or filter by attributes, not both at once.")
     with tenant_context(request.tenant.pk):
-        if q.strip():
+        if wanted:
+            products = products_with_attributes(wanted, limit=limit)
+        elif q.strip():
             products = search_products(q.strip(), limit=limit)
         else:
             products = Product.objects.active().order_by("sku")[:limit]

@@ -9,7 +9,6 @@ answer is ``503 CONTENTION`` with ``Retry-After`` and nothing is written.
 
 from __future__ import annotations
 
-from django.db.models.functions import Lower
 from django.utils import timezone
 from ninja import Router
 
@@ -21,7 +20,7 @@ from inventory.errors import OrderNotFound, ProductNotFound, ReservationNotFound
 from inventory.models import Operation, Order, OrderLine, Product, ReservationStatus
 from inventory.quantities import to_decimal
 from inventory.reservations import LineRequest, ReservationResult
-from inventory.selectors import get_warehouse_by_code
+from inventory.selectors import code_key, get_warehouse_by_code
 from warehouse.tenancy import tenant_context
 
 router = Router(tags=["reservations"])
@@ -43,14 +42,11 @@ def _lines_payload(body) -> dict:
 
 def _line_requests(lines) -> list[LineRequest]:
     """Resolve the SKUs of ``lines`` in one query (case-insensitive, like every SKU lookup)."""
-    wanted = {line.sku.strip().lower() for line in lines}
-    products = {
-        product.sku_lower: product
-        for product in Product.objects.annotate(sku_lower=Lower("sku")).filter(sku_lower__in=wanted)
-    }
+    wanted = {code_key(line.sku) for line in lines} - {None}
+    products = {product.sku_key: product for product in Product.objects.filter(sku_key__in=wanted)}
     requests = []
     for line in lines:
-        product = products.get(line.sku.strip().lower())
+        product = products.get(code_key(line.sku))
         if product is None:
             raise ProductNotFound(f"No product with SKU {line.sku!r}.")
         requests.append(LineRequest(product=product, quantity=line.quantity))
