@@ -151,11 +151,12 @@ def test_attribute_filter_reads_products_by_primary_key(tenant, catalogs):
     assert "@>" not in filters(nodes, "inventory_product")
 
 
-def test_search_functions_use_their_gin_indexes(tenant, catalogs):
-    """Inside the functions (row-level security off) the GIN indexes serve the match.
+def explained_search_body(tenant, word, *, analyze=False):
+    """Plan nodes of the installed search function's query for ``word`` in ``tenant``.
 
-    Explained through the owner acting as the functions' role, with the body
-    of the installed function; the plan needs no rows.
+    Explained through the owner acting as the functions' role (row-level
+    security off, as inside the function), with the body of the installed
+    function and the values it would be given.
     """
     with connections["owner"].cursor() as cursor:
         cursor.execute(
@@ -163,17 +164,61 @@ def test_search_functions_use_their_gin_indexes(tenant, catalogs):
             ["inventory_product_search"],
         )
         body = cursor.fetchone()[0].split("$query$")[1]
-        body = body.replace("$2", "50").replace("$1", "'turbine'")
+        body = body.replace("$3", str(tenant.id)).replace("$2", "50").replace("$1", f"'{word}'")
         with transaction.atomic(using="owner"):
             cursor.execute(f"SET LOCAL ROLE {SEARCH_ROLE}")
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant.id)])
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {body}")
+            options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
+            cursor.execute(f"EXPLAIN ({options}) {body}")
             plan = cursor.fetchone()[0]
     if isinstance(plan, str):
         plan = json.loads(plan)
-    nodes = list(plan_nodes(plan[0]["Plan"]))
+    return list(plan_nodes(plan[0]["Plan"]))
+
+
+def test_search_functions_use_their_gin_indexes(tenant, catalogs):
+    """Inside the functions (row-level security off) the GIN indexes serve the match."""
+    nodes = explained_search_body(tenant, "turbine")
     assert "search_vector @@" in index_conditions(nodes, "inventory_product")
+
+
+def test_a_common_word_ranks_a_bounded_number_of_matches(tenant, catalogs):
+    """'widget' matches 1,999 products of the tenant; at most 1,000 are read and ranked."""
+    nodes = explained_search_body(tenant, "widget", analyze=True)
+    ranking = [node for node in nodes if "ts_rank" in " ".join(node.get("Sort Key", []))]
+    assert len(ranking) == 1
+    assert ranking[0]["Plans"][0]["Actual Rows"] == 1000
+    read = [node["Actual Rows"] for node in scans_of(nodes, "inventory_product")]
+    assert read and max(read) <= 1000
+
+
+def test_a_common_word_ranks_the_first_matches_by_sku_of_this_tenant_only(
+    tenant, other_tenant, catalogs
+):
+    """A word in every product: the best-ranked of the first 1,000 matches by SKU.
+
+    Each tenant has 1,999 widgets. The widget named thrice ranks best: found
+    among the first 1,000 by SKU, it comes first; past them it is not ranked.
+    The other tenant's products, with the same words, never appear.
+    """
+    renamed = {
+        tenant: {"ACME-00003": "Widget widget widget", "ACME-01990": "Widget widget widget"},
+        other_tenant: {sku: "Widget widget widget widget" for sku in ("GLBX-00001", "GLBX-00002")},
+    }
+    for owner, names in renamed.items():
+        with tenant_context(owner.id), connection.cursor() as cursor:
+            for sku, name in names.items():
+                cursor.execute("UPDATE inventory_product SET name = %s WHERE sku = %s", [name, sku])
+    with tenant_context(tenant.id):
+        found = [product.sku for product in selectors.search_products("widget")]
+        everything = [product.sku for product in selectors.search_products("widget", limit=1000)]
+    assert len(found) == 50
+    assert found[0] == "ACME-00003"
+    # The rest rank alike, so by SKU; never the twice-better widgets of the other tenant.
+    assert found[1:] == [f"ACME-{n:05}" for n in range(1, 53) if n not in (3, 7)][:49]
+    assert "ACME-01990" not in everything
+    assert sorted(everything) == [f"ACME-{n:05}" for n in range(1, 1002) if n != 7]
 
 
 def test_stock_overview_by_sku_prefix_compares_the_key_by_range(tenant, catalogs):
