@@ -5,7 +5,8 @@ Run with ``.venv/bin/python benchmarks/lookups.py [--calls N]``.
 It works in a throwaway database (``stockyard_bench_lookups``, created,
 migrated and dropped by the script). Two tenants, one with 1,000 products and
 one with 100,000, each product with a name and attributes (so a search vector);
-five products of each tenant are "turbine blades" coloured "ultramarine".
+five products of each tenant are "turbine blades" coloured "ultramarine", the
+rest "widgets" in five colours (so "red" is in one in five of them).
 After ``VACUUM ANALYZE`` every query runs through the selectors, as the
 runtime role, one tenant context (one transaction) per call, as a request
 does; the figures are the median and 99th percentile of ``--calls`` calls.
@@ -138,6 +139,11 @@ def cases(size: int):
             "attributes serial=S<n> (1)",
             lambda n: list(selectors.products_with_attributes(serial(n))),
             lambda n: old_attributes(serial(n)),
+        ),
+        (
+            "search 'red' (a fifth match, 50 best)",
+            lambda n: list(selectors.search_products("red")),
+            lambda n: old_search("red"),
         ),
         (
             "search 'widget' (all match, 50 best)",
