@@ -113,15 +113,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_gunicorn(port: int, log_path: Path):
-    """gunicorn as ``make run`` starts it, on ``port``; stopped on exit."""
+def run_gunicorn(port: int, log_path: Path, database: str = DATABASE):
+    """gunicorn as ``make run`` starts it, on ``port`` and ``database``; stopped on exit."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_LOG_LEVEL": "WARNING",
         "GUNICORN_ACCESS_LOG": "/dev/null",
-        **server_environment(DATABASE),
+        **server_environment(database),
         "PYTHONPATH": str(BASE_DIR),
     }
     env.pop("DATABASE_POOL_MAX_SIZE", None)
