@@ -32,6 +32,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 
+from inventory.api.core import error_response
+
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -64,12 +66,6 @@ def is_api_request(request) -> bool:
     return request.path_info.startswith(API_PREFIX)
 
 
-def api_error(status: int, code: str, message: str, **headers) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": code, "message": message}}, status=status, headers=headers
-    )
-
-
 def is_database_outage(error: BaseException) -> bool:
     """Could the database not be reached, or did it drop the connection?"""
     if isinstance(error, InterfaceError):
@@ -83,7 +79,7 @@ def is_database_outage(error: BaseException) -> bool:
 
 def database_unavailable(request) -> HttpResponse:
     if is_api_request(request):
-        response = api_error(
+        response = error_response(
             503,
             "DATABASE_UNAVAILABLE",
             "The database is unavailable for a moment; nothing was changed. Try again shortly.",
@@ -145,7 +141,7 @@ class ApiErrorMiddleware:
         if isinstance(exception, RequestDataTooBig):
             return self._too_large()
         if isinstance(exception, TooManyFieldsSent):
-            return api_error(400, "BAD_REQUEST", "The request has too many fields.")
+            return error_response(400, "BAD_REQUEST", "The request has too many fields.")
         return None
 
     @staticmethod
@@ -153,7 +149,7 @@ class ApiErrorMiddleware:
         # The same test Django makes when the body is first read, made before anyone reads it.
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if not declared.isascii() or not declared.isdigit():
-            return api_error(400, "BAD_REQUEST", "The Content-Length header is not a number.")
+            return error_response(400, "BAD_REQUEST", "The Content-Length header is not a number.")
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and int(declared) > limit:
             return ApiErrorMiddleware._too_large()
@@ -162,7 +158,7 @@ class ApiErrorMiddleware:
     @staticmethod
     def _too_large() -> JsonResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return api_error(
+        return error_response(
             413, "PAYLOAD_TOO_LARGE", f"The request body must be at most {limit:,} bytes."
         )
 
@@ -176,4 +172,4 @@ class ApiErrorMiddleware:
             for name in ("Allow", "Retry-After", "WWW-Authenticate")
             if response.has_header(name)
         }
-        return api_error(status, code, message, **headers)
+        return error_response(status, code, message, **headers)
