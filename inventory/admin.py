@@ -13,6 +13,8 @@ from django.contrib import admin, messages
 
 from inventory.api.core import READ_SCOPE, WRITE_SCOPE
 from inventory.models import (
+    MAX_ATTRIBUTES_SIZE,
+    MAX_SHELF_LIFE_DAYS,
     Allocation,
     ApiToken,
     Lot,
@@ -24,10 +26,6 @@ from inventory.models import (
 )
 from inventory.tokens import new_secret
 from warehouse.admin import TenantOwnedAdminForm, TenantScopedAdmin
-
-# The same limits the API and the services hold products to.
-MAX_SHELF_LIFE_DAYS = 36500
-MAX_ATTRIBUTES_SIZE = 10_000
 
 
 class ShownJSONField(forms.JSONField):

@@ -30,6 +30,11 @@ QUANTITY_DIGITS = 18
 QUANTITY_PLACES = 3
 COST_DIGITS = 14
 COST_PLACES = 4
+# A product's limits, held by the services, the API schemas and the admin alike:
+# expiry dates are computed from the shelf life (a huge one overflows the date),
+# and attributes are stored as jsonb.
+MAX_SHELF_LIFE_DAYS = 36500
+MAX_ATTRIBUTES_SIZE = 10_000
 
 
 def QuantityField(**kwargs) -> models.DecimalField:

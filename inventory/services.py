@@ -48,6 +48,7 @@ from inventory.idempotency import new_operation
 from inventory.ledger import SYSTEM, Actor, Posting, post_entries
 from inventory.locks import lock_balances
 from inventory.models import (
+    MAX_SHELF_LIFE_DAYS,
     ApiToken,
     Balance,
     LedgerEntry,
@@ -243,9 +244,11 @@ def create_product(
     if shelf_life_days is not None and (
         isinstance(shelf_life_days, bool)
         or not isinstance(shelf_life_days, int)
-        or not 0 < shelf_life_days <= 36500
+        or not 0 < shelf_life_days <= MAX_SHELF_LIFE_DAYS
     ):
-        raise ValidationFailed("The shelf life must be a whole number of days, 1 to 36500.")
+        raise ValidationFailed(
+            f"The shelf life must be a whole number of days, 1 to {MAX_SHELF_LIFE_DAYS}."
+        )
     if attributes is None:
         attributes = {}
     if not isinstance(attributes, dict):

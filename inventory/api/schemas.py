@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 
 from inventory.errors import InvalidQuantity
 from inventory.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, key_error
-from inventory.models import LedgerKind, UnitOfMeasure
+from inventory.models import MAX_ATTRIBUTES_SIZE, MAX_SHELF_LIFE_DAYS, LedgerKind, UnitOfMeasure
 from inventory.quantities import DECIMAL_TEXT, MAX_QUANTITY, MAX_TEXT_LENGTH
 from warehouse.models import LocationKind
 from warehouse.validators import (
@@ -36,7 +36,6 @@ from warehouse.validators import (
     text_error,
 )
 
-MAX_ATTRIBUTES_SIZE = 10_000
 MAX_COUNT_LINES = 500
 
 
@@ -297,7 +296,7 @@ class ProductIn(Schema):
     uom: Literal[tuple(UnitOfMeasure.values)] = UnitOfMeasure.EACH.value  # type: ignore[valid-type]
     qc_required: bool = False
     unit_cost: Amount = None
-    shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    shelf_life_days: Annotated[int, Field(ge=1, le=MAX_SHELF_LIFE_DAYS)] | None = None
     attributes: Attributes = Field(default_factory=dict)
 
 
