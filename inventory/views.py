@@ -55,6 +55,11 @@ def _status(form) -> int:
     return 422 if form.errors else 200
 
 
+def _problems(form) -> str:
+    """Every error of ``form`` in one line, for a message or a table row."""
+    return " ".join(message for errors in form.errors.values() for message in errors)
+
+
 def _receive_form(request, data=None) -> ReceiveForm:
     warehouse_id = request.session.get(LAST_WAREHOUSE)
     warehouse = Warehouse.objects.filter(pk=warehouse_id, is_active=True).first()
@@ -192,7 +197,7 @@ def qc_decide(request, lot_id: int):
         except DomainError as failure:
             error = failure.message
     else:
-        error = " ".join(message for errors in form.errors.values() for message in errors)
+        error = _problems(form)
     with acting_for(request):
         if error:
             lot = _lot_or_404(lot_id)
@@ -240,8 +245,7 @@ def qc_reverse(request, lot_id: int):
             state = lot.get_qc_status_display().lower()
             messages.success(request, f"Decision on lot {lot.code} of {sku} reversed: now {state}.")
     else:
-        problems = " ".join(message for errors in form.errors.values() for message in errors)
-        messages.error(request, f"Lot {lot.code}: not reversed. {problems}")
+        messages.error(request, f"Lot {lot.code}: not reversed. {_problems(form)}")
     return redirect("inventory:qc-queue")
 
 
