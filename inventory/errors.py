@@ -191,3 +191,14 @@ class Contention(DomainError):
 
 # The earlier name of ``Contention``.
 Busy = Contention
+
+
+def error_class(code: str) -> type[DomainError]:
+    """The domain error with this code (``DomainError`` itself for an unknown one)."""
+    pending = [DomainError]
+    while pending:
+        candidate = pending.pop()
+        if candidate.code == code:
+            return candidate
+        pending.extend(candidate.__subclasses__())
+    return DomainError

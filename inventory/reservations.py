@@ -36,23 +36,20 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 
-from inventory import locks
+from inventory import allocation, locks
 from inventory.errors import (
     Contention,
     DomainError,
     DuplicateOrderReference,
-    InsufficientStock,
     LotNotApproved,
-    NoQcApprovedLot,
     OrderNotFound,
     ProductNotFound,
     ReservationAlreadyIssued,
@@ -66,7 +63,6 @@ from inventory.idempotency import GENERATED_KEY_PREFIX, new_operation, request_f
 from inventory.ledger import SYSTEM, Actor, Posting, post_entries
 from inventory.models import (
     Allocation,
-    Balance,
     LedgerKind,
     Lot,
     Operation,
@@ -74,7 +70,6 @@ from inventory.models import (
     OrderLine,
     OrderStatus,
     Product,
-    QcStatus,
     Reservation,
     ReservationLine,
     ReservationStatus,
@@ -100,8 +95,6 @@ MAX_TTL_SECONDS = 30 * 24 * 60 * 60
 MAX_LINES = 500
 MAX_REFERENCE_LENGTH = 200
 MAX_ORDER_REFERENCE_LENGTH = 100
-# Candidate rows one skip-locked query takes at most; most lines need one.
-CANDIDATE_BATCH = 8
 SWEEP_BATCH = 200
 
 
@@ -136,15 +129,6 @@ class ReservationResult:
     @property
     def is_complete(self) -> bool:
         return all(line.allocated == line.quantity for line in self.lines)
-
-
-@dataclass
-class _Candidate:
-    balance_id: int
-    lot: Lot
-    location: Location
-    free: Decimal
-    fefo: tuple
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -205,115 +189,6 @@ def _ttl(ttl_seconds: Any) -> int | None:
     return ttl_seconds
 
 
-def _candidate(params: dict, row: Sequence) -> _Candidate:
-    (
-        balance_id,
-        lot_id,
-        location_id,
-        free,
-        lot_code,
-        product_id,
-        location_code,
-        warehouse_id,
-        expires_on,
-        received_at,
-    ) = row
-    return _Candidate(
-        balance_id=balance_id,
-        lot=Lot(id=lot_id, tenant_id=params["tenant"], product_id=product_id, code=lot_code),
-        location=Location(
-            id=location_id,
-            tenant_id=params["tenant"],
-            warehouse_id=warehouse_id,
-            code=location_code,
-        ),
-        free=free,
-        fefo=(expires_on is None, expires_on or datetime.date.min, received_at, balance_id),
-    )
-
-
-def _candidates(sql: str, params: dict) -> list[_Candidate]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [_candidate(params, row) for row in rows]
-
-
-@dataclass(frozen=True)
-class _Shared:
-    """What pass 3 found once no writer held the rows: how many, their free stock, overdue holds."""
-
-    rows: int
-    free: Decimal
-    overdue: bool
-
-
-def _shared(rows: list) -> _Shared:
-    return _Shared(
-        rows=len(rows),
-        free=sum((row[0] for row in rows), Decimal(0)),
-        overdue=any(row[1] for row in rows),
-    )
-
-
-def _first_pass(params: dict) -> tuple[list[_Candidate], Decimal, _Shared | None]:
-    """Pass 1 (and pass 3 when the snapshot shows nothing free): see ``inventory.locks``.
-
-    Returns the rows taken in FEFO order, the snapshot's free stock in all
-    candidates, and pass 3's finding when it ran.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(locks.SKIP_LOCKED_CANDIDATES, params)
-        rows = cursor.fetchall()
-    picked = [row[1:11] for row in rows if row[0] == "picked" and row[1] is not None]
-    pool_free = next(row[11] for row in rows if row[0] == "picked")
-    shared = [(row[4], row[12]) for row in rows if row[0] == "shared"]
-    return (
-        _fefo([_candidate(params, row) for row in picked]),
-        pool_free,
-        _shared(shared) if pool_free == 0 else None,
-    )
-
-
-def _shared_candidates(params: dict) -> _Shared:
-    """Pass 3 on its own."""
-    with connection.cursor() as cursor:
-        cursor.execute(locks.SHARED_CANDIDATES, params)
-        return _shared(cursor.fetchall())
-
-
-def _rollback_to(savepoint: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
-
-
-def _fefo(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Candidates in the order stock is taken: expiry (none last), receipt, balance id."""
-    return sorted(candidates, key=lambda candidate: candidate.fefo)
-
-
-def _free(candidates: list[_Candidate]) -> Decimal:
-    return sum((candidate.free for candidate in candidates), Decimal(0))
-
-
-def _held(taken: list[tuple[_Candidate, Decimal]]) -> Decimal:
-    return sum((amount for _, amount in taken), Decimal(0))
-
-
-def _take(candidates: list[_Candidate], quantity: Decimal) -> list[tuple[_Candidate, Decimal]]:
-    taken = []
-    remaining = quantity
-    for candidate in candidates:
-        if remaining <= 0:
-            break
-        if candidate.free <= 0:
-            continue
-        amount = min(candidate.free, remaining)
-        taken.append((candidate, amount))
-        remaining -= amount
-    return taken
-
-
 def _release(
     *,
     tenant_id: int,
@@ -347,63 +222,6 @@ def _release(
         using=using,
     )
     return len(allocations)
-
-
-def _expire_holds(
-    *,
-    tenant: Tenant,
-    warehouse: Warehouse,
-    product: Product,
-    operation: Callable[[], Operation],
-    actor: Actor,
-    now: datetime.datetime,
-) -> list[int]:
-    """Expire and release the overdue reservations holding ``product`` in ``warehouse``.
-
-    ``operation()`` gives the operation the releases belong to; it is only
-    called when there is something to release.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            locks.EXPIRE_HOLDS_OF_PRODUCT,
-            {"tenant": tenant.pk, "warehouse": warehouse.pk, "product": product.pk, "now": now},
-        )
-        expired = [row[0] for row in cursor.fetchall()]
-    if not expired:
-        return []
-    _release(
-        tenant_id=tenant.pk,
-        reservation_ids=expired,
-        operation=operation(),
-        actor=actor,
-        occurred_at=now,
-        reason="Reservation expired",
-    )
-    return expired
-
-
-def _shortage(
-    product: Product, warehouse: Warehouse, today: datetime.date, *, usable: bool = False
-) -> DomainError:
-    """``NoQcApprovedLot`` when the product is on hand only in unapproved lots.
-
-    ``usable``: the caller already saw approved stock on hand, so the answer is
-    ``InsufficientStock`` without looking.
-    """
-    if usable:
-        return InsufficientStock(f"Not enough {product.sku} available in {warehouse.code}.")
-    approved = Q(lot__qc_status=QcStatus.APPROVED) & (
-        Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
-    )
-    totals = Balance.objects.filter(product=product, warehouse=warehouse).aggregate(
-        usable=Sum("on_hand", filter=approved),
-        unapproved=Sum("on_hand", filter=~Q(lot__qc_status=QcStatus.APPROVED)),
-    )
-    if not totals["usable"] and totals["unapproved"]:
-        return NoQcApprovedLot(
-            f"{product.sku} is on hand in {warehouse.code}, but none of it in an approved lot."
-        )
-    return _shortage(product, warehouse, today, usable=True)
 
 
 def _load(reservation: Reservation, *, created: bool = True) -> ReservationResult:
@@ -460,139 +278,85 @@ def reserve_stock(
         raise ValidationFailed("allow_partial must be true or false.")
     now = timezone.now()
     today = today or timezone.localdate(now)
+    expires_at = None if ttl is None else now + datetime.timedelta(seconds=ttl)
     with tenant_context(tenant.pk):
         if operation is not None:
             _own(operation, tenant, ValidationFailed, Operation)
-
-        def own_operation() -> Operation:
-            # Written when the first change is, so a refused request writes nothing.
-            nonlocal operation
-            if operation is None:
-                operation = new_operation(tenant=tenant, kind="reservation")
-            return operation
-
-        plan: list[tuple[Product, Decimal, list[tuple[_Candidate, Decimal]]]] = []
-        for product, quantity in requested:
-            params = {
-                "tenant": tenant.pk,
-                "product": product.pk,
-                "warehouse": warehouse.pk,
-                "today": today,
-                "limit": CANDIDATE_BATCH,
-                "taken": [],
-                "now": now,
-            }
-            candidates: list[_Candidate] = []
-            # The first pass's locks can be given back if it comes up short:
-            # waiting while holding rows taken out of order could close a cycle.
-            savepoint = f"allocation_{product.pk}"
-            with connection.cursor() as cursor:
-                cursor.execute(f"SAVEPOINT {savepoint}")
-            while True:
-                batch, pool_free, shared = _first_pass(params)
-                candidates += batch
-                if _free(candidates) >= quantity:
-                    break
-                if len(batch) < CANDIDATE_BATCH:
-                    break
-                params["taken"] = [c.balance_id for c in candidates]
-            taken = _take(candidates, quantity)
-            short = _held(taken) < quantity
-            if short and shared is None and pool_free <= _free(candidates):
-                # Pass 1 took what the snapshot shows free, and it is not enough.
-                _rollback_to(savepoint)
-                shared = _shared_candidates(params)
-            # Sold out as far as the snapshot showed, pass 3 waited for whoever
-            # was changing the rows. Pass 2 follows only when it found stock to
-            # take or overdue holds to release.
-            if (
-                short
-                and shared is not None
-                and not shared.overdue
-                and shared.free < quantity
-                and not (allow_partial and shared.free > 0)
-            ):
-                if not allow_partial:
-                    raise _shortage(product, warehouse, today, usable=shared.rows > 0)
-                if shared.rows:
-                    _rollback_to(savepoint)  # let go of the shared locks
-                plan.append((product, quantity, []))
-                continue
-            if short:
-                _rollback_to(savepoint)
-                # Stock to wait for. The operation is written first, so the
-                # rows are held for as few statements as possible.
-                own_operation()
-                # Every candidate row in the global order; when they are still
-                # short, free what overdue holds keep on them and count again.
-                candidates = _candidates(locks.WAITING_CANDIDATES, params)
-                taken = _take(_fefo(candidates), quantity)
-                if _held(taken) < quantity and _expire_holds(
-                    tenant=tenant,
-                    warehouse=warehouse,
-                    product=product,
-                    operation=own_operation,
-                    actor=actor,
-                    now=now,
-                ):
-                    # The rows are ours now: reading them again costs no wait.
-                    candidates = _candidates(locks.WAITING_CANDIDATES, params)
-                    taken = _take(_fefo(candidates), quantity)
-                if not allow_partial and _held(taken) < quantity:
-                    raise _shortage(product, warehouse, today)
-            plan.append((product, quantity, taken))
-
-        if not any(taken for _, _, taken in plan):
-            raise _shortage(plan[0][0], warehouse, today)
-        own_operation()
-
-        reservation = Reservation.objects.create(
+        written = allocation.allocate(
+            tenant_id=tenant.pk,
+            warehouse_id=warehouse.pk,
+            lines=[(product.pk, quantity) for product, quantity in requested],
+            reference=reference,
+            allow_partial=allow_partial,
+            expires_at=expires_at,
+            now=now,
+            today=today,
+            operation_id=None if operation is None else operation.pk,
+            actor=actor,
+        )
+    reservation = _existing(
+        Reservation(
+            pk=written["id"],
             tenant=tenant,
             warehouse=warehouse,
             reference=reference,
+            status=ReservationStatus.OPEN,
             allow_partial=allow_partial,
-            expires_at=None if ttl is None else now + datetime.timedelta(seconds=ttl),
+            expires_at=expires_at,
             created_at=now,
-            operation=operation,
+            operation_id=written["operation_id"],
         )
-        reservation_lines = ReservationLine.objects.bulk_create(
+    )
+    products = {product.pk: product for product, _ in requested}
+    lines_written, allocations = [], []
+    for line in written["lines"]:
+        line_row = _existing(
             ReservationLine(
+                pk=line["id"],
                 tenant=tenant,
                 reservation=reservation,
-                product=product,
-                quantity=quantity,
-                allocated=_held(taken),
+                product=products[line["product_id"]],
+                quantity=Decimal(line["quantity"]),
+                allocated=Decimal(line["allocated"]),
             )
-            for product, quantity, taken in plan
         )
-        allocations = Allocation.objects.bulk_create(
-            Allocation(
-                tenant=tenant,
-                reservation=reservation,
-                line=line,
-                lot=candidate.lot,
-                location=candidate.location,
-                quantity=amount,
+        lines_written.append(line_row)
+        for held in line["allocations"]:
+            allocations.append(
+                _existing(
+                    Allocation(
+                        pk=held["id"],
+                        tenant=tenant,
+                        reservation=reservation,
+                        line=line_row,
+                        lot=_existing(
+                            Lot(
+                                pk=held["lot_id"],
+                                tenant=tenant,
+                                product_id=line["product_id"],
+                                code=held["lot_code"],
+                            )
+                        ),
+                        location=_existing(
+                            Location(
+                                pk=held["location_id"],
+                                tenant=tenant,
+                                warehouse=warehouse,
+                                code=held["location_code"],
+                            )
+                        ),
+                        quantity=Decimal(held["quantity"]),
+                    )
+                )
             )
-            for line, (_, _, taken) in zip(reservation_lines, plan, strict=True)
-            for candidate, amount in taken
-        )
-        post_entries(
-            tenant=tenant,
-            operation=operation,
-            actor=actor,
-            postings=[
-                Posting(LedgerKind.RESERVE, a.lot, a.location, a.quantity, reference)
-                for a in allocations
-            ],
-            occurred_at=now,
-        )
-        for line, (product, _, _) in zip(reservation_lines, plan, strict=True):
-            line.product = product
-        reservation.warehouse = warehouse
-        return ReservationResult(
-            reservation=reservation, lines=reservation_lines, allocations=allocations
-        )
+    return ReservationResult(reservation=reservation, lines=lines_written, allocations=allocations)
+
+
+def _existing[M](instance: M) -> M:
+    """``instance`` marked as a row the database holds (it was written by a function)."""
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return instance
 
 
 def get_reservation(*, tenant: Tenant, reservation_id: int) -> ReservationResult:

@@ -91,20 +91,54 @@ def run_in_transaction[T](
     settings = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
     acting_for = {} if tenant_id is None else {"tenant_id": tenant_id}
     configure = _configure_in_test_case if in_test_case else _configure
-    for attempt in range(1, attempts + 1):
+
+    def attempt() -> T:
+        with (
+            transaction.atomic(using=using, durable=True),
+            configure(settings, acting_for, using),
+        ):
+            return work()
+
+    return _retried(attempt, attempts)
+
+
+def _retried[T](attempt: Callable[[], T], attempts: int) -> T:
+    """``attempt()`` until it succeeds, retrying what PostgreSQL says may succeed next time."""
+    for number in range(1, attempts + 1):
         try:
-            with (
-                transaction.atomic(using=using, durable=True),
-                configure(settings, acting_for, using),
-            ):
-                return work()
+            return attempt()
         except OperationalError as error:
             state = _sqlstate(error)
             if state == TIMED_OUT:
                 raise Contention("The operation took too long; try again.") from error
             if state not in RETRYABLE:
                 raise
-            if attempt == attempts:
+            if number == attempts:
                 raise Contention() from error
-            time.sleep(random.uniform(0.01, 0.05) * 2**attempt)
+            time.sleep(random.uniform(0.01, 0.05) * 2**number)
     raise AssertionError("unreachable")
+
+
+def run_statement[T](
+    work: Callable[[], T], *, attempts: int = 5, using: str = DEFAULT_DB_ALIAS
+) -> T:
+    """Run ``work()``, one statement that is its own transaction, retried like a transaction.
+
+    For a unit of work that is a single call of a database function (which
+    sets its own tenant context and ``lock_timeout``): outside any atomic
+    block the statement runs in autocommit, so PostgreSQL makes it one
+    transaction and the call costs one round trip, with no ``BEGIN`` or
+    ``COMMIT``. ``statement_timeout`` is the connection's (``config.database``).
+    Inside a test case's transaction each attempt gets a savepoint instead.
+    """
+    connection = connections[using]
+    if connection.in_atomic_block and not _inside_test_case(connection):
+        raise RuntimeError("run_statement must run on its own, not inside a transaction")
+    if not connection.in_atomic_block:
+        return _retried(work, attempts)
+
+    def attempt() -> T:
+        with transaction.atomic(using=using):
+            return work()
+
+    return _retried(attempt, attempts)
