@@ -60,6 +60,18 @@ def admin_database(env: environ.Env) -> dict:
     return config
 
 
+# Every statement of the app role ends after this long, whatever the
+# transaction sets (``inventory.transactions`` sets the same per transaction;
+# a write that is a single function call in autocommit has only this).
+APP_STATEMENT_TIMEOUT = "15s"
+
+
+def _with_statement_timeout(options: dict) -> str:
+    """libpq ``options`` giving the app role's sessions ``APP_STATEMENT_TIMEOUT``."""
+    given = options.get("options", "")
+    return f"{given} -c statement_timeout={APP_STATEMENT_TIMEOUT}".strip()
+
+
 def connection_aliases(env: environ.Env, admin: dict) -> dict:
     """The ``default`` (app), ``owner`` and ``maintenance`` connection aliases.
 
@@ -85,13 +97,18 @@ def connection_aliases(env: environ.Env, admin: dict) -> dict:
         "OPTIONS": {**admin["OPTIONS"], "application_name": "stockyard"},
     }
     pool_max_size = env.int("DATABASE_POOL_MAX_SIZE", default=0)
-    default = {**common, "USER": ROLE_NAMES["app"], "TEST": {"MIRROR": "owner"}}
+    default = {
+        **common,
+        "USER": ROLE_NAMES["app"],
+        "TEST": {"MIRROR": "owner"},
+        "OPTIONS": {**common["OPTIONS"], "options": _with_statement_timeout(common["OPTIONS"])},
+    }
     if pool_max_size > 0:
         default["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
         # CONN_HEALTH_CHECKS stays on: Django then has the pool check a
         # connection before lending it, so a restarted server costs no request.
         default["OPTIONS"] = {
-            **common["OPTIONS"],
+            **default["OPTIONS"],
             "pool": {
                 "min_size": min(2, pool_max_size),
                 "max_size": pool_max_size,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import secrets
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from inventory.errors import ValidationFailed
@@ -52,35 +53,43 @@ def issue_api_token(
     return token, secret
 
 
+_FIND = "SELECT * FROM inventory_api_token(%s)"
+_TOKEN_FIELDS = ("id", "tenant_id", "name", "prefix", "scopes", "created_at", "last_used_at")
+_SCOPES = _TOKEN_FIELDS.index("scopes")
+_TENANT_FIELDS = ("slug", "name", "created_at", "refuse_expired_receipts")
+
+
 def find_api_token(secret: str) -> ApiToken | None:
-    """The live token whose secret this is, or None; also records its use.
+    """The live token whose secret this is, with its tenant, or None; also records its use.
 
     The token's tenant is not known yet, so the lookup runs with no tenant
     context: the ``token_lookup`` policy shows exactly the row whose hash the
-    transaction names in ``app.api_token_hash``, and nothing else. The
-    setting ends with the lookup's transaction; only when the lookup runs
-    inside a caller's transaction is it cleared explicitly.
+    transaction names in ``app.api_token_hash``, and nothing else. One
+    statement does it all (``inventory_api_token``, migration ``0017``): it
+    sets the hash, reads the token and its tenant, and clears the hash, so
+    outside a transaction the lookup costs one round trip.
 
     ``last_used_at`` is brought up to date when it is older than
     ``LAST_USED_RESOLUTION``.
     """
     if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
         return None
-    secret_hash = hash_secret(secret)
-    nested = connection.in_atomic_block
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.api_token_hash', %s, true)", [secret_hash])
-        token = (
-            ApiToken.objects.select_related("tenant")
-            .filter(secret_hash=secret_hash, revoked_at__isnull=True, tenant__is_active=True)
-            .first()
-        )
-        if nested:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('app.api_token_hash', '', true)")
-    if token is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_FIND, [hash_secret(secret)])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    token_values = list(row[: len(_TOKEN_FIELDS)])
+    # Django's backend hands jsonb over as text (JSONField decodes it itself).
+    token_values[_SCOPES] = json.loads(token_values[_SCOPES])
+    tenant_values = row[len(_TOKEN_FIELDS) :]
+    tenant = Tenant.from_db(
+        connection.alias,
+        ("id", "is_active", *_TENANT_FIELDS),
+        (token_values[1], True, *tenant_values),
+    )
+    token = ApiToken.from_db(connection.alias, _TOKEN_FIELDS, token_values)
+    token.tenant = tenant
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         with tenant_context(token.tenant_id):

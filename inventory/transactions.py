@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterator, Mapping
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 
+from config.database import APP_STATEMENT_TIMEOUT
 from inventory.errors import Contention
 from warehouse.tenancy import configure_transaction, tenant_context
 
 RETRYABLE = {"40P01", "40001", "55P03"}
 TIMED_OUT = "57014"
 LOCK_TIMEOUT = "2s"
-STATEMENT_TIMEOUT = "15s"
+STATEMENT_TIMEOUT = APP_STATEMENT_TIMEOUT
 
 
 def _sqlstate(error: OperationalError) -> str | None:

@@ -13,12 +13,13 @@ from django.utils import timezone
 from ninja import Router
 
 from inventory import services
+from inventory.allocation import api_reserve
 from inventory.api import schemas
-from inventory.api.core import write_endpoint
+from inventory.api.core import IdempotencyKey, respond, write_endpoint
 from inventory.api.endpoints import ERRORS, MAX_BIGINT, WRITE_ERRORS, _actor, _decimal
 from inventory.errors import OrderNotFound, ProductNotFound, ReservationNotFound
 from inventory.models import Operation, Order, OrderLine, Product, ReservationStatus
-from inventory.quantities import to_decimal
+from inventory.quantities import parse_quantity, to_decimal
 from inventory.reservations import LineRequest, ReservationResult
 from inventory.selectors import code_key, get_warehouse_by_code
 from warehouse.tenancy import tenant_context
@@ -117,19 +118,43 @@ def _valid_id(value: int, error) -> int:
     response={201: schemas.ReservationOut, **CONTENDED_WRITE_ERRORS},
     summary="Hold stock of approved, unexpired lots (FEFO) for a demand",
 )
-@write_endpoint("api.reservation", payload=_lines_payload)
-def create_reservation(request, body: schemas.ReservationIn, *, operation: Operation):
-    result = services.reserve_stock(
-        tenant=request.tenant,
-        warehouse=get_warehouse_by_code(body.warehouse),
-        lines=_line_requests(body.lines),
-        actor=_actor(request),
-        ttl_seconds=body.ttl_seconds,
-        reference=body.reference,
-        allow_partial=body.allow_partial,
-        operation=operation,
+def create_reservation(
+    request,
+    body: schemas.ReservationIn,
+    idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
+):
+    """One statement: ``inventory_api_reserve`` (see ``inventory.allocation``).
+
+    The write policy all the same: one transaction (the statement's own) with
+    the short ``lock_timeout``, the key claimed in it, retried whole on a
+    deadlock, serialization failure or lock timeout, ``503 CONTENTION`` after.
+    """
+    payload = _lines_payload(body)
+    lines = [
+        {
+            "key": code_key(line.sku),
+            "sku_quoted": repr(line.sku),
+            "quantity": str(parse_quantity(quantity["quantity"])),
+        }
+        for line, quantity in zip(body.lines, payload["lines"], strict=True)
+    ]
+    return respond(
+        api_reserve(
+            tenant_id=request.tenant.pk,
+            token_id=request.api_token.pk,
+            key=idempotency_key,
+            kind="api.reservation",
+            payload=payload,
+            request={
+                "warehouse_key": code_key(body.warehouse),
+                "warehouse_quoted": repr(body.warehouse),
+                "lines": lines,
+                "reference": body.reference,
+                "allow_partial": body.allow_partial,
+                "ttl_seconds": body.ttl_seconds,
+            },
+        )
     )
-    return 201, _reservation(result)
 
 
 @router.get(

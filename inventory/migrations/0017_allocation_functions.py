@@ -105,10 +105,12 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     v_refused record;
+    v_lots bigint[];
 BEGIN
     IF coalesce(cardinality(p_holds), 0) = 0 THEN
         RETURN;
     END IF;
+    v_lots := ARRAY(SELECT DISTINCT hold.lot_id FROM unnest(p_holds) AS hold);
     -- One conditional UPDATE, its rows locked first in the global order. A row
     -- gaining reserved stock must still belong to an approved lot in this
     -- statement's snapshot (a QC reversal may have committed while we waited).
@@ -122,6 +124,9 @@ BEGIN
           JOIN changes
             ON balance.lot_id = changes.lot_id AND balance.location_id = changes.location_id
          WHERE balance.tenant_id = p_tenant
+           -- The lots as an array: an index condition whatever the planner
+           -- guesses of the array's length (it guesses ten rows of unnest).
+           AND balance.lot_id = ANY(v_lots)
          ORDER BY balance.product_id, balance.location_id, balance.lot_id
            FOR UPDATE OF balance
     ), changed AS (
@@ -680,8 +685,13 @@ DECLARE
     v_stored record;
     v_warehouse record;
     v_lines jsonb := '[]'::jsonb;
-    v_line record;
-    v_seen bigint[] := '{}';
+    v_keys text[];
+    v_ids bigint[];
+    v_skus text[];
+    v_uoms text[];
+    v_quoted text[];
+    v_quantities numeric[];
+    v_position integer;
     v_places integer;
     v_ttl integer := (p_request ->> 'ttl_seconds')::integer;
     v_result jsonb;
@@ -729,36 +739,39 @@ BEGIN
             format('No warehouse with code %s.', p_request ->> 'warehouse_quoted'));
     END IF;
 
-    -- SKUs in the order given: the first unknown one is the answer.
-    FOR v_line IN
-        SELECT item.position, item.line ->> 'sku_quoted' AS sku_quoted,
-               (item.line ->> 'quantity')::numeric AS quantity,
-               product.id AS product_id, product.sku, product.uom
-          FROM jsonb_array_elements(p_request -> 'lines') WITH ORDINALITY AS item(line, position)
-          LEFT JOIN public.inventory_product AS product
-            ON product.sku_key = item.line ->> 'key'
-         ORDER BY item.position
-    LOOP
-        IF v_line.product_id IS NULL THEN
+    -- Every SKU looked up at once, by its stored key (an index condition under RLS).
+    SELECT array_agg(item.line ->> 'key' ORDER BY item.position),
+           array_agg(item.line ->> 'sku_quoted' ORDER BY item.position),
+           array_agg((item.line ->> 'quantity')::numeric ORDER BY item.position)
+      INTO v_keys, v_quoted, v_quantities
+      FROM jsonb_array_elements(p_request -> 'lines') WITH ORDINALITY AS item(line, position);
+    SELECT array_agg(product.id ORDER BY wanted.position),
+           array_agg(product.sku ORDER BY wanted.position),
+           array_agg(product.uom ORDER BY wanted.position)
+      INTO v_ids, v_skus, v_uoms
+      FROM unnest(v_keys) WITH ORDINALITY AS wanted(key, position)
+      LEFT JOIN (
+            SELECT candidate.id, candidate.sku::text AS sku, candidate.uom::text AS uom,
+                   candidate.sku_key
+              FROM public.inventory_product AS candidate
+             WHERE candidate.sku_key = ANY(v_keys)
+      ) AS product ON product.sku_key = wanted.key;
+    -- In the order given: the first unknown SKU is the answer, then the first
+    -- repeated product or quantity its unit cannot hold.
+    FOR v_position IN 1 .. cardinality(v_ids) LOOP
+        IF v_ids[v_position] IS NULL THEN
             PERFORM public.inventory_refuse(
-                'PRODUCT_NOT_FOUND', format('No product with SKU %s.', v_line.sku_quoted));
+                'PRODUCT_NOT_FOUND', format('No product with SKU %s.', v_quoted[v_position]));
         END IF;
     END LOOP;
-    FOR v_line IN
-        SELECT item.position, (item.line ->> 'quantity')::numeric AS quantity,
-               product.id AS product_id, product.sku, product.uom
-          FROM jsonb_array_elements(p_request -> 'lines') WITH ORDINALITY AS item(line, position)
-          JOIN public.inventory_product AS product
-            ON product.sku_key = item.line ->> 'key'
-         ORDER BY item.position
-    LOOP
-        IF v_line.product_id = ANY(v_seen) THEN
+    FOR v_position IN 1 .. cardinality(v_ids) LOOP
+        IF v_ids[v_position] = ANY(v_ids[1 : v_position - 1]) THEN
             PERFORM public.inventory_refuse(
-                'VALIDATION_ERROR', format('Product %s appears on two lines.', v_line.sku));
+                'VALIDATION_ERROR',
+                format('Product %s appears on two lines.', v_skus[v_position]));
         END IF;
-        v_seen := v_seen || v_line.product_id;
-        v_places := least(coalesce((p_places ->> v_line.uom)::integer, 3), 3);
-        IF v_line.quantity <> trunc(v_line.quantity, v_places) THEN
+        v_places := least(coalesce((p_places ->> v_uoms[v_position])::integer, 3), 3);
+        IF v_quantities[v_position] <> trunc(v_quantities[v_position], v_places) THEN
             PERFORM public.inventory_refuse(
                 'INVALID_QUANTITY',
                 CASE WHEN v_places > 0
@@ -767,8 +780,8 @@ BEGIN
                      ELSE 'The quantity must be a whole number in this unit.' END);
         END IF;
         v_lines := v_lines || jsonb_build_object(
-            'product_id', v_line.product_id, 'sku', v_line.sku,
-            'quantity', v_line.quantity::text);
+            'product_id', v_ids[v_position], 'sku', v_skus[v_position],
+            'quantity', v_quantities[v_position]::text);
     END LOOP;
     SELECT jsonb_agg(line ORDER BY (line ->> 'product_id')::bigint) INTO v_lines
       FROM jsonb_array_elements(v_lines) AS line;
