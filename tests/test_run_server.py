@@ -24,8 +24,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from benchmarks.harness import server_environment
 from config.database import ROLE_NAMES
-from inventory.stress import server_environment
 from tests.api.conftest import new_client
 from warehouse.models import Tenant
 

@@ -1,4 +1,4 @@
-"""Load-test plumbing shared by ``manage.py stress_reservations`` and ``benchmarks/``.
+"""Load-test plumbing shared by the scripts in ``benchmarks/`` and the tests that start a server.
 
 * ``throwaway_database(name)``: a database of its own (created through the
   ``owner`` role with Django's test-database machinery, migrated, dropped at
@@ -9,9 +9,13 @@
 * ``check_invariants(...)``: what must hold after any amount of concurrency:
   no negative balance, reserved within on hand, every balance equal to its
   ledger (``inventory.reconcile``), and the ``RESERVE`` entries adding up;
-* ``fork_workers(...)``: N worker processes, each with its own connection.
+* ``fork_workers(...)``: N worker processes, each with its own connection;
+* ``serving(...)`` and ``server_environment(...)``: a server process (gunicorn)
+  on a given database of the server in use, up until the block ends;
+* CPU accounting of process trees from ``/proc``, and ``percentile``.
 
-Nothing here is used by the application itself.
+Nothing here is used by the application itself, and nothing in the
+application imports it.
 """
 
 from __future__ import annotations
