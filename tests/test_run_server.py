@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connections
 
 from benchmarks.harness import server_environment
-from config.database import ROLE_NAMES
+from config.database import ROLE_NAMES, connectable
 from tests.api.conftest import new_client
 from warehouse.models import Tenant
 
@@ -42,7 +42,7 @@ def free_port() -> int:
 
 
 def admin_connection(database: str) -> psycopg.Connection:
-    admin = settings.ADMIN_DATABASE
+    admin = connectable(settings.ADMIN_DATABASE)
     params = {
         "dbname": database,
         "user": admin["USER"],
