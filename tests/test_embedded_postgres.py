@@ -141,7 +141,10 @@ def processes_naming(text: str) -> list[str]:
     return found
 
 
-def test_reading_the_settings_starts_no_server_and_writes_nothing(data_folder):
+@pytest.mark.parametrize("folder_exists", [False, True], ids=["no-folder", "empty-folder"])
+def test_reading_the_settings_starts_no_server_and_writes_nothing(data_folder, folder_exists):
+    if folder_exists:
+        data_folder.mkdir(mode=0o700)
     server = EmbeddedServer(data_folder)
     result = subprocess.run(
         [
@@ -161,7 +164,8 @@ def test_reading_the_settings_starts_no_server_and_writes_nothing(data_folder):
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
-    assert not data_folder.exists()
+    assert data_folder.exists() == folder_exists
+    assert not folder_exists or list(data_folder.iterdir()) == []
     assert not server.fallback_home.exists()
     assert processes_naming(str(data_folder)) == []
     assert processes_naming(server.fallback_home.name) == []
