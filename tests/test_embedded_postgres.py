@@ -215,6 +215,34 @@ def test_the_first_connection_starts_the_server_with_generated_passwords(data_fo
     assert wait_until(lambda: not server.is_running()), "server still running after its user ended"
 
 
+FORKED_CHILD = """
+import os
+from config import pgserver
+
+server = pgserver.server_for_this_process()
+child = os.fork()
+if child == 0:
+    # The child's first connection: it records itself, without a second start.
+    same = pgserver.server_for_this_process() is server
+    print(same, os.getpid() in server._read_handles(), flush=True)
+    os._exit(0)
+os.waitpid(child, 0)
+"""
+
+
+def test_a_forked_child_records_itself_as_a_user_of_the_server(data_folder):
+    result = subprocess.run(
+        [sys.executable, "-c", FORKED_CHILD],
+        cwd=BASE_DIR,
+        env=embedded_environment(data_folder),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
 # -- nothing on the machine is trusted ---------------------------------------------
 
 needs_root = pytest.mark.skipif(
