@@ -641,11 +641,6 @@ def _new_lock_after_fork() -> None:
 os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
-def start_for_this_process() -> str:
-    """Ensure the embedded server runs, record this process as its user; the superuser URL."""
-    return server_for_this_process().url()
-
-
 def _release(server: EmbeddedServer, pid: int) -> None:
     if os.getpid() == pid:
         with contextlib.suppress(OSError):

@@ -23,7 +23,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 CLIENT = """
 import sys, time
 from config import pgserver
-print(pgserver.start_for_this_process(), flush=True)
+print(pgserver.server_for_this_process().url(), flush=True)
 time.sleep(float(sys.argv[1]))
 """
 
