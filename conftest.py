@@ -14,11 +14,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    from django.conf import settings
+    from warehouse.provisioning import provision_from_settings
 
-    from warehouse.provisioning import provision
-
-    provision(settings.ADMIN_DATABASE, settings.DATABASES["default"]["PASSWORD"])
+    provision_from_settings()
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,7 @@ django.setup()
 
 from django.db import connections  # noqa: E402
 
-from inventory.stress import (  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
     cpu_by_process,
     cpu_spent,
     load_stock,

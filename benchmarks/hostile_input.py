@@ -38,7 +38,7 @@ django.setup()
 
 from django.test import Client  # noqa: E402
 
-from inventory.stress import throwaway_database  # noqa: E402
+from benchmarks.harness import throwaway_database  # noqa: E402
 
 DATABASE = "stockyard_bench_hostile"
 

@@ -41,7 +41,7 @@ from connection_burst import LUA, free_port, run_gunicorn  # noqa: E402 (sets Dj
 from django.db import connections  # noqa: E402
 from reservations import count_queries, prepare_targets  # noqa: E402
 
-from inventory.stress import (  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
     cpu_by_process,
     cpu_spent,
     postmaster_pid,

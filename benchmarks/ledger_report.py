@@ -36,7 +36,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases  # noqa: E402
 
-from warehouse.provisioning import provision  # noqa: E402
+from warehouse.provisioning import provision_from_settings  # noqa: E402
 
 BULK = """
 WITH product AS (
@@ -108,7 +108,7 @@ def main() -> None:
             **settings.DATABASES[alias].get("TEST", {}),
             "NAME": "stockyard_bench",
         }
-    provision(settings.ADMIN_DATABASE, settings.DATABASES["default"]["PASSWORD"])
+    provision_from_settings()
     config = setup_databases(verbosity=0, interactive=False, aliases={"owner"})
     try:
         report(args.entries)

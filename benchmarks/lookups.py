@@ -35,7 +35,7 @@ django.setup()
 
 from django.db import connection, connections  # noqa: E402
 
-from inventory.stress import percentile, throwaway_database  # noqa: E402
+from benchmarks.harness import percentile, throwaway_database  # noqa: E402
 
 SIZES = (1_000, 100_000)
 

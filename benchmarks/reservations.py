@@ -66,7 +66,7 @@ django.setup()
 from django.db import connection, connections  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from inventory.stress import (  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
     app_conninfo,
     cpu_by_process,
     cpu_seconds,

@@ -34,7 +34,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from inventory.stress import (  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
     check_invariants,
     fork_workers,
     load_stock,

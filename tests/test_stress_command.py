@@ -1,7 +1,7 @@
-"""``manage.py stress_reservations`` with tiny numbers: it runs, checks, and cleans up after itself.
+"""``benchmarks/stress.py`` with tiny numbers: it runs, checks, and cleans up after itself.
 
-The command makes and drops a database of its own, so it runs in a process
-of its own (the suite's connections keep pointing at the test database).
+The script makes and drops a database of its own, so it runs in a process of
+its own (the suite's connections keep pointing at the test database).
 """
 
 import os
@@ -12,13 +12,12 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def test_stress_command_reports_the_invariants_and_exits_zero():
+def test_stress_script_reports_the_invariants_and_exits_zero():
     database = f"stockyard_stress_{os.getpid()}"
     result = subprocess.run(
         [
             sys.executable,
-            "manage.py",
-            "stress_reservations",
+            "benchmarks/stress.py",
             "--workers=3",
             "--reservations=4",
             "--units=5",
@@ -41,3 +40,16 @@ def test_stress_command_reports_the_invariants_and_exits_zero():
     assert "[ok] no deadlock reached a client (0)" in out
     assert "FAILED" not in out
     assert "All invariants held." in out
+
+
+def test_stress_script_refuses_a_size_that_is_not_a_positive_whole_number():
+    result = subprocess.run(
+        [sys.executable, "benchmarks/stress.py", "--workers=0"],
+        cwd=BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "invalid positive whole number value: '0'" in result.stderr

@@ -10,7 +10,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from config.database import ROLE_NAMES, SEARCH_ROLE
+from config.database import ROLE_NAMES, SEARCH_ROLE, connectable
 
 ROLE_ATTRIBUTES = {
     "owner": "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOBYPASSRLS",
@@ -69,6 +69,18 @@ def provision(admin: dict, role_password: str = "") -> list[str]:
             )
         )
     return done
+
+
+def provision_from_settings() -> list[str]:
+    """``provision`` the database the settings name, on their server.
+
+    On the embedded server this is a first connection: it starts the server
+    and takes the generated passwords (``config.database.connectable``).
+    """
+    from django.conf import settings
+
+    admin = connectable(settings.ADMIN_DATABASE)
+    return provision(admin, connectable(settings.DATABASES["default"])["PASSWORD"])
 
 
 def _provision_search_role(conn: psycopg.Connection) -> list[str]:

@@ -6,9 +6,9 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-# Checked before base.py is imported: base.py starts the embedded server when
-# DATABASE_URL is missing, and production never runs on it (it lives in the
-# checkout, stops when idle and has no backups).
+# Checked before base.py is imported, which would otherwise point the connections
+# at the embedded server (started at the first connection); production never
+# runs on it (it lives in the checkout, stops when idle and has no backups).
 _DOTENV = Path(__file__).resolve().parent.parent.parent / ".env"
 if _DOTENV.exists():
     environ.Env.read_env(_DOTENV)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from warehouse.provisioning import provision
+from warehouse.provisioning import provision_from_settings
 
 
 class Command(BaseCommand):
@@ -9,8 +9,7 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def handle(self, *args, **options):
-        admin = settings.ADMIN_DATABASE
-        done = provision(admin, settings.DATABASES["default"]["PASSWORD"])
-        for line in done:
+        for line in provision_from_settings():
             self.stdout.write(line)
-        self.stdout.write(self.style.SUCCESS(f"database {admin['NAME']} is ready"))
+        database = settings.ADMIN_DATABASE["NAME"]
+        self.stdout.write(self.style.SUCCESS(f"database {database} is ready"))

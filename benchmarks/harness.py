@@ -1,4 +1,4 @@
-"""Load-test plumbing shared by ``manage.py stress_reservations`` and ``benchmarks/``.
+"""Load-test plumbing shared by the scripts in ``benchmarks/`` and the tests that start a server.
 
 * ``throwaway_database(name)``: a database of its own (created through the
   ``owner`` role with Django's test-database machinery, migrated, dropped at
@@ -9,9 +9,13 @@
 * ``check_invariants(...)``: what must hold after any amount of concurrency:
   no negative balance, reserved within on hand, every balance equal to its
   ledger (``inventory.reconcile``), and the ``RESERVE`` entries adding up;
-* ``fork_workers(...)``: N worker processes, each with its own connection.
+* ``fork_workers(...)``: N worker processes, each with its own connection;
+* ``serving(...)`` and ``server_environment(...)``: a server process (gunicorn)
+  on a given database of the server in use, up until the block ends;
+* CPU accounting of process trees from ``/proc``, and ``percentile``.
 
-Nothing here is used by the application itself.
+Nothing here is used by the application itself, and nothing in the
+application imports it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from queue import Empty
 from django.conf import settings
 from django.db import connections
 
+from config.database import connectable
+
 DEFAULT_STRESS_DATABASE = "stockyard_stress"
 
 
@@ -35,14 +41,14 @@ def throwaway_database(name: str = DEFAULT_STRESS_DATABASE, *, verbosity: int = 
     """Create, migrate and finally drop database ``name``; every alias points at it meanwhile."""
     from django.test.utils import setup_databases, teardown_databases
 
-    from warehouse.provisioning import provision
+    from warehouse.provisioning import provision_from_settings
 
     for alias in connections:
         settings.DATABASES[alias]["TEST"] = {
             **settings.DATABASES[alias].get("TEST", {}),
             "NAME": name,
         }
-    provision(settings.ADMIN_DATABASE, settings.DATABASES["default"]["PASSWORD"])
+    provision_from_settings()
     config = setup_databases(verbosity=verbosity, interactive=False, aliases={"owner"})
     try:
         yield name
@@ -53,7 +59,7 @@ def throwaway_database(name: str = DEFAULT_STRESS_DATABASE, *, verbosity: int = 
 
 def app_conninfo() -> dict:
     """psycopg connection keywords of the app role (``default``) on the current database."""
-    database = connections["default"].settings_dict
+    database = connectable(connections["default"].settings_dict)
     params = {
         "dbname": database["NAME"],
         "user": database["USER"],
@@ -69,7 +75,7 @@ def admin_url(database: str) -> str:
     """A ``DATABASE_URL`` naming ``database`` on the server the settings use (for gunicorn)."""
     from urllib.parse import quote
 
-    admin = settings.ADMIN_DATABASE
+    admin = connectable(settings.ADMIN_DATABASE)
     login = quote(admin.get("USER") or "postgres", safe="")
     if admin.get("PASSWORD"):
         login += ":" + quote(admin["PASSWORD"], safe="")
@@ -88,7 +94,7 @@ def server_environment(database: str) -> dict[str, str]:
     """
     return {
         "DATABASE_URL": admin_url(database),
-        "DATABASE_ROLE_PASSWORD": settings.DATABASES["default"].get("PASSWORD") or "",
+        "DATABASE_ROLE_PASSWORD": connectable(settings.DATABASES["default"])["PASSWORD"] or "",
     }
 
 
