@@ -12,15 +12,15 @@ from __future__ import annotations
 from django.utils import timezone
 from ninja import Router
 
-from inventory import services
 from inventory.api import schemas
 from inventory.api.core import write_endpoint
 from inventory.api.endpoints import ERRORS, MAX_BIGINT, WRITE_ERRORS, _actor, _decimal
-from inventory.errors import OrderNotFound, ProductNotFound, ReservationNotFound
+from inventory.catalog.selectors import code_key, get_warehouse_by_code
+from inventory.core.errors import OrderNotFound, ProductNotFound, ReservationNotFound
+from inventory.core.quantities import to_decimal
 from inventory.models import Operation, Order, OrderLine, Product, ReservationStatus
-from inventory.quantities import to_decimal
-from inventory.reservations import LineRequest, ReservationResult
-from inventory.selectors import code_key, get_warehouse_by_code
+from inventory.reservations import services as reservation_services
+from inventory.reservations.services import LineRequest, ReservationResult
 from warehouse.tenancy import tenant_context
 
 router = Router(tags=["reservations"])
@@ -119,7 +119,7 @@ def _valid_id(value: int, error) -> int:
 )
 @write_endpoint("api.reservation", payload=_lines_payload)
 def create_reservation(request, body: schemas.ReservationIn, *, operation: Operation):
-    result = services.reserve_stock(
+    result = reservation_services.reserve_stock(
         tenant=request.tenant,
         warehouse=get_warehouse_by_code(body.warehouse),
         lines=_line_requests(body.lines),
@@ -141,7 +141,9 @@ def get_reservation(request, reservation_id: int):
     _valid_id(reservation_id, ReservationNotFound)
     with tenant_context(request.tenant.pk):
         return _reservation(
-            services.get_reservation(tenant=request.tenant, reservation_id=reservation_id)
+            reservation_services.get_reservation(
+                tenant=request.tenant, reservation_id=reservation_id
+            )
         )
 
 
@@ -156,7 +158,7 @@ def _reservation_payload(reservation_id: int) -> dict:
 )
 @write_endpoint("api.reservation_issue", payload=_reservation_payload)
 def issue_reservation(request, reservation_id: int, *, operation: Operation):
-    result = services.issue_reservation(
+    result = reservation_services.issue_reservation(
         tenant=request.tenant,
         reservation_id=reservation_id,
         actor=_actor(request),
@@ -185,7 +187,7 @@ def issue_reservation(request, reservation_id: int, *, operation: Operation):
 )
 @write_endpoint("api.reservation_cancel", payload=_reservation_payload)
 def cancel_reservation(request, reservation_id: int, *, operation: Operation):
-    result = services.cancel_reservation(
+    result = reservation_services.cancel_reservation(
         tenant=request.tenant,
         reservation_id=reservation_id,
         actor=_actor(request),
@@ -205,7 +207,7 @@ def cancel_reservation(request, reservation_id: int, *, operation: Operation):
 )
 @write_endpoint("api.order", payload=_lines_payload)
 def create_order(request, body: schemas.OrderIn, *, operation: Operation):
-    order = services.create_order(
+    order = reservation_services.create_order(
         tenant=request.tenant,
         warehouse=get_warehouse_by_code(body.warehouse),
         reference=body.reference,
@@ -227,10 +229,10 @@ def _order_payload(order_id: int) -> dict:
 )
 @write_endpoint("api.order_allocate", payload=_order_payload)
 def allocate_order(request, order_id: int, *, operation: Operation):
-    result = services.allocate_order(
+    result = reservation_services.allocate_order(
         tenant=request.tenant, order_id=order_id, actor=_actor(request), operation=operation
     )
-    order = services.get_order(tenant=request.tenant, order_id=order_id)
+    order = reservation_services.get_order(tenant=request.tenant, order_id=order_id)
     return 200, _order(order, result)
 
 
@@ -243,10 +245,10 @@ def allocate_order(request, order_id: int, *, operation: Operation):
 def get_order(request, order_id: int):
     _valid_id(order_id, OrderNotFound)
     with tenant_context(request.tenant.pk):
-        order = services.get_order(tenant=request.tenant, order_id=order_id)
+        order = reservation_services.get_order(tenant=request.tenant, order_id=order_id)
         result = None
         if order.reservation_id is not None:
-            result = services.get_reservation(
+            result = reservation_services.get_reservation(
                 tenant=request.tenant, reservation_id=order.reservation_id
             )
         return _order(order, result)

@@ -65,7 +65,7 @@ def lock_balances(
     return {(row.lot_id, row.location_id): row for row in rows}
 
 
-# -- batched balance changes (inventory.ledger) ---------------------------------------
+# -- batched balance changes (inventory.ledger.posting) ---------------------------------------
 
 # The rows a batched change touches (``changes`` is its VALUES list), locked in
 # the global ``(product_id, location_id, lot_id)`` order before any is updated, so two
@@ -82,7 +82,7 @@ LOCK_CHANGED_BALANCES = """
 """
 
 
-# -- allocation candidates (inventory.reservations) -----------------------------------
+# -- allocation candidates (inventory.reservations.services) -----------------------------------
 #
 # A line is allocated in up to three passes over the balance rows of approved
 # lots, not expired on ``today``, holding its product in the warehouse:

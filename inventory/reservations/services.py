@@ -6,7 +6,7 @@ entries raise ``reserved`` on those balances in the same transaction. It ends
 once, by a conditional transition of its ``OPEN`` row: ``ISSUED`` (``SHIP``
 and ``RELEASE`` entries), ``CANCELLED`` or ``EXPIRED`` (``RELEASE`` entries).
 
-Concurrency (see ``inventory.locks`` for every lock and its order):
+Concurrency (see ``inventory.core.locks`` for every lock and its order):
 
 * lines are allocated in product id order, so two multi-line reservations
   meet their common products in the same order;
@@ -25,10 +25,10 @@ Concurrency (see ``inventory.locks`` for every lock and its order):
   ``FOR UPDATE`` wait;
 * a refused reservation writes nothing, not even its operation row;
 * the balances change in one multi-row conditional ``UPDATE`` and the
-  ledger in one multi-row insert (``inventory.ledger.post_entries``).
+  ledger in one multi-row insert (``inventory.ledger.posting.post_entries``).
 
 Callers that own their transaction (API, commands) wrap these services in
-``inventory.transactions.run_in_transaction`` so deadlocks and lock timeouts
+``inventory.core.transactions.run_in_transaction`` so deadlocks and lock timeouts
 are retried around the whole transaction.
 """
 
@@ -45,8 +45,8 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections,
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from inventory import locks
-from inventory.errors import (
+from inventory.core import locks
+from inventory.core.errors import (
     Contention,
     DomainError,
     DuplicateOrderReference,
@@ -62,8 +62,10 @@ from inventory.errors import (
     ValidationFailed,
     WarehouseNotFound,
 )
-from inventory.idempotency import GENERATED_KEY_PREFIX, new_operation, request_fingerprint
-from inventory.ledger import SYSTEM, Actor, Posting, post_entries
+from inventory.core.idempotency import GENERATED_KEY_PREFIX, new_operation, request_fingerprint
+from inventory.core.quantities import parse_quantity
+from inventory.core.transactions import run_in_transaction
+from inventory.ledger.posting import SYSTEM, Actor, Posting, post_entries
 from inventory.models import (
     Allocation,
     Balance,
@@ -79,8 +81,6 @@ from inventory.models import (
     ReservationLine,
     ReservationStatus,
 )
-from inventory.quantities import parse_quantity
-from inventory.transactions import run_in_transaction
 from warehouse.models import Location, Tenant, Warehouse
 from warehouse.tenancy import tenant_context
 
@@ -257,7 +257,7 @@ def _shared(rows: list) -> _Shared:
 
 
 def _first_pass(params: dict) -> tuple[list[_Candidate], Decimal, _Shared | None]:
-    """Pass 1 (and pass 3 when the snapshot shows nothing free): see ``inventory.locks``.
+    """Pass 1 (and pass 3 when the snapshot shows nothing free): see ``inventory.core.locks``.
 
     Returns the rows taken in FEFO order, the snapshot's free stock in all
     candidates, and pass 3's finding when it ran.
@@ -441,7 +441,7 @@ def reserve_stock(
     in product id order; per line, candidate balance rows are locked in FEFO
     order with ``SKIP LOCKED``; when that is short, every candidate row is
     waited for (in the global lock order; with shared locks when nothing is
-    free, see ``inventory.locks``) and overdue holds of the product in the
+    free, see ``inventory.core.locks``) and overdue holds of the product in the
     warehouse are expired and released before counting again. All lines in
     full, or nothing, unless ``allow_partial``: then each line holds what is
     available (``allocated`` may be less than ``quantity``) and only a
@@ -855,7 +855,7 @@ def allocate_order(
     """Reserve an order's lines; allocating an allocated order returns its reservation.
 
     Takes a transaction-level advisory lock on the order first
-    (``inventory.locks.lock_order_allocation``), so two workers allocating one
+    (``inventory.core.locks.lock_order_allocation``), so two workers allocating one
     order queue and the second finds the first's reservation (``created`` is
     False then). An order whose reservation was cancelled or expired is
     allocated anew. Otherwise as ``reserve_stock`` (no expiry); raises

@@ -1,0 +1,1 @@
+"""Reservations: stock of approved, unexpired lots held for a demand."""
