@@ -83,7 +83,7 @@ SELECT held.tenant_id, now(), 'RESERVE', held.product_id, held.warehouse_id, hel
 """
 
 RETRYABLE = {"40P01", "40001", "55P03"}
-# As many rows as the service locks per batch (inventory.reservations.services.CANDIDATE_BATCH).
+# As many rows as the service locks per batch (inventory.reservations.allocation.CANDIDATE_BATCH).
 LOCK_BATCH = 8
 
 

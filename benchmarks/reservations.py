@@ -155,11 +155,12 @@ class ServiceClient:
 
     def reserve(self, index: int) -> None:
         from inventory.core.transactions import run_in_transaction
-        from inventory.reservations import services as reservations
+        from inventory.reservations.allocation import reserve_stock
+        from inventory.reservations.requests import LineRequest
 
-        lines = [reservations.LineRequest(product=self.products[index], quantity=Decimal(1))]
+        lines = [LineRequest(product=self.products[index], quantity=Decimal(1))]
         run_in_transaction(
-            lambda: reservations.reserve_stock(
+            lambda: reserve_stock(
                 tenant=self.tenant, warehouse=self.warehouse, lines=lines, actor=self.actor
             ),
             tenant_id=self.tenant.id,

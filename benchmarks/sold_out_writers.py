@@ -50,7 +50,8 @@ def buyer(tenant_id: int, warehouse_id: int, product_id: int, until: float):
     from inventory.core.errors import DomainError
     from inventory.core.transactions import run_in_transaction
     from inventory.models import Product
-    from inventory.reservations.services import LineRequest, reserve_stock
+    from inventory.reservations.allocation import reserve_stock
+    from inventory.reservations.requests import LineRequest
     from warehouse.models import Tenant, Warehouse
     from warehouse.tenancy import tenant_context
 

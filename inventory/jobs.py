@@ -6,7 +6,7 @@ it runs on; each returns a one-line summary for the worker's log.
 
 from inventory.core.idempotency import release_expired_keys
 from inventory.ledger.partitions import ensure_ledger_partitions
-from inventory.reservations.services import expire_reservations
+from inventory.reservations.expiry import expire_reservations
 
 
 def ledger_partitions() -> str:

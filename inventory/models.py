@@ -8,7 +8,7 @@ keys added in the migrations (the Django foreign keys are declared with
 
 Stock is never stored anywhere but in the ledger and in the balance
 projection built from it. ``inventory.ledger.posting`` is the only code that writes
-either; the services in ``inventory.services`` call it.
+either; the services of every area call it.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class Product(TenantOwned):
 
     The table also has a generated ``search_vector`` column (SKU, name and the
     string values of ``attributes``) added by migration ``0002``; Django does not
-    map it, ``inventory.selectors.search_products`` queries it.
+    map it, ``inventory.catalog.selectors.search_products`` queries it.
     """
 
     sku = models.CharField(max_length=64, validators=[CodeValidator("SKU")])
@@ -515,7 +515,7 @@ class Reservation(TenantOwned):
     ``RESERVE`` entries. It ends ``ISSUED`` (shipped), ``CANCELLED`` or
     ``EXPIRED`` (released by ``RELEASE`` entries), exactly once: every
     transition is a conditional update of an ``OPEN`` row
-    (``inventory.reservations.services``).
+    (``inventory.reservations.allocation``).
     """
 
     warehouse = _reference(Warehouse, related_name="+")

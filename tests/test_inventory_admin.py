@@ -42,12 +42,9 @@ def test_a_token_created_in_the_admin_shows_its_secret_once_and_works(admin_clie
 
 
 def test_reservations_and_orders_are_listed_read_only(admin_client, tenant, site, flour):
-    from inventory.reservations.services import (
-        LineRequest,
-        allocate_order,
-        create_order,
-        get_reservation,
-    )
+    from inventory.orders.services import allocate_order, create_order
+    from inventory.reservations.requests import LineRequest
+    from inventory.reservations.selectors import get_reservation
     from inventory.stock.receipts import receive_stock
 
     receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F-77", quantity="10")

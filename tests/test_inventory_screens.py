@@ -462,7 +462,8 @@ def test_only_managers_reverse_decisions(tenant, inspector, site, products, othe
 
 def test_stock_row_adds_up_and_matches_the_api(tenant, operator, inspector, site, products):
     from inventory.lots.services import reject_lot
-    from inventory.reservations.services import LineRequest, reserve_stock
+    from inventory.reservations.allocation import reserve_stock
+    from inventory.reservations.requests import LineRequest
     from tests.api.conftest import new_client
 
     cheese = products["cheese"]

@@ -21,7 +21,8 @@ from inventory.core.idempotency import key_retention
 from inventory.ledger.partitions import MONTHS_AHEAD, add_months, partition_name
 from inventory.ledger.reconcile import balance_differences
 from inventory.models import Operation, Reservation, ReservationStatus
-from inventory.reservations.services import LineRequest, reserve_stock
+from inventory.reservations.allocation import reserve_stock
+from inventory.reservations.requests import LineRequest
 from inventory.stock.receipts import receive_stock
 from tests.test_idempotency import receipt_call
 from warehouse.tenancy import tenant_context

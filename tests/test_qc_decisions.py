@@ -11,7 +11,8 @@ from inventory.ledger.posting import Actor
 from inventory.lots.selectors import recent_qc_decisions
 from inventory.lots.services import approve_lot, reject_lot, reverse_qc_decision
 from inventory.models import Lot, QcDecision, QcDecisionKind, QcStatus
-from inventory.reservations.services import LineRequest, reserve_stock
+from inventory.reservations.allocation import reserve_stock
+from inventory.reservations.requests import LineRequest
 from inventory.stock.receipts import receive_stock
 from inventory.stock.selectors import stock_summary
 from warehouse.tenancy import tenant_context

@@ -27,15 +27,11 @@ from inventory.ledger.posting import Actor
 from inventory.ledger.reconcile import balance_differences
 from inventory.lots.services import reverse_qc_decision
 from inventory.models import LedgerEntry, Reservation, ReservationStatus
-from inventory.reservations.services import (
-    LineRequest,
-    allocate_order,
-    cancel_reservation,
-    create_order,
-    expire_reservations,
-    issue_reservation,
-    reserve_stock,
-)
+from inventory.orders.services import allocate_order, create_order
+from inventory.reservations.allocation import reserve_stock
+from inventory.reservations.expiry import expire_reservations
+from inventory.reservations.lifecycle import cancel_reservation, issue_reservation
+from inventory.reservations.requests import LineRequest
 from inventory.stock.movements import adjust_stock
 from inventory.stock.receipts import receive_stock
 from inventory.stock.selectors import stock_summary

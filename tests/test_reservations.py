@@ -13,14 +13,11 @@ from inventory.core import errors
 from inventory.ledger.reconcile import balance_differences
 from inventory.lots.services import reject_lot
 from inventory.models import Balance, LedgerEntry, Reservation, ReservationStatus
-from inventory.reservations.services import (
-    LineRequest,
-    cancel_reservation,
-    expire_reservations,
-    get_reservation,
-    issue_reservation,
-    reserve_stock,
-)
+from inventory.reservations.allocation import reserve_stock
+from inventory.reservations.expiry import expire_reservations
+from inventory.reservations.lifecycle import cancel_reservation, issue_reservation
+from inventory.reservations.requests import LineRequest
+from inventory.reservations.selectors import get_reservation
 from inventory.stock.receipts import receive_stock
 from inventory.stock.selectors import stock_summary
 from warehouse.tenancy import tenant_context

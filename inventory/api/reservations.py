@@ -19,8 +19,12 @@ from inventory.catalog.selectors import code_key, get_warehouse_by_code
 from inventory.core.errors import OrderNotFound, ProductNotFound, ReservationNotFound
 from inventory.core.quantities import to_decimal
 from inventory.models import Operation, Order, OrderLine, Product, ReservationStatus
-from inventory.reservations import services as reservation_services
-from inventory.reservations.services import LineRequest, ReservationResult
+from inventory.orders import selectors as order_selectors
+from inventory.orders import services as order_services
+from inventory.reservations import allocation as reservation_allocation
+from inventory.reservations import lifecycle
+from inventory.reservations import selectors as reservation_selectors
+from inventory.reservations.requests import LineRequest, ReservationResult
 from warehouse.tenancy import tenant_context
 
 router = Router(tags=["reservations"])
@@ -119,7 +123,7 @@ def _valid_id(value: int, error) -> int:
 )
 @write_endpoint("api.reservation", payload=_lines_payload)
 def create_reservation(request, body: schemas.ReservationIn, *, operation: Operation):
-    result = reservation_services.reserve_stock(
+    result = reservation_allocation.reserve_stock(
         tenant=request.tenant,
         warehouse=get_warehouse_by_code(body.warehouse),
         lines=_line_requests(body.lines),
@@ -141,7 +145,7 @@ def get_reservation(request, reservation_id: int):
     _valid_id(reservation_id, ReservationNotFound)
     with tenant_context(request.tenant.pk):
         return _reservation(
-            reservation_services.get_reservation(
+            reservation_selectors.get_reservation(
                 tenant=request.tenant, reservation_id=reservation_id
             )
         )
@@ -158,7 +162,7 @@ def _reservation_payload(reservation_id: int) -> dict:
 )
 @write_endpoint("api.reservation_issue", payload=_reservation_payload)
 def issue_reservation(request, reservation_id: int, *, operation: Operation):
-    result = reservation_services.issue_reservation(
+    result = lifecycle.issue_reservation(
         tenant=request.tenant,
         reservation_id=reservation_id,
         actor=_actor(request),
@@ -187,7 +191,7 @@ def issue_reservation(request, reservation_id: int, *, operation: Operation):
 )
 @write_endpoint("api.reservation_cancel", payload=_reservation_payload)
 def cancel_reservation(request, reservation_id: int, *, operation: Operation):
-    result = reservation_services.cancel_reservation(
+    result = lifecycle.cancel_reservation(
         tenant=request.tenant,
         reservation_id=reservation_id,
         actor=_actor(request),
@@ -207,7 +211,7 @@ def cancel_reservation(request, reservation_id: int, *, operation: Operation):
 )
 @write_endpoint("api.order", payload=_lines_payload)
 def create_order(request, body: schemas.OrderIn, *, operation: Operation):
-    order = reservation_services.create_order(
+    order = order_services.create_order(
         tenant=request.tenant,
         warehouse=get_warehouse_by_code(body.warehouse),
         reference=body.reference,
@@ -229,10 +233,10 @@ def _order_payload(order_id: int) -> dict:
 )
 @write_endpoint("api.order_allocate", payload=_order_payload)
 def allocate_order(request, order_id: int, *, operation: Operation):
-    result = reservation_services.allocate_order(
+    result = order_services.allocate_order(
         tenant=request.tenant, order_id=order_id, actor=_actor(request), operation=operation
     )
-    order = reservation_services.get_order(tenant=request.tenant, order_id=order_id)
+    order = order_selectors.get_order(tenant=request.tenant, order_id=order_id)
     return 200, _order(order, result)
 
 
@@ -245,10 +249,10 @@ def allocate_order(request, order_id: int, *, operation: Operation):
 def get_order(request, order_id: int):
     _valid_id(order_id, OrderNotFound)
     with tenant_context(request.tenant.pk):
-        order = reservation_services.get_order(tenant=request.tenant, order_id=order_id)
+        order = order_selectors.get_order(tenant=request.tenant, order_id=order_id)
         result = None
         if order.reservation_id is not None:
-            result = reservation_services.get_reservation(
+            result = reservation_selectors.get_reservation(
                 tenant=request.tenant, reservation_id=order.reservation_id
             )
         return _order(order, result)

@@ -82,7 +82,7 @@ LOCK_CHANGED_BALANCES = """
 """
 
 
-# -- allocation candidates (inventory.reservations.services) -----------------------------------
+# -- allocation candidates (inventory.reservations.allocation) ----------------------------------
 #
 # A line is allocated in up to three passes over the balance rows of approved
 # lots, not expired on ``today``, holding its product in the warehouse:

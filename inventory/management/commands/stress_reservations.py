@@ -83,7 +83,8 @@ def _context(tenant_id: int, warehouse_id: int, product_ids: list[int]):
 def hot_worker(tenant_id: int, warehouse_id: int, product_id: int, count: int, seed: int):
     """``count`` one-unit reservations of one product; (latencies, outcomes, deadlocks)."""
     from inventory.core.transactions import run_in_transaction
-    from inventory.reservations.services import LineRequest, reserve_stock
+    from inventory.reservations.allocation import reserve_stock
+    from inventory.reservations.requests import LineRequest
 
     tenant, warehouse, (product,) = _context(tenant_id, warehouse_id, [product_id])
     lines = [LineRequest(product=product, quantity=1)]
@@ -108,13 +109,9 @@ def order_worker(
 ):
     """Create and allocate ``count`` orders; settle some. Returns latencies, outcomes, deadlocks."""
     from inventory.core.transactions import run_in_transaction
-    from inventory.reservations.services import (
-        LineRequest,
-        allocate_order,
-        cancel_reservation,
-        create_order,
-        issue_reservation,
-    )
+    from inventory.orders.services import allocate_order, create_order
+    from inventory.reservations.lifecycle import cancel_reservation, issue_reservation
+    from inventory.reservations.requests import LineRequest
 
     rng = random.Random(seed)
     tenant, warehouse, products = _context(tenant_id, warehouse_id, product_ids)
