@@ -169,7 +169,7 @@ def main() -> None:
     args = parser.parse_args()
     from django.conf import settings
 
-    from inventory.tokens import issue_api_token
+    from inventory.core.tokens import issue_api_token
 
     with throwaway_database(DATABASE):
         stock = load_stock(

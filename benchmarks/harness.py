@@ -225,8 +225,8 @@ def load_stock(
     warehouse_code: str = "MAIN",
 ) -> Stock:
     """A tenant with one warehouse holding ``products`` x ``lots_per_product`` approved lots."""
+    from inventory.catalog.services import create_warehouse
     from inventory.models import Product
-    from inventory.services import create_warehouse
     from warehouse.models import Tenant
     from warehouse.tenancy import tenant_context
 
@@ -304,7 +304,7 @@ class InvariantReport:
 
 def check_invariants(tenant_id: int, report: InvariantReport | None = None) -> InvariantReport:
     """Balances and ledger of ``tenant_id``, read on the maintenance connection (all rows)."""
-    from inventory.reconcile import balance_differences
+    from inventory.ledger.reconcile import balance_differences
 
     report = report or InvariantReport()
     with connections["maintenance"].cursor() as cursor:

@@ -48,15 +48,16 @@ def peak_rss_mib() -> float:
 
 
 def set_up() -> str:
-    from inventory import services
-    from inventory.tokens import issue_api_token
+    from inventory.catalog.services import create_location, create_product, create_warehouse
+    from inventory.core.tokens import issue_api_token
+    from inventory.stock.receipts import receive_stock
     from warehouse.models import Tenant
 
     tenant = Tenant.objects.create(slug="hostile", name="Hostile input bench")
-    warehouse = services.create_warehouse(tenant=tenant, code="MAIN", name="Main")
-    services.create_location(tenant=tenant, warehouse=warehouse, code="A-01")
-    product = services.create_product(tenant=tenant, sku="BOLT-1", name="Bolt")
-    services.receive_stock(
+    warehouse = create_warehouse(tenant=tenant, code="MAIN", name="Main")
+    create_location(tenant=tenant, warehouse=warehouse, code="A-01")
+    product = create_product(tenant=tenant, sku="BOLT-1", name="Bolt")
+    receive_stock(
         tenant=tenant, product=product, warehouse=warehouse, lot_code="L1", quantity=1_000_000
     )
     _, secret = issue_api_token(tenant=tenant, name="bench")

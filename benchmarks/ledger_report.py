@@ -118,9 +118,10 @@ def main() -> None:
 
 
 def report(entry_count: int) -> None:
+    from inventory.catalog.services import create_warehouse
+    from inventory.ledger.selectors import ledger_entries
     from inventory.models import LedgerEntry, Product
-    from inventory.selectors import movements, stock_summary
-    from inventory.services import create_warehouse
+    from inventory.stock.selectors import stock_summary
     from warehouse.models import Tenant
     from warehouse.tenancy import tenant_context
 
@@ -177,13 +178,13 @@ def report(entry_count: int) -> None:
         print(f"\n== Stock summary of BULK-00042 in BULK: {summary}")
         print(explain(captured.captured_queries[-1]["sql"]))
 
-        page = movements(product=product)[:50]
+        page = ledger_entries(product=product)[:50]
         with CaptureQueriesContext(connection) as captured:
             rows = list(page)
         print(f"\n== Movements of BULK-00042, first page ({len(rows)} rows)")
         print(explain(captured.captured_queries[-1]["sql"]))
 
-        page = movements()[:50]
+        page = ledger_entries()[:50]
         with CaptureQueriesContext(connection) as captured:
             rows = list(page)
         print(f"\n== Movements of the whole tenant, first page ({len(rows)} rows)")

@@ -70,8 +70,8 @@ def old_search(query: str):
     from django.db.models import BooleanField, FloatField
     from django.db.models.expressions import RawSQL
 
+    from inventory.catalog.selectors import SEARCH_QUERY as _QUERY
     from inventory.models import Product
-    from inventory.selectors import _QUERY
 
     rank = RawSQL(f"ts_rank(search_vector, {_QUERY})", [query, query], output_field=FloatField())
     matches = RawSQL(f"search_vector @@ {_QUERY}", [query, query], output_field=BooleanField())
@@ -109,7 +109,11 @@ def timed(calls: int, runs: dict[int, tuple[int, object]]) -> dict[int, tuple[fl
 
 
 def cases(size: int):
-    from inventory import selectors
+    from inventory.catalog.selectors import (
+        get_product_by_sku,
+        products_with_attributes,
+        search_products,
+    )
 
     randomly = random.Random(size)
 
@@ -122,32 +126,32 @@ def cases(size: int):
     return [
         (
             "SKU lookup",
-            lambda n: selectors.get_product_by_sku(sku(n)),
+            lambda n: get_product_by_sku(sku(n)),
             lambda n: old_sku_lookup(sku(n)),
         ),
         (
             "search 'turbine' (5 matches)",
-            lambda n: list(selectors.search_products("turbine")),
+            lambda n: list(search_products("turbine")),
             lambda n: old_search("turbine"),
         ),
         (
             "attributes colour=ultramarine (5)",
-            lambda n: list(selectors.products_with_attributes({"colour": "ultramarine"})),
+            lambda n: list(products_with_attributes({"colour": "ultramarine"})),
             lambda n: old_attributes({"colour": "ultramarine"}),
         ),
         (
             "attributes serial=S<n> (1)",
-            lambda n: list(selectors.products_with_attributes(serial(n))),
+            lambda n: list(products_with_attributes(serial(n))),
             lambda n: old_attributes(serial(n)),
         ),
         (
             "search 'red' (a fifth match, 50 best)",
-            lambda n: list(selectors.search_products("red")),
+            lambda n: list(search_products("red")),
             lambda n: old_search("red"),
         ),
         (
             "search 'widget' (all match, 50 best)",
-            lambda n: list(selectors.search_products("widget")),
+            lambda n: list(search_products("widget")),
             lambda n: old_search("widget"),
         ),
     ]

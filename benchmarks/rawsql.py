@@ -17,7 +17,7 @@ as the guarantees allow, as the app role under row-level security:
 
 That is 3 statements plus BEGIN and COMMIT on the happy path. Deadlocks,
 serialization failures and lock timeouts are retried around the whole
-transaction like ``inventory.transactions.run_in_transaction`` does.
+transaction like ``inventory.core.transactions.run_in_transaction`` does.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ SELECT held.tenant_id, now(), 'RESERVE', held.product_id, held.warehouse_id, hel
 """
 
 RETRYABLE = {"40P01", "40001", "55P03"}
-# As many rows as the service locks per batch (inventory.reservations.CANDIDATE_BATCH).
+# As many rows as the service locks per batch (inventory.reservations.allocation.CANDIDATE_BATCH).
 LOCK_BATCH = 8
 
 

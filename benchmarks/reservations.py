@@ -104,7 +104,7 @@ class Target:
 
 
 def prepare_targets(products: int) -> list[Target]:
-    from inventory.tokens import issue_api_token
+    from inventory.core.tokens import issue_api_token
 
     targets = []
     for name, slug, count, lots, units in (
@@ -141,7 +141,7 @@ class ServiceClient:
     """The reservation service in this process, one transaction (with retries) per call."""
 
     def __init__(self, target: Target):
-        from inventory.ledger import SYSTEM
+        from inventory.ledger.posting import SYSTEM
         from inventory.models import Product
         from warehouse.models import Tenant, Warehouse
         from warehouse.tenancy import tenant_context
@@ -154,12 +154,13 @@ class ServiceClient:
         self.actor = SYSTEM
 
     def reserve(self, index: int) -> None:
-        from inventory import reservations
-        from inventory.transactions import run_in_transaction
+        from inventory.core.transactions import run_in_transaction
+        from inventory.reservations.allocation import reserve_stock
+        from inventory.reservations.requests import LineRequest
 
-        lines = [reservations.LineRequest(product=self.products[index], quantity=Decimal(1))]
+        lines = [LineRequest(product=self.products[index], quantity=Decimal(1))]
         run_in_transaction(
-            lambda: reservations.reserve_stock(
+            lambda: reserve_stock(
                 tenant=self.tenant, warehouse=self.warehouse, lines=lines, actor=self.actor
             ),
             tenant_id=self.tenant.id,

@@ -3,7 +3,7 @@
 Run with ``.venv/bin/python benchmarks/sold_out_writers.py [--buyers 32] [--seconds 20]``.
 
 Requests for a product with nothing free wait for the rows with shared
-locks (``inventory.locks``, pass 3), and PostgreSQL grants a shared row lock
+locks (``inventory.core.locks``, pass 3), and PostgreSQL grants a shared row lock
 at once while only shared locks are held, even to a request that comes after
 a waiting writer. This measures what that costs a writer: ``--buyers``
 processes keep asking for one unit of a sold-out product (one lot in one
@@ -47,10 +47,11 @@ DATABASE = "stockyard_bench_sold_out"
 
 def buyer(tenant_id: int, warehouse_id: int, product_id: int, until: float):
     """One-unit reservations until ``until`` (time.time()); a Counter of the answers."""
-    from inventory.errors import DomainError
+    from inventory.core.errors import DomainError
+    from inventory.core.transactions import run_in_transaction
     from inventory.models import Product
-    from inventory.reservations import LineRequest, reserve_stock
-    from inventory.transactions import run_in_transaction
+    from inventory.reservations.allocation import reserve_stock
+    from inventory.reservations.requests import LineRequest
     from warehouse.models import Tenant, Warehouse
     from warehouse.tenancy import tenant_context
 
@@ -77,10 +78,10 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.1, help="between two writers")
     options = parser.parse_args()
 
-    from inventory.errors import DomainError
+    from inventory.core.errors import DomainError
+    from inventory.core.transactions import run_in_transaction
     from inventory.models import Lot
-    from inventory.services import adjust_stock
-    from inventory.transactions import run_in_transaction
+    from inventory.stock.movements import adjust_stock
     from warehouse.models import Location
     from warehouse.tenancy import tenant_context
 

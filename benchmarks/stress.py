@@ -68,7 +68,7 @@ ANSWERS = {"INSUFFICIENT_STOCK", "CONTENTION"}
 
 def _outcome(error: BaseException) -> tuple[str, bool]:
     """The error code a client would see, and whether a deadlock caused it."""
-    from inventory.errors import DomainError
+    from inventory.core.errors import DomainError
 
     deadlock, cause = False, error
     while cause is not None:
@@ -96,8 +96,9 @@ def _context(tenant_id: int, warehouse_id: int, product_ids: list[int]):
 
 def hot_worker(tenant_id: int, warehouse_id: int, product_id: int, count: int, seed: int):
     """``count`` one-unit reservations of one product; (latencies, outcomes, deadlocks)."""
-    from inventory.reservations import LineRequest, reserve_stock
-    from inventory.transactions import run_in_transaction
+    from inventory.core.transactions import run_in_transaction
+    from inventory.reservations.allocation import reserve_stock
+    from inventory.reservations.requests import LineRequest
 
     tenant, warehouse, (product,) = _context(tenant_id, warehouse_id, [product_id])
     lines = [LineRequest(product=product, quantity=1)]
@@ -121,14 +122,10 @@ def order_worker(
     tenant_id: int, warehouse_id: int, product_ids: list[int], count: int, seed: int, index: int
 ):
     """Create and allocate ``count`` orders; settle some. Returns latencies, outcomes, deadlocks."""
-    from inventory.reservations import (
-        LineRequest,
-        allocate_order,
-        cancel_reservation,
-        create_order,
-        issue_reservation,
-    )
-    from inventory.transactions import run_in_transaction
+    from inventory.core.transactions import run_in_transaction
+    from inventory.orders.services import allocate_order, create_order
+    from inventory.reservations.lifecycle import cancel_reservation, issue_reservation
+    from inventory.reservations.requests import LineRequest
 
     rng = random.Random(seed)
     tenant, warehouse, products = _context(tenant_id, warehouse_id, product_ids)

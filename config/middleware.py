@@ -4,7 +4,7 @@
 connection, the answer is ``503`` with ``Retry-After`` instead of a 500, as
 JSON (``DATABASE_UNAVAILABLE``) under ``/api/`` and as a friendly page
 elsewhere. Lock timeouts, deadlocks and statement timeouts are not outages:
-``inventory.transactions`` retries those and answers ``CONTENTION``. Nothing
+``inventory.core.transactions`` retries those and answers ``CONTENTION``. Nothing
 needs a restart afterwards: Django closes the broken connection when the
 request ends, and the next request connects afresh.
 

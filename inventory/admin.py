@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from inventory.api.core import READ_SCOPE, WRITE_SCOPE
+from inventory.core.tokens import new_secret
 from inventory.models import (
     MAX_ATTRIBUTES_SIZE,
     MAX_SHELF_LIFE_DAYS,
@@ -24,7 +25,6 @@ from inventory.models import (
     Reservation,
     ReservationLine,
 )
-from inventory.tokens import new_secret
 from warehouse.admin import TenantOwnedAdminForm, TenantScopedAdmin
 
 

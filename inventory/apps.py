@@ -8,7 +8,7 @@ def ensure_partitions_after_migrate(sender, using, verbosity=1, **kwargs):
     Only the schema owner may add partitions; a migrate run on another
     connection leaves them to ``manage.py ensure_partitions``.
     """
-    from inventory.partitions import ensure_ledger_partitions, ledger_is_owned_by
+    from inventory.ledger.partitions import ensure_ledger_partitions, ledger_is_owned_by
 
     if not ledger_is_owned_by(using):
         return

@@ -21,12 +21,17 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from inventory import services
-from inventory.errors import InsufficientStock, LotNotApproved, LotNotInQuarantine
-from inventory.idempotency import run_idempotent
-from inventory.ledger import Actor
+from inventory.catalog.selectors import get_location_by_code, get_warehouse_by_code
+from inventory.catalog.services import create_product
+from inventory.core.errors import InsufficientStock, LotNotApproved, LotNotInQuarantine
+from inventory.core.idempotency import run_idempotent
+from inventory.ledger.posting import Actor
+from inventory.lots.selectors import get_lot
+from inventory.lots.services import approve_lot, reject_lot
 from inventory.models import LedgerEntry, Product
-from inventory.selectors import get_location_by_code, get_lot, get_warehouse_by_code
+from inventory.stock.counts import CountLine, post_count
+from inventory.stock.movements import adjust_stock, move_stock, ship_stock
+from inventory.stock.receipts import receive_stock
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
 
@@ -165,7 +170,7 @@ class _Tenant:
             existing = Product.objects.filter(sku=sku).first()
         if existing:
             return existing
-        return services.create_product(
+        return create_product(
             tenant=self.tenant,
             sku=sku,
             name=name,
@@ -197,7 +202,7 @@ class _Tenant:
             expires_on = (self.now + datetime.timedelta(days=rand.randrange(2, 9))).date()
 
         def receive(operation):
-            receipt = services.receive_stock(
+            receipt = receive_stock(
                 tenant=tenant,
                 product=product,
                 warehouse=warehouse,
@@ -224,7 +229,7 @@ class _Tenant:
             if days_ago < 4:
                 return  # still waiting for QC
             reject = number % 7 == 3
-            decide = services.reject_lot if reject else services.approve_lot
+            decide = reject_lot if reject else approve_lot
             note = "Seal broken on several units" if reject else "Certificate and samples OK"
             with contextlib.suppress(LotNotInQuarantine):  # decided by an earlier load
                 decide(
@@ -257,7 +262,7 @@ class _Tenant:
 
     def move(self, key, lot, source, target, quantity, days_ago):
         def perform(operation):
-            services.move_stock(
+            move_stock(
                 tenant=self.tenant,
                 lot=lot,
                 from_location=source,
@@ -273,7 +278,7 @@ class _Tenant:
 
     def ship(self, key, lot, location, quantity, days_ago):
         def perform(operation):
-            services.ship_stock(
+            ship_stock(
                 tenant=self.tenant,
                 lot=lot,
                 location=location,
@@ -289,7 +294,7 @@ class _Tenant:
 
     def adjust(self, key, lot, location, delta, days_ago):
         def perform(operation):
-            services.adjust_stock(
+            adjust_stock(
                 tenant=self.tenant,
                 lot=lot,
                 location=location,
@@ -313,10 +318,10 @@ class _Tenant:
             found = max(
                 balance.on_hand - (1 if lot.product.quantity_places == 0 else Decimal("1.5")), 0
             )
-            services.post_count(
+            post_count(
                 tenant=self.tenant,
                 warehouse=warehouse,
-                lines=[services.CountLine(lot, location, found)],
+                lines=[CountLine(lot, location, found)],
                 actor=self.actors["operator"],
                 reason="Cycle count",
                 occurred_at=self.at(days_ago),

@@ -5,10 +5,10 @@ import uuid
 
 from django import forms
 
-from inventory.errors import DomainError
+from inventory.catalog.selectors import get_location_by_code, get_product_by_sku
+from inventory.core.errors import DomainError
+from inventory.core.quantities import parse_amount, parse_quantity
 from inventory.models import QcStatus
-from inventory.quantities import parse_amount, parse_quantity
-from inventory.selectors import get_location_by_code, get_product_by_sku
 from warehouse.models import Warehouse
 
 DECIMAL_HELP = "A dot or a comma before the decimals (12.5 or 12,5); no thousands separators."

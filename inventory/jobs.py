@@ -4,9 +4,9 @@ Each is the explicit cross-tenant path of its area and names the connection
 it runs on; each returns a one-line summary for the worker's log.
 """
 
-from inventory.idempotency import release_expired_keys
-from inventory.partitions import ensure_ledger_partitions
-from inventory.reservations import expire_reservations
+from inventory.core.idempotency import release_expired_keys
+from inventory.ledger.partitions import ensure_ledger_partitions
+from inventory.reservations.expiry import expire_reservations
 
 
 def ledger_partitions() -> str:

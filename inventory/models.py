@@ -7,8 +7,8 @@ keys added in the migrations (the Django foreign keys are declared with
 ``db_constraint=False``).
 
 Stock is never stored anywhere but in the ledger and in the balance
-projection built from it. ``inventory.ledger`` is the only code that writes
-either; the services in ``inventory.services`` call it.
+projection built from it. ``inventory.ledger.posting`` is the only code that writes
+either; the services of every area call it.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class Product(TenantOwned):
 
     The table also has a generated ``search_vector`` column (SKU, name and the
     string values of ``attributes``) added by migration ``0002``; Django does not
-    map it, ``inventory.selectors.search_products`` queries it.
+    map it, ``inventory.catalog.selectors.search_products`` queries it.
     """
 
     sku = models.CharField(max_length=64, validators=[CodeValidator("SKU")])
@@ -140,7 +140,7 @@ class ApiToken(TenantOwned):
     """A bearer token for other services, bound to one tenant.
 
     Only the SHA-256 of the secret is stored; the secret itself is shown once
-    at creation (``inventory.tokens.issue_api_token``). A second, read-only
+    at creation (``inventory.core.tokens.issue_api_token``). A second, read-only
     policy lets the one row whose hash matches ``app.api_token_hash`` be read
     before any tenant is known, which is how a request's token is resolved.
     """
@@ -315,7 +315,7 @@ class Operation(TenantOwned):
     Every ledger entry belongs to an operation. A request with an
     ``Idempotency-Key`` stores the key, the SHA-256 fingerprint of its canonical
     body and the response it got, so a replay answers the same without changing
-    anything (``inventory.idempotency``). Requests without a key get a
+    anything (``inventory.core.idempotency``). Requests without a key get a
     generated one. The ledger is partitioned, so a unique key there could not
     span partitions; this table's ``(tenant_id, key)`` does.
 
@@ -453,7 +453,7 @@ class LedgerEntry(TenantOwned):
 class Balance(TenantOwned):
     """The running projection of the ledger per lot and location.
 
-    Written only by ``inventory.ledger`` in the transaction that inserts the
+    Written only by ``inventory.ledger.posting`` in the transaction that inserts the
     entries; ``manage.py reconcile`` proves it equals the sum of the ledger.
     ``product`` and ``warehouse`` are copies of the lot's product and the
     location's warehouse, so stock summaries need no joins to group.
@@ -515,7 +515,7 @@ class Reservation(TenantOwned):
     ``RESERVE`` entries. It ends ``ISSUED`` (shipped), ``CANCELLED`` or
     ``EXPIRED`` (released by ``RELEASE`` entries), exactly once: every
     transition is a conditional update of an ``OPEN`` row
-    (``inventory.reservations``).
+    (``inventory.reservations.allocation``).
     """
 
     warehouse = _reference(Warehouse, related_name="+")

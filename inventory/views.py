@@ -2,7 +2,7 @@
 
 The screens that write (receive, QC decide, QC reverse) are ``write_screen``
 views: they read the form's objects and render in short tenant contexts and
-write through the write policy (``inventory.writes``), so a deadlock or a
+write through the write policy (``inventory.core.writes``), so a deadlock or a
 lock held too long is retried and at worst shown as a message in place.
 """
 
@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from inventory.errors import (
+from inventory.core.errors import (
     DomainError,
     DuplicateLotCode,
     InvalidQuantity,
@@ -23,19 +23,15 @@ from inventory.errors import (
     LotNotInQuarantine,
     NotFound,
 )
+from inventory.core.writes import acting_for, write, write_idempotent, write_screen
 from inventory.forms import QcDecisionForm, QcReversalForm, ReceiveForm, StockFilterForm
-from inventory.ledger import Actor
+from inventory.ledger.posting import Actor
+from inventory.lots.selectors import get_lot, lot_on_hand, quarantine_queue, recent_qc_decisions
+from inventory.lots.services import approve_lot, reject_lot, reverse_qc_decision
 from inventory.models import QcStatus
-from inventory.selectors import (
-    get_lot,
-    lot_on_hand,
-    quarantine_queue,
-    recent_qc_decisions,
-    stock_overview,
-)
-from inventory.services import approve_lot, receive_stock, reject_lot, reverse_qc_decision
+from inventory.stock.receipts import receive_stock
+from inventory.stock.selectors import stock_overview
 from inventory.templatetags.stock import quantity
-from inventory.writes import acting_for, write, write_idempotent, write_screen
 from warehouse.access import member_required, role_required
 from warehouse.models import Role, Warehouse
 

@@ -83,18 +83,16 @@ def globex_site(other_tenant):
 @pytest.fixture
 def site(tenant):
     """Acme's DC: a receiving bin (created with the warehouse) and two storage bins."""
-    from inventory import services
+    from inventory.catalog.services import create_location, create_warehouse
 
-    warehouse = services.create_warehouse(tenant=tenant, code="DC1", name="Acme DC")
+    warehouse = create_warehouse(tenant=tenant, code="DC1", name="Acme DC")
     for sequence, code in enumerate(("A-01", "A-02"), start=1):
-        services.create_location(
-            tenant=tenant, warehouse=warehouse, code=code, pick_sequence=sequence
-        )
+        create_location(tenant=tenant, warehouse=warehouse, code=code, pick_sequence=sequence)
     return warehouse
 
 
 def bin_of(tenant, warehouse, code):
-    from inventory.selectors import get_location_by_code
+    from inventory.catalog.selectors import get_location_by_code
 
     with tenant_context(tenant.id):
         return get_location_by_code(warehouse, code)
@@ -103,9 +101,9 @@ def bin_of(tenant, warehouse, code):
 @pytest.fixture
 def flour(tenant):
     """A product that needs no QC, weighed in kilograms, with a shelf life."""
-    from inventory import services
+    from inventory.catalog.services import create_product
 
-    return services.create_product(
+    return create_product(
         tenant=tenant, sku="FLOUR-25", name="Wheat flour 25 kg", uom="kg", shelf_life_days=180
     )
 
@@ -113,8 +111,8 @@ def flour(tenant):
 @pytest.fixture
 def vaccine(tenant):
     """A product every lot of which must pass QC, counted in units."""
-    from inventory import services
+    from inventory.catalog.services import create_product
 
-    return services.create_product(
+    return create_product(
         tenant=tenant, sku="VAX-10", name="Vaccine vial", uom="ea", qc_required=True
     )

@@ -375,7 +375,7 @@ def test_an_account_with_a_membership_in_another_tenant_is_not_deleted_from_this
 def test_an_account_still_referred_to_in_another_tenant_is_not_deleted(
     superuser, packer, other_tenant
 ):
-    from inventory.tokens import issue_api_token
+    from inventory.core.tokens import issue_api_token
 
     issue_api_token(tenant=other_tenant, name="Made before leaving", created_by=packer)
     client = signed_in(superuser)
@@ -469,9 +469,9 @@ def wait_for_a_lock_wait(timeout: float = 10.0) -> None:
 
 
 def test_a_sku_of_another_tenant_is_no_duplicate(acme_client, tenant, other_tenant):
-    from inventory import services
+    from inventory.catalog.services import create_product
 
-    services.create_product(tenant=other_tenant, sku="FLOUR-25", name="Their flour")
+    create_product(tenant=other_tenant, sku="FLOUR-25", name="Their flour")
 
     response = acme_client.post("/admin/inventory/product/add/", product_data())
 

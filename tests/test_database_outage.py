@@ -12,7 +12,7 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from inventory.tokens import issue_api_token
+from inventory.core.tokens import issue_api_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

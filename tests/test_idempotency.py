@@ -7,10 +7,13 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 
-from inventory import errors, services
-from inventory.idempotency import request_fingerprint, run_idempotent
+from inventory.catalog.services import create_product, create_warehouse
+from inventory.core import errors
+from inventory.core.idempotency import request_fingerprint, run_idempotent
+from inventory.ledger.reconcile import balance_differences
 from inventory.models import Balance, LedgerEntry, Lot, Operation
-from inventory.reconcile import balance_differences
+from inventory.stock.movements import adjust_stock, move_stock
+from inventory.stock.receipts import receive_stock
 from tests.conftest import bin_of
 from warehouse.tenancy import tenant_context
 
@@ -19,7 +22,7 @@ def receipt_call(tenant, site, product, *, key, lot_code="L1", quantity="5"):
     payload = {"sku": product.sku, "lot_code": lot_code, "quantity": quantity}
 
     def perform(operation):
-        receipt = services.receive_stock(
+        receipt = receive_stock(
             tenant=tenant,
             product=product,
             warehouse=site,
@@ -82,8 +85,8 @@ def test_the_same_key_with_another_body_or_kind_is_refused(tenant, site, flour):
 @pytest.mark.django_db
 def test_keys_belong_to_one_tenant(tenant, other_tenant, site, flour):
     receipt_call(tenant, site, flour, key="shared")
-    cheese = services.create_product(tenant=other_tenant, sku="CHEESE", name="Cheese")
-    globex_dc = services.create_warehouse(tenant=other_tenant, code="G1", name="Globex DC")
+    cheese = create_product(tenant=other_tenant, sku="CHEESE", name="Cheese")
+    globex_dc = create_warehouse(tenant=other_tenant, code="G1", name="Globex DC")
     result = receipt_call(other_tenant, globex_dc, cheese, key="shared")
     assert not result.replayed
 
@@ -150,13 +153,11 @@ def test_concurrent_requests_with_one_key_take_effect_once(tenant, site, flour):
 
 @pytest.mark.django_db(transaction=True, databases=["default", "maintenance"])
 def test_concurrent_removals_never_take_stock_below_zero(tenant, site, flour):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=20
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=20)
 
     def work(index):
         try:
-            services.adjust_stock(
+            adjust_stock(
                 tenant=tenant,
                 lot=receipt.lot,
                 location=receipt.location,
@@ -176,17 +177,15 @@ def test_concurrent_removals_never_take_stock_below_zero(tenant, site, flour):
 @pytest.mark.django_db(transaction=True, databases=["default", "maintenance"])
 def test_opposite_moves_at_once_neither_deadlock_nor_lose_stock(tenant, site, flour):
     a01, a02 = bin_of(tenant, site, "A-01"), bin_of(tenant, site, "A-02")
-    lot = services.receive_stock(
+    lot = receive_stock(
         tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=50, location=a01
     ).lot
-    services.move_stock(tenant=tenant, lot=lot, from_location=a01, to_location=a02, quantity=25)
+    move_stock(tenant=tenant, lot=lot, from_location=a01, to_location=a02, quantity=25)
 
     def work(index):
         source, target = (a01, a02) if index % 2 else (a02, a01)
         for _ in range(5):
-            services.move_stock(
-                tenant=tenant, lot=lot, from_location=source, to_location=target, quantity=1
-            )
+            move_stock(tenant=tenant, lot=lot, from_location=source, to_location=target, quantity=1)
 
     run_in_threads(6, work)
     assert counts(tenant)[2] == 50

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.db.models import F
 
-from inventory import errors
-from inventory.idempotency import key_retention, release_expired_keys
+from inventory.core import errors
+from inventory.core.idempotency import key_retention, release_expired_keys
+from inventory.ledger.reconcile import balance_differences
 from inventory.models import Operation
-from inventory.reconcile import balance_differences
 from tests.test_idempotency import counts, receipt_call, run_in_threads
 from warehouse.tenancy import tenant_context
 
@@ -91,10 +91,10 @@ def test_concurrent_requests_with_one_expired_key_take_effect_once(tenant, site,
 def test_the_cleanup_clears_expired_keys_in_every_tenant_and_keeps_recent_ones(
     tenant, other_tenant, site, flour
 ):
-    from inventory import services
+    from inventory.catalog.services import create_product, create_warehouse
 
-    other_site = services.create_warehouse(tenant=other_tenant, code="W", name="Other")
-    other_flour = services.create_product(tenant=other_tenant, sku="F", name="Flour")
+    other_site = create_warehouse(tenant=other_tenant, code="W", name="Other")
+    other_flour = create_product(tenant=other_tenant, sku="F", name="Flour")
     old = receipt_call(tenant, site, flour, key="old")
     recent = receipt_call(tenant, site, flour, key="recent", lot_code="L2")
     other_old = receipt_call(other_tenant, other_site, other_flour, key="old")

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from inventory.core.tokens import find_api_token
 from inventory.models import ApiToken
-from inventory.tokens import find_api_token
 from tests.conftest import PASSWORD, make_member
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
@@ -42,20 +42,20 @@ def test_a_token_created_in_the_admin_shows_its_secret_once_and_works(admin_clie
 
 
 def test_reservations_and_orders_are_listed_read_only(admin_client, tenant, site, flour):
-    from inventory import services
-    from inventory.services import LineRequest
+    from inventory.orders.services import allocate_order, create_order
+    from inventory.reservations.requests import LineRequest
+    from inventory.reservations.selectors import get_reservation
+    from inventory.stock.receipts import receive_stock
 
-    services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F-77", quantity="10"
-    )
-    order = services.create_order(
+    receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F-77", quantity="10")
+    order = create_order(
         tenant=tenant,
         warehouse=site,
         reference="SO-4711",
         customer="Bakery Ltd",
         lines=[LineRequest(product=flour, quantity="4")],
     )
-    reservation = services.allocate_order(tenant=tenant, order_id=order.pk).reservation
+    reservation = allocate_order(tenant=tenant, order_id=order.pk).reservation
 
     listing = admin_client.get("/admin/inventory/order/").content.decode()
     assert "SO-4711" in listing and "Bakery Ltd" in listing
@@ -69,4 +69,4 @@ def test_reservations_and_orders_are_listed_read_only(admin_client, tenant, site
     )
     assert deleted.status_code == 403
     with tenant_context(tenant.id):
-        assert services.get_reservation(tenant=tenant, reservation_id=reservation.pk)
+        assert get_reservation(tenant=tenant, reservation_id=reservation.pk)

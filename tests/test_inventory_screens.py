@@ -8,11 +8,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from inventory.catalog.services import create_product
 from inventory.forms import ReceiveForm
-from inventory.ledger import Actor
+from inventory.ledger.posting import Actor
+from inventory.lots.services import approve_lot
 from inventory.models import LedgerEntry, Lot, QcStatus
-from inventory.selectors import stock_summary
-from inventory.services import approve_lot, create_product, receive_stock
+from inventory.stock.receipts import receive_stock
+from inventory.stock.selectors import stock_summary
 from tests.conftest import PASSWORD, make_site
 from warehouse.models import Location, LocationKind
 from warehouse.tenancy import tenant_context
@@ -459,8 +461,9 @@ def test_only_managers_reverse_decisions(tenant, inspector, site, products, othe
 
 
 def test_stock_row_adds_up_and_matches_the_api(tenant, operator, inspector, site, products):
-    from inventory.reservations import LineRequest
-    from inventory.services import reject_lot, reserve_stock
+    from inventory.lots.services import reject_lot
+    from inventory.reservations.allocation import reserve_stock
+    from inventory.reservations.requests import LineRequest
     from tests.api.conftest import new_client
 
     cheese = products["cheese"]

@@ -7,17 +7,23 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from inventory import errors, services
-from inventory.idempotency import run_idempotent
-from inventory.ledger import Actor
-from inventory.models import Balance, LedgerEntry, LedgerKind, Lot, Operation, QcStatus
-from inventory.selectors import (
+from inventory.catalog.selectors import (
     default_receiving_location,
-    get_lot,
     get_product_by_sku,
     search_products,
 )
-from inventory.tokens import find_api_token, issue_api_token
+from inventory.catalog.services import create_location, create_product, create_warehouse
+from inventory.core import errors
+from inventory.core.idempotency import run_idempotent
+from inventory.core.tokens import find_api_token, issue_api_token
+from inventory.ledger.posting import Actor
+from inventory.lots.selectors import get_lot
+from inventory.lots.services import approve_lot, reject_lot
+from inventory.models import Balance, LedgerEntry, LedgerKind, Lot, Operation, QcStatus
+from inventory.stock.counts import CountLine, post_count
+from inventory.stock.movements import adjust_stock, move_stock, ship_stock
+from inventory.stock.receipts import receive_stock
+from inventory.stock.selectors import stock_summary
 from tests.conftest import bin_of
 from warehouse.tenancy import tenant_context
 
@@ -36,11 +42,11 @@ def on_hand(tenant, lot, location):
 
 
 def summary(tenant, product, warehouse=None):
-    return services.stock_summary(tenant=tenant, product=product, warehouse=warehouse)
+    return stock_summary(tenant=tenant, product=product, warehouse=warehouse)
 
 
 def test_receipt_of_a_product_without_qc_is_approved_and_available(tenant, site, flour, operator):
-    receipt = services.receive_stock(
+    receipt = receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
@@ -62,7 +68,7 @@ def test_receipt_of_a_product_without_qc_is_approved_and_available(tenant, site,
 
 
 def test_receipt_of_a_qc_product_is_quarantined_on_hand_but_not_available(tenant, site, vaccine):
-    receipt = services.receive_stock(
+    receipt = receive_stock(
         tenant=tenant, product=vaccine, warehouse=site, lot_code="V-1", quantity=40
     )
     assert receipt.lot.qc_status == QcStatus.QUARANTINE
@@ -74,10 +80,10 @@ def test_receipt_of_a_qc_product_is_quarantined_on_hand_but_not_available(tenant
 def test_approval_records_who_when_and_note_and_makes_stock_available(
     tenant, site, vaccine, inspector
 ):
-    lot = services.receive_stock(
+    lot = receive_stock(
         tenant=tenant, product=vaccine, warehouse=site, lot_code="V-1", quantity=40
     ).lot
-    approved = services.approve_lot(
+    approved = approve_lot(
         tenant=tenant, lot=lot, actor=Actor.user(inspector), note="Certificate checked"
     )
     assert approved.qc_status == QcStatus.APPROVED
@@ -86,20 +92,20 @@ def test_approval_records_who_when_and_note_and_makes_stock_available(
     assert approved.qc_note == "Certificate checked"
     assert summary(tenant, vaccine).available == 40
     with pytest.raises(errors.LotNotInQuarantine):
-        services.reject_lot(tenant=tenant, lot=lot, note="changed my mind")
+        reject_lot(tenant=tenant, lot=lot, note="changed my mind")
 
 
 def test_rejected_stock_stays_on_hand_and_is_never_available(tenant, site, vaccine, inspector):
-    lot = services.receive_stock(
+    lot = receive_stock(
         tenant=tenant, product=vaccine, warehouse=site, lot_code="V-2", quantity=5
     ).lot
-    services.reject_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), note="Broken seal")
+    reject_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), note="Broken seal")
     totals = summary(tenant, vaccine, site)
     assert (totals.on_hand, totals.available, totals.rejected) == (5, 0, 5)
 
 
 def test_expired_approved_stock_is_not_available(tenant, site, flour):
-    services.receive_stock(
+    receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
@@ -112,7 +118,7 @@ def test_expired_approved_stock_is_not_available(tenant, site, flour):
 
 
 def test_a_lot_received_already_expired_says_so_and_is_never_available(tenant, site, flour):
-    receipt = services.receive_stock(
+    receipt = receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
@@ -120,9 +126,7 @@ def test_a_lot_received_already_expired_says_so_and_is_never_available(tenant, s
         quantity=3,
         expires_on=datetime.date(2020, 1, 1),
     )
-    fresh = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="NEW", quantity=3
-    )
+    fresh = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="NEW", quantity=3)
     assert (receipt.is_expired, receipt.is_available) == (True, False)
     assert (fresh.is_expired, fresh.is_available) == (False, True)
     with tenant_context(tenant.id):
@@ -134,7 +138,7 @@ def test_a_tenant_may_refuse_expired_receipts(tenant, site, flour):
     tenant.refuse_expired_receipts = True
     tenant.save(update_fields=["refuse_expired_receipts"])
     with pytest.raises(errors.LotExpiredOnReceipt, match="Lot OLD expired on 01 Jan 2020"):
-        services.receive_stock(
+        receive_stock(
             tenant=tenant,
             product=flour,
             warehouse=site,
@@ -146,7 +150,7 @@ def test_a_tenant_may_refuse_expired_receipts(tenant, site, flour):
     with tenant_context(tenant.id):
         assert not Lot.objects.exists()
     # Expiring today is not expired yet.
-    today = services.receive_stock(
+    today = receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
@@ -159,9 +163,9 @@ def test_a_tenant_may_refuse_expired_receipts(tenant, site, flour):
 
 @pytest.mark.parametrize("kind", ["pick", "shipping", "quarantine"])
 def test_receipts_go_only_into_receiving_or_storage_bins(tenant, site, flour, kind):
-    location = services.create_location(tenant=tenant, warehouse=site, code="X-1", kind=kind)
+    location = create_location(tenant=tenant, warehouse=site, code="X-1", kind=kind)
     with pytest.raises(errors.LocationNotReceivable) as refused:
-        services.receive_stock(
+        receive_stock(
             tenant=tenant,
             product=flour,
             warehouse=site,
@@ -175,10 +179,8 @@ def test_receipts_go_only_into_receiving_or_storage_bins(tenant, site, flour, ki
 
 
 def test_products_that_need_qc_may_be_received_into_a_quarantine_bin(tenant, site, vaccine):
-    location = services.create_location(
-        tenant=tenant, warehouse=site, code="QC-1", kind="quarantine"
-    )
-    receipt = services.receive_stock(
+    location = create_location(tenant=tenant, warehouse=site, code="QC-1", kind="quarantine")
+    receipt = receive_stock(
         tenant=tenant,
         product=vaccine,
         warehouse=site,
@@ -188,7 +190,7 @@ def test_products_that_need_qc_may_be_received_into_a_quarantine_bin(tenant, sit
     )
     assert receipt.location == location
     storage = bin_of(tenant, site, "A-01")
-    receipt = services.receive_stock(
+    receipt = receive_stock(
         tenant=tenant,
         product=vaccine,
         warehouse=site,
@@ -201,7 +203,7 @@ def test_products_that_need_qc_may_be_received_into_a_quarantine_bin(tenant, sit
 
 def test_explicit_location_and_cost_are_used(tenant, site, flour):
     a01 = bin_of(tenant, site, "A-01")
-    receipt = services.receive_stock(
+    receipt = receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
@@ -216,43 +218,37 @@ def test_explicit_location_and_cost_are_used(tenant, site, flour):
 
 def test_sku_is_unique_per_tenant_ignoring_case(tenant, other_tenant, flour):
     with pytest.raises(errors.DuplicateSku) as caught:
-        services.create_product(tenant=tenant, sku="flour-25", name="Again")
+        create_product(tenant=tenant, sku="flour-25", name="Again")
     assert caught.value.status == 409
     assert caught.value.as_body()["error"]["code"] == "DUPLICATE_SKU"
     # Another tenant may use the same SKU.
-    services.create_product(tenant=other_tenant, sku="FLOUR-25", name="Theirs")
+    create_product(tenant=other_tenant, sku="FLOUR-25", name="Theirs")
 
 
 def test_lot_code_is_unique_per_product(tenant, site, flour, vaccine):
-    services.receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="L1", quantity=1)
+    receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="L1", quantity=1)
     before = ledger_count(tenant)
     with pytest.raises(errors.DuplicateLotCode):
-        services.receive_stock(
-            tenant=tenant, product=flour, warehouse=site, lot_code="l1", quantity=1
-        )
+        receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="l1", quantity=1)
     assert ledger_count(tenant) == before
-    services.receive_stock(
-        tenant=tenant, product=vaccine, warehouse=site, lot_code="L1", quantity=1
-    )
+    receive_stock(tenant=tenant, product=vaccine, warehouse=site, lot_code="L1", quantity=1)
 
 
 def test_warehouse_without_receiving_bin_refuses_a_receipt_without_location(tenant, flour):
-    bare = services.create_warehouse(
+    bare = create_warehouse(
         tenant=tenant, code="BARE", name="No bins", receiving_location_code=None
     )
     with pytest.raises(errors.LocationNotFound):
-        services.receive_stock(
-            tenant=tenant, product=flour, warehouse=bare, lot_code="X", quantity=1
-        )
+        receive_stock(tenant=tenant, product=flour, warehouse=bare, lot_code="X", quantity=1)
     with tenant_context(tenant.id), pytest.raises(errors.LocationNotFound):
         default_receiving_location(bare)
 
 
 def test_duplicate_warehouse_and_location_codes_are_refused(tenant, site):
     with pytest.raises(errors.DuplicateWarehouseCode):
-        services.create_warehouse(tenant=tenant, code="dc1", name="Again")
+        create_warehouse(tenant=tenant, code="dc1", name="Again")
     with pytest.raises(errors.DuplicateLocationCode):
-        services.create_location(tenant=tenant, warehouse=site, code="a-01")
+        create_location(tenant=tenant, warehouse=site, code="a-01")
 
 
 @pytest.mark.parametrize(
@@ -283,26 +279,20 @@ def test_duplicate_warehouse_and_location_codes_are_refused(tenant, site):
 )
 def test_bad_receipt_quantities_are_refused_and_write_nothing(tenant, site, flour, quantity):
     with pytest.raises(errors.InvalidQuantity) as caught:
-        services.receive_stock(
-            tenant=tenant, product=flour, warehouse=site, lot_code="Q", quantity=quantity
-        )
+        receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="Q", quantity=quantity)
     assert caught.value.status == 422
     assert ledger_count(tenant) == 0
 
 
 def test_a_unit_counted_in_pieces_refuses_fractions(tenant, site, vaccine):
     with pytest.raises(errors.InvalidQuantity, match="whole number"):
-        services.receive_stock(
-            tenant=tenant, product=vaccine, warehouse=site, lot_code="V", quantity="1.5"
-        )
+        receive_stock(tenant=tenant, product=vaccine, warehouse=site, lot_code="V", quantity="1.5")
 
 
 def test_adjustment_needs_a_reason_and_never_goes_below_zero(tenant, site, flour):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10)
     with pytest.raises(errors.ValidationFailed):
-        services.adjust_stock(
+        adjust_stock(
             tenant=tenant,
             lot=receipt.lot,
             location=receipt.location,
@@ -310,7 +300,7 @@ def test_adjustment_needs_a_reason_and_never_goes_below_zero(tenant, site, flour
             reason="  ",
         )
     with pytest.raises(errors.InsufficientStock) as caught:
-        services.adjust_stock(
+        adjust_stock(
             tenant=tenant,
             lot=receipt.lot,
             location=receipt.location,
@@ -319,7 +309,7 @@ def test_adjustment_needs_a_reason_and_never_goes_below_zero(tenant, site, flour
         )
     assert caught.value.status == 409
     assert ledger_count(tenant) == 1
-    entry = services.adjust_stock(
+    entry = adjust_stock(
         tenant=tenant,
         lot=receipt.lot,
         location=receipt.location,
@@ -331,11 +321,9 @@ def test_adjustment_needs_a_reason_and_never_goes_below_zero(tenant, site, flour
 
 
 def test_adjustment_cannot_take_stock_from_a_bin_that_never_held_it(tenant, site, flour):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10)
     with pytest.raises(errors.InsufficientStock):
-        services.adjust_stock(
+        adjust_stock(
             tenant=tenant,
             lot=receipt.lot,
             location=bin_of(tenant, site, "A-02"),
@@ -345,11 +333,9 @@ def test_adjustment_cannot_take_stock_from_a_bin_that_never_held_it(tenant, site
 
 
 def test_move_writes_out_and_in_entries_of_one_operation(tenant, site, flour):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10)
     a01 = bin_of(tenant, site, "A-01")
-    move = services.move_stock(
+    move = move_stock(
         tenant=tenant, lot=receipt.lot, from_location=receipt.location, to_location=a01, quantity=4
     )
     assert (move.out_entry.kind, move.out_entry.quantity) == (LedgerKind.MOVE_OUT, -4)
@@ -358,7 +344,7 @@ def test_move_writes_out_and_in_entries_of_one_operation(tenant, site, flour):
     assert on_hand(tenant, receipt.lot, receipt.location) == 6
     assert on_hand(tenant, receipt.lot, a01) == 4
     with pytest.raises(errors.InsufficientStock):
-        services.move_stock(
+        move_stock(
             tenant=tenant,
             lot=receipt.lot,
             from_location=a01,
@@ -366,23 +352,19 @@ def test_move_writes_out_and_in_entries_of_one_operation(tenant, site, flour):
             quantity=5,
         )
     with pytest.raises(errors.ValidationFailed):
-        services.move_stock(
-            tenant=tenant, lot=receipt.lot, from_location=a01, to_location=a01, quantity=1
-        )
+        move_stock(tenant=tenant, lot=receipt.lot, from_location=a01, to_location=a01, quantity=1)
     assert summary(tenant, flour).on_hand == 10
 
 
 def test_count_makes_the_counted_quantity_the_truth(tenant, site, flour):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10)
     a01 = bin_of(tenant, site, "A-01")
-    results = services.post_count(
+    results = post_count(
         tenant=tenant,
         warehouse=site,
         lines=[
-            services.CountLine(receipt.lot, receipt.location, "7.25"),
-            services.CountLine(receipt.lot, a01, 2),
+            CountLine(receipt.lot, receipt.location, "7.25"),
+            CountLine(receipt.lot, a01, 2),
         ],
     )
     assert [(r.previous_quantity, r.counted_quantity, r.difference) for r in results] == [
@@ -393,44 +375,40 @@ def test_count_makes_the_counted_quantity_the_truth(tenant, site, flour):
     assert on_hand(tenant, receipt.lot, receipt.location) == Decimal("7.25")
     assert on_hand(tenant, receipt.lot, a01) == 2
     before = ledger_count(tenant)
-    (same,) = services.post_count(
-        tenant=tenant, warehouse=site, lines=[services.CountLine(receipt.lot, a01, "2.000")]
+    (same,) = post_count(
+        tenant=tenant, warehouse=site, lines=[CountLine(receipt.lot, a01, "2.000")]
     )
     assert same.entry is None
     assert ledger_count(tenant) == before
 
 
 def test_count_refuses_negative_quantities_and_bins_of_other_warehouses(tenant, site, flour):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=1
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=1)
     with pytest.raises(errors.InvalidQuantity):
-        services.post_count(
+        post_count(
             tenant=tenant,
             warehouse=site,
-            lines=[services.CountLine(receipt.lot, receipt.location, -1)],
+            lines=[CountLine(receipt.lot, receipt.location, -1)],
         )
-    other = services.create_warehouse(tenant=tenant, code="DC2", name="Second")
+    other = create_warehouse(tenant=tenant, code="DC2", name="Second")
     with pytest.raises(errors.LocationNotFound):
-        services.post_count(
+        post_count(
             tenant=tenant,
             warehouse=other,
-            lines=[services.CountLine(receipt.lot, receipt.location, 1)],
+            lines=[CountLine(receipt.lot, receipt.location, 1)],
         )
 
 
 def test_another_tenants_rows_answer_like_missing_ones(
     tenant, other_tenant, site, flour, globex_site
 ):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=1
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=1)
     with pytest.raises(errors.ProductNotFound):
-        services.receive_stock(
+        receive_stock(
             tenant=other_tenant, product=flour, warehouse=globex_site, lot_code="X", quantity=1
         )
     with pytest.raises(errors.LotNotFound):
-        services.approve_lot(tenant=other_tenant, lot=receipt.lot)
+        approve_lot(tenant=other_tenant, lot=receipt.lot)
     with tenant_context(other_tenant.id):
         with pytest.raises(errors.LotNotFound):
             get_lot(receipt.lot.id)
@@ -444,13 +422,13 @@ def test_another_tenants_rows_answer_like_missing_ones(
 
 
 def test_product_search_ranks_the_best_match_first(tenant, flour):
-    services.create_product(
+    create_product(
         tenant=tenant,
         sku="RYE-1",
         name="Rye bread",
         attributes={"notes": "contains wheat flour traces"},
     )
-    services.create_product(tenant=tenant, sku="OAT-1", name="Oat milk")
+    create_product(tenant=tenant, sku="OAT-1", name="Oat milk")
     with tenant_context(tenant.id):
         assert [p.sku for p in search_products("flour")] == ["FLOUR-25", "RYE-1"]
         assert [p.sku for p in search_products("rye-1")] == ["RYE-1"]
@@ -525,7 +503,7 @@ def test_token_use_is_recorded_at_most_once_a_minute(tenant):
 
 def test_token_actor_is_recorded_on_entries_and_qc_decisions(tenant, site, vaccine):
     token, _ = issue_api_token(tenant=tenant, name="ERP")
-    receipt = services.receive_stock(
+    receipt = receive_stock(
         tenant=tenant,
         product=vaccine,
         warehouse=site,
@@ -534,7 +512,7 @@ def test_token_actor_is_recorded_on_entries_and_qc_decisions(tenant, site, vacci
         actor=Actor.token(token),
     )
     assert (receipt.entry.api_token_id, receipt.entry.actor_user_id) == (token.pk, None)
-    lot = services.approve_lot(tenant=tenant, lot=receipt.lot, actor=Actor.token(token))
+    lot = approve_lot(tenant=tenant, lot=receipt.lot, actor=Actor.token(token))
     assert (lot.qc_by_token_id, lot.qc_by_id) == (token.pk, None)
 
 
@@ -547,7 +525,7 @@ def test_service_inside_an_idempotent_operation_writes_its_entries_to_it(tenant,
         perform=lambda operation: (
             201,
             {
-                "lot_id": services.receive_stock(
+                "lot_id": receive_stock(
                     tenant=tenant,
                     product=flour,
                     warehouse=site,
@@ -566,19 +544,17 @@ def test_service_inside_an_idempotent_operation_writes_its_entries_to_it(tenant,
 
 
 def test_only_approved_unexpired_lots_can_be_shipped(tenant, site, flour, vaccine):
-    good = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="GOOD", quantity=10
-    )
-    entry = services.ship_stock(
+    good = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="GOOD", quantity=10)
+    entry = ship_stock(
         tenant=tenant, lot=good.lot, location=good.location, quantity=4, reference="SO-1"
     )
     assert (entry.kind, entry.quantity, entry.reason) == (LedgerKind.SHIP, -4, "SO-1")
     with pytest.raises(errors.InsufficientStock):
-        services.ship_stock(tenant=tenant, lot=good.lot, location=good.location, quantity=7)
-    quarantined = services.receive_stock(
+        ship_stock(tenant=tenant, lot=good.lot, location=good.location, quantity=7)
+    quarantined = receive_stock(
         tenant=tenant, product=vaccine, warehouse=site, lot_code="Q", quantity=10
     )
-    expired = services.receive_stock(
+    expired = receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
@@ -588,18 +564,16 @@ def test_only_approved_unexpired_lots_can_be_shipped(tenant, site, flour, vaccin
     )
     for receipt in (quarantined, expired):
         with pytest.raises(errors.LotNotApproved) as caught:
-            services.ship_stock(
-                tenant=tenant, lot=receipt.lot, location=receipt.location, quantity=1
-            )
+            ship_stock(tenant=tenant, lot=receipt.lot, location=receipt.location, quantity=1)
         assert caught.value.status == 409
     assert ledger_count(tenant) == 4
 
 
 def test_stock_summary_sums_every_warehouse_unless_one_is_named(tenant, other_tenant, site, flour):
-    second = services.create_warehouse(tenant=tenant, code="DC2", name="Second")
-    services.receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="A", quantity=2)
-    services.receive_stock(tenant=tenant, product=flour, warehouse=second, lot_code="B", quantity=3)
+    second = create_warehouse(tenant=tenant, code="DC2", name="Second")
+    receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="A", quantity=2)
+    receive_stock(tenant=tenant, product=flour, warehouse=second, lot_code="B", quantity=3)
     assert summary(tenant, flour).on_hand == 5
     assert summary(tenant, flour, second).on_hand == 3
     with pytest.raises(errors.ProductNotFound):
-        services.stock_summary(tenant=other_tenant, product=flour)
+        stock_summary(tenant=other_tenant, product=flour)

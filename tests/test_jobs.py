@@ -16,12 +16,14 @@ from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.periodic import PeriodicDeferrer, PeriodicRegistry
 
-from inventory import services
-from inventory.idempotency import key_retention
+from inventory.catalog.services import create_product, create_warehouse
+from inventory.core.idempotency import key_retention
+from inventory.ledger.partitions import MONTHS_AHEAD, add_months, partition_name
+from inventory.ledger.reconcile import balance_differences
 from inventory.models import Operation, Reservation, ReservationStatus
-from inventory.partitions import MONTHS_AHEAD, add_months, partition_name
-from inventory.reconcile import balance_differences
-from inventory.services import LineRequest
+from inventory.reservations.allocation import reserve_stock
+from inventory.reservations.requests import LineRequest
+from inventory.stock.receipts import receive_stock
 from tests.test_idempotency import receipt_call
 from warehouse.tenancy import tenant_context
 
@@ -135,8 +137,8 @@ def test_the_worker_runs_the_expiry_sweep_partition_upkeep_and_key_cleanup(
     worker_app, tenant, other_tenant, site, flour
 ):
     # An overdue reservation ...
-    services.receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="L0", quantity=5)
-    held = services.reserve_stock(
+    receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="L0", quantity=5)
+    held = reserve_stock(
         tenant=tenant,
         warehouse=site,
         lines=[LineRequest(product=flour, quantity=2)],
@@ -151,8 +153,8 @@ def test_the_worker_runs_the_expiry_sweep_partition_upkeep_and_key_cleanup(
     with connections["owner"].cursor() as cursor:
         cursor.execute(f"DROP TABLE {partition_name(month)}")
     # ... and idempotency keys, an expired one in each tenant and a recent one.
-    other_site = services.create_warehouse(tenant=other_tenant, code="W", name="Other")
-    other_flour = services.create_product(tenant=other_tenant, sku="F", name="Flour")
+    other_site = create_warehouse(tenant=other_tenant, code="W", name="Other")
+    other_flour = create_product(tenant=other_tenant, sku="F", name="Flour")
     expired = [
         (tenant, receipt_call(tenant, site, flour, key="old")),
         (other_tenant, receipt_call(other_tenant, other_site, other_flour, key="old")),

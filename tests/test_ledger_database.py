@@ -7,13 +7,14 @@ from django.db import IntegrityError, ProgrammingError, connection, connections,
 from django.utils import timezone
 
 from config.database import ROLE_NAMES
-from inventory import services
-from inventory.partitions import (
+from inventory.ledger.partitions import (
     DEFAULT_PARTITION,
     add_months,
     ensure_ledger_partitions,
     partition_name,
 )
+from inventory.stock.movements import adjust_stock
+from inventory.stock.receipts import receive_stock
 from tests.conftest import bin_of
 from warehouse.tenancy import tenant_context
 
@@ -35,13 +36,13 @@ def middle_of_month(months_from_now):
 
 @pytest.mark.django_db
 def test_entries_land_in_the_partition_of_their_month_or_the_default_one(tenant, site, flour):
-    receipt = services.receive_stock(
+    receipt = receive_stock(
         tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=100
     )
     expected = {}
     for months in (-3, -1, 0, 2):
         when = middle_of_month(months)
-        entry = services.adjust_stock(
+        entry = adjust_stock(
             tenant=tenant,
             lot=receipt.lot,
             location=receipt.location,
@@ -54,7 +55,7 @@ def test_entries_land_in_the_partition_of_their_month_or_the_default_one(tenant,
         datetime.datetime(2099, 6, 15, tzinfo=datetime.UTC),
         datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC),
     ):
-        entry = services.adjust_stock(
+        entry = adjust_stock(
             tenant=tenant,
             lot=receipt.lot,
             location=receipt.location,
@@ -81,7 +82,7 @@ def test_partition_upkeep_creates_the_coming_months_once():
 
 @pytest.mark.django_db
 def test_the_app_role_cannot_read_or_write_partitions_directly(tenant, site, flour):
-    services.receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=1)
+    receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=1)
     month_partition = partition_name(timezone.now().date())
     for table in (month_partition, DEFAULT_PARTITION):
         with (
@@ -126,9 +127,7 @@ def test_the_ledger_has_a_brin_index_on_its_timestamp_and_rls_on_the_parent():
 
 @pytest.mark.django_db(transaction=True, databases=EVERY_ROLE)
 def test_no_application_role_may_update_or_delete_a_ledger_entry(tenant, site, flour):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=5
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=5)
     entry_id = receipt.entry.id
     statements = [
         "UPDATE inventory_ledgerentry SET quantity = 500 WHERE id = %s",
@@ -168,11 +167,9 @@ def test_no_application_role_may_update_or_delete_a_ledger_entry(tenant, site, f
 def test_upkeep_leaves_a_month_alone_whose_entries_sit_in_the_default_partition(
     tenant, site, flour
 ):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=5
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=5)
     far = datetime.datetime(2090, 3, 10, tzinfo=datetime.UTC)
-    entry = services.adjust_stock(
+    entry = adjust_stock(
         tenant=tenant,
         lot=receipt.lot,
         location=bin_of(tenant, site, "RECEIVING"),
@@ -196,7 +193,7 @@ def test_upkeep_leaves_a_month_alone_whose_entries_sit_in_the_default_partition(
 def test_another_tenant_sees_none_of_the_ledger_balances_or_operations(
     tenant, other_tenant, site, flour
 ):
-    services.receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=3)
+    receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=3)
     tables = ["inventory_ledgerentry", "inventory_balance", "inventory_operation", "inventory_lot"]
     for tenant_id, expected in ((other_tenant.id, 0), (None, 0), (tenant.id, 1)):
         with tenant_context(tenant_id), connection.cursor() as cursor:

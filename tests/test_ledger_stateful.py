@@ -26,10 +26,16 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from inventory import errors, services
-from inventory.idempotency import run_idempotent
+from inventory.catalog.selectors import get_location_by_code
+from inventory.catalog.services import create_location, create_product, create_warehouse
+from inventory.core import errors
+from inventory.core.idempotency import run_idempotent
+from inventory.lots.services import approve_lot, reject_lot
 from inventory.models import Balance, LedgerEntry, QcStatus
-from inventory.selectors import get_location_by_code, stock_summary
+from inventory.stock.counts import CountLine, post_count
+from inventory.stock.movements import adjust_stock, move_stock
+from inventory.stock.receipts import receive_stock
+from inventory.stock.selectors import stock_summary
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
 
@@ -51,16 +57,16 @@ class StockMachine(RuleBasedStateMachine):
         super().__init__()
         number = next(tenant_numbers)
         self.tenant = Tenant.objects.create(slug=f"prop-{number}", name=f"Property {number}")
-        self.warehouse = services.create_warehouse(tenant=self.tenant, code="DC", name="DC")
+        self.warehouse = create_warehouse(tenant=self.tenant, code="DC", name="DC")
         for code in ("A-01", "B-01"):
-            services.create_location(tenant=self.tenant, warehouse=self.warehouse, code=code)
+            create_location(tenant=self.tenant, warehouse=self.warehouse, code=code)
         with tenant_context(self.tenant.id):
             self.locations = [
                 get_location_by_code(self.warehouse, code) for code in ("RECEIVING", "A-01", "B-01")
             ]
         self.products = [
-            services.create_product(tenant=self.tenant, sku="BULK", name="Bulk", uom="kg"),
-            services.create_product(
+            create_product(tenant=self.tenant, sku="BULK", name="Bulk", uom="kg"),
+            create_product(
                 tenant=self.tenant, sku="PIECE", name="Piece", uom="ea", qc_required=True
             ),
         ]
@@ -110,7 +116,7 @@ class StockMachine(RuleBasedStateMachine):
         lot_code = f"LOT-{len(self.lots)}"
 
         def perform(operation):
-            receipt = services.receive_stock(
+            receipt = receive_stock(
                 tenant=self.tenant,
                 product=product,
                 warehouse=self.warehouse,
@@ -137,7 +143,7 @@ class StockMachine(RuleBasedStateMachine):
     @rule(lot_index=indexes, approve=st.booleans())
     def decide(self, lot_index, approve):
         lot = self.pick(self.lots, lot_index)
-        decide = services.approve_lot if approve else services.reject_lot
+        decide = approve_lot if approve else reject_lot
         if self.status[lot.pk] != QcStatus.QUARANTINE:
             with pytest.raises(errors.LotNotInQuarantine):
                 decide(tenant=self.tenant, lot=lot, note="again")
@@ -160,7 +166,7 @@ class StockMachine(RuleBasedStateMachine):
         delta = self.quantity_for(lot, quantity) * (-1 if remove else 1)
 
         def perform(operation):
-            entry = services.adjust_stock(
+            entry = adjust_stock(
                 tenant=self.tenant,
                 lot=lot,
                 location=location,
@@ -193,7 +199,7 @@ class StockMachine(RuleBasedStateMachine):
         quantity = self.quantity_for(lot, quantity)
 
         def perform(operation):
-            move = services.move_stock(
+            move = move_stock(
                 tenant=self.tenant,
                 lot=lot,
                 from_location=source,
@@ -221,10 +227,10 @@ class StockMachine(RuleBasedStateMachine):
         # Half the time the count agrees with the books.
         counted = before if keep else self.quantity_for(lot, counted)
         entries_before = self.ledger_size()
-        (difference,) = services.post_count(
+        (difference,) = post_count(
             tenant=self.tenant,
             warehouse=self.warehouse,
-            lines=[services.CountLine(lot, location, counted)],
+            lines=[CountLine(lot, location, counted)],
         )
         assert difference.previous_quantity == before
         assert (difference.entry is None) == (counted == before)

@@ -6,11 +6,15 @@ import pytest
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from inventory import errors, services
-from inventory.ledger import Actor
+from inventory.core import errors
+from inventory.ledger.posting import Actor
+from inventory.lots.selectors import recent_qc_decisions
+from inventory.lots.services import approve_lot, reject_lot, reverse_qc_decision
 from inventory.models import Lot, QcDecision, QcDecisionKind, QcStatus
-from inventory.reservations import LineRequest
-from inventory.selectors import recent_qc_decisions
+from inventory.reservations.allocation import reserve_stock
+from inventory.reservations.requests import LineRequest
+from inventory.stock.receipts import receive_stock
+from inventory.stock.selectors import stock_summary
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def lot(tenant, site, vaccine):
-    return services.receive_stock(
+    return receive_stock(
         tenant=tenant, product=vaccine, warehouse=site, lot_code="L-77", quantity=40
     ).lot
 
@@ -38,11 +42,11 @@ def current(tenant, lot):
 
 
 def available(tenant, product):
-    return services.stock_summary(tenant=tenant, product=product).available
+    return stock_summary(tenant=tenant, product=product).available
 
 
 def test_a_decision_is_recorded_in_the_history(tenant, lot, inspector):
-    services.reject_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), note="Seal broken")
+    reject_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), note="Seal broken")
     assert history(tenant, lot) == [
         ("DECISION", "QUARANTINE", "REJECTED", "Seal broken", inspector.pk)
     ]
@@ -52,9 +56,9 @@ def test_a_stale_decision_names_who_decided_and_when_and_changes_nothing(
     tenant, lot, inspector, manager
 ):
     decided_at = timezone.make_aware(datetime.datetime(2026, 3, 2, 10, 42))
-    services.approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), at=decided_at)
+    approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), at=decided_at)
     with pytest.raises(errors.LotNotInQuarantine) as refused:
-        services.reject_lot(tenant=tenant, lot=lot, actor=Actor.user(manager), note="Seal broken")
+        reject_lot(tenant=tenant, lot=lot, actor=Actor.user(manager), note="Seal broken")
     assert refused.value.message == (
         "Lot L-77 was already approved by Inspector at 10:42 on 02 Mar 2026."
     )
@@ -64,18 +68,18 @@ def test_a_stale_decision_names_who_decided_and_when_and_changes_nothing(
 
 
 def test_a_stale_decision_names_the_api_token_that_decided(tenant, lot, manager):
-    from inventory.tokens import issue_api_token
+    from inventory.core.tokens import issue_api_token
 
     token, _ = issue_api_token(tenant=tenant, name="LIMS")
-    services.reject_lot(tenant=tenant, lot=lot, actor=Actor.token(token), note="Failed assay")
+    reject_lot(tenant=tenant, lot=lot, actor=Actor.token(token), note="Failed assay")
     with pytest.raises(errors.LotNotInQuarantine, match="already rejected by API token 'LIMS'"):
-        services.approve_lot(tenant=tenant, lot=lot, actor=Actor.user(manager))
+        approve_lot(tenant=tenant, lot=lot, actor=Actor.user(manager))
 
 
 def test_manager_sends_an_approved_lot_back_to_quarantine(tenant, lot, vaccine, inspector, manager):
-    services.approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
+    approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
     assert available(tenant, vaccine) == 40
-    reversed_lot = services.reverse_qc_decision(
+    reversed_lot = reverse_qc_decision(
         tenant=tenant,
         lot=current(tenant, lot),
         actor=Actor.user(manager),
@@ -96,13 +100,13 @@ def test_manager_sends_an_approved_lot_back_to_quarantine(tenant, lot, vaccine, 
         manager.pk,
     )
     # Back in the queue, it can be decided again.
-    services.reject_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), note="Seal broken")
+    reject_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), note="Seal broken")
     assert current(tenant, lot).qc_status == QcStatus.REJECTED
 
 
 def test_manager_flips_a_rejection_to_an_approval(tenant, lot, vaccine, inspector, manager):
-    services.reject_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), note="Dent")
-    approved = services.reverse_qc_decision(
+    reject_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector), note="Dent")
+    approved = reverse_qc_decision(
         tenant=tenant,
         lot=current(tenant, lot),
         actor=Actor.user(manager),
@@ -132,9 +136,9 @@ def test_manager_flips_a_rejection_to_an_approval(tenant, lot, vaccine, inspecto
 def test_a_reversal_needs_a_reason_and_a_new_status(
     tenant, lot, inspector, manager, reason, status, error
 ):
-    services.approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
+    approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
     with pytest.raises(error):
-        services.reverse_qc_decision(
+        reverse_qc_decision(
             tenant=tenant,
             lot=current(tenant, lot),
             actor=Actor.user(manager),
@@ -147,7 +151,7 @@ def test_a_reversal_needs_a_reason_and_a_new_status(
 
 def test_a_lot_in_quarantine_has_no_decision_to_reverse(tenant, lot, manager):
     with pytest.raises(errors.LotNotDecided):
-        services.reverse_qc_decision(
+        reverse_qc_decision(
             tenant=tenant, lot=lot, actor=Actor.user(manager), reason="x", status="APPROVED"
         )
 
@@ -155,13 +159,13 @@ def test_a_lot_in_quarantine_has_no_decision_to_reverse(tenant, lot, manager):
 def test_a_reversal_of_a_decision_that_has_changed_since_is_refused(
     tenant, lot, inspector, manager
 ):
-    services.approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
+    approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
     seen = current(tenant, lot)
-    services.reverse_qc_decision(
+    reverse_qc_decision(
         tenant=tenant, lot=seen, actor=Actor.user(manager), reason="Wrong lot", status="REJECTED"
     )
     with pytest.raises(errors.LotNotDecided, match="already rejected by Manager"):
-        services.reverse_qc_decision(
+        reverse_qc_decision(
             tenant=tenant, lot=seen, actor=Actor.user(manager), reason="Again", status="QUARANTINE"
         )
     assert current(tenant, lot).qc_status == QcStatus.REJECTED
@@ -170,12 +174,10 @@ def test_a_reversal_of_a_decision_that_has_changed_since_is_refused(
 def test_an_approval_is_not_reversed_while_part_of_the_lot_is_reserved(
     tenant, site, lot, vaccine, inspector, manager
 ):
-    services.approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
-    services.reserve_stock(
-        tenant=tenant, warehouse=site, lines=[LineRequest(product=vaccine, quantity=5)]
-    )
+    approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
+    reserve_stock(tenant=tenant, warehouse=site, lines=[LineRequest(product=vaccine, quantity=5)])
     with pytest.raises(errors.LotReserved, match="5 of lot L-77 is reserved"):
-        services.reverse_qc_decision(
+        reverse_qc_decision(
             tenant=tenant,
             lot=current(tenant, lot),
             actor=Actor.user(manager),
@@ -183,12 +185,12 @@ def test_an_approval_is_not_reversed_while_part_of_the_lot_is_reserved(
             status=QcStatus.QUARANTINE,
         )
     assert current(tenant, lot).qc_status == QcStatus.APPROVED
-    summary = services.stock_summary(tenant=tenant, product=vaccine)
+    summary = stock_summary(tenant=tenant, product=vaccine)
     assert (summary.reserved, summary.available, summary.quarantined) == (5, 35, 0)
 
 
 def test_the_history_is_append_only(tenant, lot, inspector):
-    services.approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
+    approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
     with tenant_context(tenant.id):
         for change in (
             lambda rows: rows.update(note="rewritten"),
@@ -200,12 +202,12 @@ def test_the_history_is_append_only(tenant, lot, inspector):
 
 
 def test_another_tenant_sees_no_decisions(tenant, other_tenant, lot, inspector):
-    services.approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
+    approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
     with tenant_context(other_tenant.id):
         assert QcDecision.objects.count() == 0
         assert recent_qc_decisions() == []
     with pytest.raises(errors.LotNotFound):
-        services.reverse_qc_decision(
+        reverse_qc_decision(
             tenant=other_tenant,
             lot=current(tenant, lot),
             actor=Actor(),

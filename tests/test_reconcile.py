@@ -6,7 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from inventory import services
+from inventory.catalog.services import create_product, create_warehouse
+from inventory.stock.movements import adjust_stock
+from inventory.stock.receipts import receive_stock
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "maintenance"])
 
@@ -20,12 +22,12 @@ def reconcile():
 def stock_two_tenants(tenant, other_tenant):
     results = []
     for owner in (tenant, other_tenant):
-        site = services.create_warehouse(tenant=owner, code="DC", name="DC")
-        product = services.create_product(tenant=owner, sku="P1", name="Product")
-        receipt = services.receive_stock(
+        site = create_warehouse(tenant=owner, code="DC", name="DC")
+        product = create_product(tenant=owner, sku="P1", name="Product")
+        receipt = receive_stock(
             tenant=owner, product=product, warehouse=site, lot_code="L1", quantity=10
         )
-        services.adjust_stock(
+        adjust_stock(
             tenant=owner,
             lot=receipt.lot,
             location=receipt.location,

@@ -20,11 +20,21 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from inventory import errors, services
+from inventory.catalog.services import create_product
+from inventory.core import errors
+from inventory.core.transactions import run_in_transaction
+from inventory.ledger.posting import Actor
+from inventory.ledger.reconcile import balance_differences
+from inventory.lots.services import reverse_qc_decision
 from inventory.models import LedgerEntry, Reservation, ReservationStatus
-from inventory.reconcile import balance_differences
-from inventory.services import LineRequest
-from inventory.transactions import run_in_transaction
+from inventory.orders.services import allocate_order, create_order
+from inventory.reservations.allocation import reserve_stock
+from inventory.reservations.expiry import expire_reservations
+from inventory.reservations.lifecycle import cancel_reservation, issue_reservation
+from inventory.reservations.requests import LineRequest
+from inventory.stock.movements import adjust_stock
+from inventory.stock.receipts import receive_stock
+from inventory.stock.selectors import stock_summary
 from tests.api.conftest import new_client
 from tests.conftest import bin_of
 from warehouse.tenancy import tenant_context
@@ -106,7 +116,7 @@ def entries(tenant, kind) -> int:
 def reserve(tenant, warehouse, product, quantity, **options):
     """One reservation as the API makes it: its own retried transaction."""
     return run_in_transaction(
-        lambda: services.reserve_stock(
+        lambda: reserve_stock(
             tenant=tenant,
             warehouse=warehouse,
             lines=[LineRequest(product=product, quantity=quantity)],
@@ -116,16 +126,16 @@ def reserve(tenant, warehouse, product, quantity, **options):
 
 
 def available(tenant, product, warehouse) -> Decimal:
-    return services.stock_summary(tenant=tenant, product=product, warehouse=warehouse).available
+    return stock_summary(tenant=tenant, product=product, warehouse=warehouse).available
 
 
 @pytest.fixture
 def soap(tenant):
-    return services.create_product(tenant=tenant, sku="SOAP", name="Soap")
+    return create_product(tenant=tenant, sku="SOAP", name="Soap")
 
 
 def receive(tenant, site, product, code, quantity, **extra):
-    return services.receive_stock(
+    return receive_stock(
         tenant=tenant, product=product, warehouse=site, lot_code=code, quantity=quantity, **extra
     )
 
@@ -185,7 +195,7 @@ def test_mixed_orders_never_deadlock_a_client(tenant, site):
     """6 workers x 20 orders of 1-5 lines over 10 SKUs in random line order, allocated,
     then issued or cancelled: only shortages reach the clients, and the books balance."""
     products = [
-        services.create_product(tenant=tenant, sku=f"SKU-{number:02}", name=f"Item {number}")
+        create_product(tenant=tenant, sku=f"SKU-{number:02}", name=f"Item {number}")
         for number in range(10)
     ]
     shelf = bin_of(tenant, site, "A-01")
@@ -198,7 +208,7 @@ def test_mixed_orders_never_deadlock_a_client(tenant, site):
         outcome = Counter()
         for number in range(20):
             chosen = rng.sample(products, rng.randint(1, 5))  # random line order
-            order = services.create_order(
+            order = create_order(
                 tenant=tenant,
                 warehouse=site,
                 reference=f"SO-{index}-{number}",
@@ -207,13 +217,13 @@ def test_mixed_orders_never_deadlock_a_client(tenant, site):
             )
             try:
                 result = run_in_transaction(
-                    lambda order=order: services.allocate_order(tenant=tenant, order_id=order.pk)
+                    lambda order=order: allocate_order(tenant=tenant, order_id=order.pk)
                 )
             except errors.InsufficientStock:
                 outcome["short"] += 1
                 continue
             outcome["allocated"] += 1
-            finish = rng.choice([services.issue_reservation, services.cancel_reservation, None])
+            finish = rng.choice([issue_reservation, cancel_reservation, None])
             if finish is not None:
                 run_in_transaction(
                     lambda finish=finish, result=result: finish(
@@ -310,7 +320,7 @@ def test_skip_locked_never_causes_a_false_shortage(tenant, site, soap):
     # With one attempt and a short lock timeout, waiting for the held row
     # would end in CONTENTION: succeeding shows the reservation went around it.
     around = run_in_transaction(
-        lambda: services.reserve_stock(
+        lambda: reserve_stock(
             tenant=tenant, warehouse=site, lines=[LineRequest(product=soap, quantity=5)]
         ),
         attempts=1,
@@ -346,7 +356,7 @@ def test_expired_reservation_stops_counting_and_is_released_once(tenant, site, s
         outcomes = run_threads(
             2,
             lambda index: (
-                services.expire_reservations()
+                expire_reservations()
                 if index == 0
                 else reserve(tenant, site, soap, 5, ttl_seconds=60)
             ),
@@ -365,8 +375,8 @@ def test_expired_reservation_stops_counting_and_is_released_once(tenant, site, s
             Reservation.objects.filter(pk=held.pk).update(
                 expires_at=timezone.now() - datetime.timedelta(seconds=1)
             )
-    assert services.expire_reservations() == 1
-    assert services.expire_reservations() == 0
+    assert expire_reservations() == 1
+    assert expire_reservations() == 0
     assert entries(tenant, "RELEASE") == 6
     assert available(tenant, soap, site) == 5
     assert_invariants()
@@ -379,7 +389,7 @@ def test_two_sweeps_release_each_reservation_once(tenant, site, soap):
     with tenant_context(tenant.id):
         Reservation.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
 
-    counts = run_threads(3, lambda index: services.expire_reservations(batch=5))
+    counts = run_threads(3, lambda index: expire_reservations(batch=5))
 
     assert sum(counts) == 20
     assert entries(tenant, "RELEASE") == 20
@@ -436,7 +446,7 @@ def test_reserve_reserve_second_waits_and_does_not_oversell(tenant, site, soap):
 
 def reserve_inner(tenant, warehouse, product, quantity, **options):
     """A reservation inside the caller's transaction."""
-    return services.reserve_stock(
+    return reserve_stock(
         tenant=tenant,
         warehouse=warehouse,
         lines=[LineRequest(product=product, quantity=quantity)],
@@ -452,7 +462,7 @@ def test_reserve_then_adjust_cannot_take_reserved_stock(tenant, site, soap):
     a_result, b_result = interleave(
         lambda: reserve_inner(tenant, site, soap, 4),
         lambda: run_in_transaction(
-            lambda: services.adjust_stock(
+            lambda: adjust_stock(
                 tenant=tenant,
                 lot=lot.lot,
                 location=lot.location,
@@ -473,7 +483,7 @@ def test_adjust_then_reserve_sees_the_adjusted_stock(tenant, site, soap):
     # 2. B wants 4: the row is held, so it waits for it.
     # 3. A commits; 2 are left and B is refused.
     a_result, b_result = interleave(
-        lambda: services.adjust_stock(
+        lambda: adjust_stock(
             tenant=tenant, lot=lot.lot, location=lot.location, quantity_delta=-3, reason="Damaged"
         ),
         lambda: reserve(tenant, site, soap, 4),
@@ -491,7 +501,7 @@ def test_cancel_then_reserve_gets_the_released_stock(tenant, site, soap):
     # 2. B wants all 5: nothing is free yet, so it waits for the row A holds.
     # 3. A commits the release; B takes the stock.
     a_result, result = interleave(
-        lambda: services.cancel_reservation(tenant=tenant, reservation_id=held.pk),
+        lambda: cancel_reservation(tenant=tenant, reservation_id=held.pk),
         lambda: reserve(tenant, site, soap, 5),
     )
     assert not isinstance(a_result, Exception)
@@ -504,7 +514,7 @@ def test_cancel_then_reserve_gets_the_released_stock(tenant, site, soap):
 def test_issue_issue_ships_once(tenant, site, soap):
     receive(tenant, site, soap, "L1", 5)
     held = reserve(tenant, site, soap, 3).reservation
-    issue = lambda: services.issue_reservation(tenant=tenant, reservation_id=held.pk)  # noqa: E731
+    issue = lambda: issue_reservation(tenant=tenant, reservation_id=held.pk)  # noqa: E731
     # 1. A issues and keeps its transaction open.
     # 2. B issues the same reservation: waits on the reservation row.
     # 3. A commits; B finds it issued.
@@ -513,13 +523,13 @@ def test_issue_issue_ships_once(tenant, site, soap):
     assert isinstance(b_result, errors.ReservationAlreadyIssued)
     assert entries(tenant, "SHIP") == 1
     with tenant_context(tenant.id):
-        assert services.stock_summary(tenant=tenant, product=soap).on_hand == 2
+        assert stock_summary(tenant=tenant, product=soap).on_hand == 2
     assert_invariants()
 
 
 def test_two_workers_allocate_one_order_once(tenant, site, soap):
     receive(tenant, site, soap, "L1", 10)
-    order = services.create_order(
+    order = create_order(
         tenant=tenant,
         warehouse=site,
         reference="SO-1",
@@ -528,9 +538,7 @@ def test_two_workers_allocate_one_order_once(tenant, site, soap):
     )
     results = run_threads(
         4,
-        lambda index: run_in_transaction(
-            lambda: services.allocate_order(tenant=tenant, order_id=order.pk)
-        ),
+        lambda index: run_in_transaction(lambda: allocate_order(tenant=tenant, order_id=order.pk)),
     )
     assert not [result for result in results if isinstance(result, Exception)]
     assert len({result.reservation.pk for result in results}) == 1
@@ -576,7 +584,7 @@ def test_sold_out_request_waits_for_a_writer_and_takes_what_it_frees(tenant, sit
     lot = receive(tenant, site, soap, "L1", 5)
     reserve(tenant, site, soap, 5)
     a_result, result = interleave(
-        lambda: services.adjust_stock(
+        lambda: adjust_stock(
             tenant=tenant,
             lot=lot.lot,
             location=lot.location,
@@ -596,14 +604,14 @@ def test_partial_reservation_skips_a_sold_out_line_and_lets_go_of_it(tenant, sit
     """allow_partial with one sold-out line: the other line is held, the sold-out one
     holds nothing, and its row is not left locked: a cancel of the reservation holding
     it goes through while the partial reservation's transaction is still open."""
-    flour = services.create_product(tenant=tenant, sku="FLOUR", name="Flour", uom="kg")
+    flour = create_product(tenant=tenant, sku="FLOUR", name="Flour", uom="kg")
     receive(tenant, site, soap, "S1", 5)
     receive(tenant, site, flour, "F1", 10)
     held = reserve(tenant, site, soap, 5).reservation
     a_done, a_commit = threading.Event(), threading.Event()
     session_a, a_box = in_thread(
         paused(
-            lambda: services.reserve_stock(
+            lambda: reserve_stock(
                 tenant=tenant,
                 warehouse=site,
                 lines=[
@@ -619,7 +627,7 @@ def test_partial_reservation_skips_a_sold_out_line_and_lets_go_of_it(tenant, sit
     assert a_done.wait(5)
     try:
         run_in_transaction(
-            lambda: services.cancel_reservation(tenant=tenant, reservation_id=held.pk),
+            lambda: cancel_reservation(tenant=tenant, reservation_id=held.pk),
             attempts=1,
             lock_timeout="200ms",
         )
@@ -645,10 +653,10 @@ def test_reservation_waiting_behind_a_qc_reversal_never_holds_the_reversed_lot(t
     # 3. A commits; B must not hold stock of the now-quarantined L1: it tries
     #    again, finds only L2 approved, and is refused.
     a_result, b_result = interleave(
-        lambda: services.reverse_qc_decision(
+        lambda: reverse_qc_decision(
             tenant=tenant,
             lot=first.lot,
-            actor=services.Actor(),
+            actor=Actor(),
             reason="Seal found broken",
             status="QUARANTINE",
         ),

@@ -8,17 +8,25 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inventory import errors, services
+from inventory.catalog.services import create_product
+from inventory.core import errors
+from inventory.ledger.reconcile import balance_differences
+from inventory.lots.services import reject_lot
 from inventory.models import Balance, LedgerEntry, Reservation, ReservationStatus
-from inventory.reconcile import balance_differences
-from inventory.services import LineRequest
+from inventory.reservations.allocation import reserve_stock
+from inventory.reservations.expiry import expire_reservations
+from inventory.reservations.lifecycle import cancel_reservation, issue_reservation
+from inventory.reservations.requests import LineRequest
+from inventory.reservations.selectors import get_reservation
+from inventory.stock.receipts import receive_stock
+from inventory.stock.selectors import stock_summary
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db(databases=["default", "maintenance"])
 
 
 def receive(tenant, site, product, code, quantity, *, expires_on=None, location=None, at=None):
-    return services.receive_stock(
+    return receive_stock(
         tenant=tenant,
         product=product,
         warehouse=site,
@@ -31,7 +39,7 @@ def receive(tenant, site, product, code, quantity, *, expires_on=None, location=
 
 
 def reserve(tenant, site, *lines, **options):
-    return services.reserve_stock(
+    return reserve_stock(
         tenant=tenant,
         warehouse=site,
         lines=[LineRequest(product=product, quantity=quantity) for product, quantity in lines],
@@ -57,7 +65,7 @@ def assert_books_balance():
 
 @pytest.fixture
 def soap(tenant):
-    return services.create_product(tenant=tenant, sku="SOAP", name="Soap")
+    return create_product(tenant=tenant, sku="SOAP", name="Soap")
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "maintenance"])
@@ -92,7 +100,7 @@ def test_reservation_skips_expired_and_rejected_lots(tenant, site, soap, vaccine
     today = timezone.localdate()
     receive(tenant, site, soap, "OLD", 10, expires_on=today - datetime.timedelta(days=1))
     rejected = receive(tenant, site, vaccine, "BAD", 10)
-    services.reject_lot(tenant=tenant, lot=rejected.lot, note="Broken seal")
+    reject_lot(tenant=tenant, lot=rejected.lot, note="Broken seal")
     with pytest.raises(errors.InsufficientStock):
         reserve(tenant, site, (soap, 1))
     with pytest.raises(errors.NoQcApprovedLot):
@@ -144,7 +152,7 @@ def test_bad_lines_are_refused_before_anything_is_written(tenant, site, soap, ot
     with pytest.raises(errors.ValidationFailed):
         reserve(tenant, site, (soap, 1), ttl_seconds=0)
     with pytest.raises(errors.WarehouseNotFound):
-        services.reserve_stock(tenant=other_tenant, warehouse=site, lines=[LineRequest(soap, 1)])
+        reserve_stock(tenant=other_tenant, warehouse=site, lines=[LineRequest(soap, 1)])
     assert ledger(tenant, "RESERVE") == []
 
 
@@ -153,7 +161,7 @@ def test_issue_ships_the_held_lots_and_releases_the_hold(tenant, site, soap):
     lot = receive(tenant, site, soap, "S1", 5).lot
     reservation = reserve(tenant, site, (soap, 2)).reservation
 
-    issued = services.issue_reservation(tenant=tenant, reservation_id=reservation.pk)
+    issued = issue_reservation(tenant=tenant, reservation_id=reservation.pk)
 
     assert issued.reservation.status == ReservationStatus.ISSUED
     assert [(i.lot.code, i.location.code, i.quantity) for i in issued.lots_issued] == [
@@ -163,10 +171,10 @@ def test_issue_ships_the_held_lots_and_releases_the_hold(tenant, site, soap):
     assert [e.quantity for e in ledger(tenant, "SHIP")] == [Decimal("-2")]
     assert [e.quantity for e in ledger(tenant, "RELEASE")] == [Decimal("-2")]
     with pytest.raises(errors.ReservationAlreadyIssued) as caught:
-        services.issue_reservation(tenant=tenant, reservation_id=reservation.pk)
+        issue_reservation(tenant=tenant, reservation_id=reservation.pk)
     assert (caught.value.status, caught.value.code) == (409, "RESERVATION_ALREADY_ISSUED")
     with pytest.raises(errors.ReservationAlreadyIssued):
-        services.cancel_reservation(tenant=tenant, reservation_id=reservation.pk)
+        cancel_reservation(tenant=tenant, reservation_id=reservation.pk)
     assert_books_balance()
 
 
@@ -174,13 +182,13 @@ def test_issue_ships_the_held_lots_and_releases_the_hold(tenant, site, soap):
 def test_cancel_releases_once(tenant, site, soap):
     lot = receive(tenant, site, soap, "S1", 5).lot
     reservation = reserve(tenant, site, (soap, 2)).reservation
-    cancelled = services.cancel_reservation(tenant=tenant, reservation_id=reservation.pk)
+    cancelled = cancel_reservation(tenant=tenant, reservation_id=reservation.pk)
     assert cancelled.reservation.status == ReservationStatus.CANCELLED
     assert balance(tenant, lot) == (Decimal("5"), Decimal("0"))
     with pytest.raises(errors.ReservationCancelled):
-        services.cancel_reservation(tenant=tenant, reservation_id=reservation.pk)
+        cancel_reservation(tenant=tenant, reservation_id=reservation.pk)
     with pytest.raises(errors.ReservationCancelled) as caught:
-        services.issue_reservation(tenant=tenant, reservation_id=reservation.pk)
+        issue_reservation(tenant=tenant, reservation_id=reservation.pk)
     assert caught.value.code == "RESERVATION_CANCELLED"
     assert len(ledger(tenant, "RELEASE")) == 1
     assert_books_balance()
@@ -189,12 +197,12 @@ def test_cancel_releases_once(tenant, site, soap):
 def test_another_tenants_reservation_is_not_found(tenant, site, soap, other_tenant):
     receive(tenant, site, soap, "S1", 5)
     reservation = reserve(tenant, site, (soap, 2)).reservation
-    for service in (services.issue_reservation, services.cancel_reservation):
+    for service in (issue_reservation, cancel_reservation):
         with pytest.raises(errors.ReservationNotFound) as caught:
             service(tenant=other_tenant, reservation_id=reservation.pk)
         assert (caught.value.status, caught.value.code) == (404, "RESERVATION_NOT_FOUND")
     with pytest.raises(errors.ReservationNotFound):
-        services.get_reservation(tenant=other_tenant, reservation_id=reservation.pk)
+        get_reservation(tenant=other_tenant, reservation_id=reservation.pk)
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "maintenance"])
@@ -207,11 +215,11 @@ def test_expired_reservation_cannot_be_issued_and_is_swept_once(tenant, site, so
             expires_at=timezone.now() - datetime.timedelta(seconds=1)
         )
     with pytest.raises(errors.ReservationExpired) as caught:
-        services.issue_reservation(tenant=tenant, reservation_id=reservation.pk)
+        issue_reservation(tenant=tenant, reservation_id=reservation.pk)
     assert caught.value.code == "RESERVATION_EXPIRED"
 
-    assert services.expire_reservations(now=later) == 1
-    assert services.expire_reservations(now=later) == 0
+    assert expire_reservations(now=later) == 1
+    assert expire_reservations(now=later) == 0
     assert balance(tenant, lot) == (Decimal("5"), Decimal("0"))
     assert len(ledger(tenant, "RELEASE")) == 1
     with tenant_context(tenant.id):
@@ -237,7 +245,7 @@ def test_allocation_releases_expired_holds_before_declaring_a_shortage(tenant, s
         assert Reservation.objects.get(pk=stale.pk).status == ReservationStatus.EXPIRED
     assert balance(tenant, lot) == (Decimal("5"), Decimal("5"))
     assert len(ledger(tenant, "RELEASE")) == 1
-    assert services.expire_reservations() == 0
+    assert expire_reservations() == 0
     assert_books_balance()
 
 
@@ -258,7 +266,7 @@ def test_reservation_query_count(tenant, site, soap):
 def test_stock_screen_and_summary_count_overdue_holds_as_available(tenant, site, soap):
     """Before the sweep, what an overdue reservation holds is free on the stock screen's
     rows as in the summary; a live reservation still counts as reserved."""
-    from inventory.selectors import stock_overview
+    from inventory.stock.selectors import stock_overview
 
     receive(tenant, site, soap, "S1", 10)
     stale = reserve(tenant, site, (soap, 4), ttl_seconds=60).reservation
@@ -268,7 +276,7 @@ def test_stock_screen_and_summary_count_overdue_holds_as_available(tenant, site,
             expires_at=timezone.now() - datetime.timedelta(seconds=1)
         )
         (row,) = stock_overview(query="SOAP")
-        summary = services.stock_summary(tenant=tenant, product=soap, warehouse=site)
+        summary = stock_summary(tenant=tenant, product=soap, warehouse=site)
     assert (row["total_on_hand"], row["total_reserved"], row["total_available"]) == (
         Decimal(10),
         Decimal(1),

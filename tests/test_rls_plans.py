@@ -14,8 +14,16 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from config.database import ROLE_NAMES, SEARCH_ROLE
-from inventory import selectors
-from inventory.errors import LotNotFound, ProductNotFound, WarehouseNotFound
+from inventory.catalog.selectors import (
+    get_location_by_code,
+    get_product_by_sku,
+    get_warehouse_by_code,
+    products_with_attributes,
+    search_products,
+)
+from inventory.core.errors import LotNotFound, ProductNotFound, WarehouseNotFound
+from inventory.lots.selectors import get_lot_by_code
+from inventory.stock.selectors import stock_overview
 from tests.conftest import make_site
 from warehouse.tenancy import tenant_context
 
@@ -109,32 +117,32 @@ def filters(nodes, table):
 
 def test_sku_lookup_is_an_index_condition_on_the_stored_key(tenant, catalogs):
     with tenant_context(tenant.id):
-        nodes, _ = explained(lambda: selectors.get_product_by_sku("acme-00042"))
+        nodes, _ = explained(lambda: get_product_by_sku("acme-00042"))
     assert "sku_key" in index_conditions(nodes, "inventory_product")
     assert "lower(" not in filters(nodes, "inventory_product")
 
 
 def test_warehouse_and_bin_lookups_are_index_conditions(tenant, catalogs):
     with tenant_context(tenant.id):
-        warehouse = selectors.get_warehouse_by_code("acme-dc")
-        nodes, _ = explained(lambda: selectors.get_warehouse_by_code("acme-dc"))
+        warehouse = get_warehouse_by_code("acme-dc")
+        nodes, _ = explained(lambda: get_warehouse_by_code("acme-dc"))
         assert "code_key" in index_conditions(nodes, "warehouse_warehouse")
-        nodes, _ = explained(lambda: selectors.get_location_by_code(warehouse, "a-042"))
+        nodes, _ = explained(lambda: get_location_by_code(warehouse, "a-042"))
     assert "code_key" in index_conditions(nodes, "warehouse_location")
     assert "lower(" not in filters(nodes, "warehouse_location")
 
 
 def test_lot_lookup_is_an_index_condition_on_the_stored_key(tenant, catalogs):
     with tenant_context(tenant.id):
-        product = selectors.get_product_by_sku("ACME-00042")
-        nodes, _ = explained(lambda: selectors.get_lot_by_code(product, f"LOT-{product.pk}"))
+        product = get_product_by_sku("ACME-00042")
+        nodes, _ = explained(lambda: get_lot_by_code(product, f"LOT-{product.pk}"))
     assert "code_key" in index_conditions(nodes, "inventory_lot")
     assert "lower(" not in filters(nodes, "inventory_lot")
 
 
 def test_full_text_search_reads_products_by_primary_key(tenant, catalogs):
     with tenant_context(tenant.id):
-        nodes, sql = explained(lambda: list(selectors.search_products("turbine")))
+        nodes, sql = explained(lambda: list(search_products("turbine")))
     assert "inventory_product_search" in sql
     conditions = index_conditions(nodes, "inventory_product")
     assert "id = ANY" in conditions
@@ -143,9 +151,7 @@ def test_full_text_search_reads_products_by_primary_key(tenant, catalogs):
 
 def test_attribute_filter_reads_products_by_primary_key(tenant, catalogs):
     with tenant_context(tenant.id):
-        nodes, sql = explained(
-            lambda: list(selectors.products_with_attributes({"colour": "ultramarine"}))
-        )
+        nodes, sql = explained(lambda: list(products_with_attributes({"colour": "ultramarine"})))
     assert "inventory_product_attribute_match" in sql
     assert "id = ANY" in index_conditions(nodes, "inventory_product")
     assert "@>" not in filters(nodes, "inventory_product")
@@ -211,8 +217,8 @@ def test_a_common_word_ranks_the_first_matches_by_sku_of_this_tenant_only(
             for sku, name in names.items():
                 cursor.execute("UPDATE inventory_product SET name = %s WHERE sku = %s", [name, sku])
     with tenant_context(tenant.id):
-        found = [product.sku for product in selectors.search_products("widget")]
-        everything = [product.sku for product in selectors.search_products("widget", limit=1000)]
+        found = [product.sku for product in search_products("widget")]
+        everything = [product.sku for product in search_products("widget", limit=1000)]
     assert len(found) == 50
     assert found[0] == "ACME-00003"
     # The rest rank alike, so by SKU; never the twice-better widgets of the other tenant.
@@ -223,39 +229,39 @@ def test_a_common_word_ranks_the_first_matches_by_sku_of_this_tenant_only(
 
 def test_stock_overview_by_sku_prefix_compares_the_key_by_range(tenant, catalogs):
     with tenant_context(tenant.id):
-        _, sql = explained(lambda: selectors.stock_overview(query="acme-0004"))
+        _, sql = explained(lambda: stock_overview(query="acme-0004"))
     assert '"sku_key" >=' in sql
     assert "LIKE" not in sql
 
 
 def test_lookups_are_case_insensitive(tenant, catalogs):
     with tenant_context(tenant.id):
-        assert selectors.get_product_by_sku(" acme-00042 ").sku == "ACME-00042"
-        assert selectors.get_warehouse_by_code("Acme-Dc").code == "ACME-DC"
+        assert get_product_by_sku(" acme-00042 ").sku == "ACME-00042"
+        assert get_warehouse_by_code("Acme-Dc").code == "ACME-DC"
 
 
 def test_a_code_that_only_python_lowers_to_ascii_matches_nothing(tenant, catalogs):
     """The Kelvin sign lowers to ``k`` in Python but not in PostgreSQL: no match either way."""
-    from inventory import services
+    from inventory.catalog.services import create_product
 
-    services.create_product(tenant=tenant, sku="KX-1", name="Kelvin probe")
+    create_product(tenant=tenant, sku="KX-1", name="Kelvin probe")
     with tenant_context(tenant.id):
-        assert selectors.get_product_by_sku("kx-1").sku == "KX-1"
+        assert get_product_by_sku("kx-1").sku == "KX-1"
         with pytest.raises(ProductNotFound):
-            selectors.get_product_by_sku("\u212ax-1")
+            get_product_by_sku("\u212ax-1")
         with pytest.raises(ProductNotFound):
-            selectors.get_product_by_sku("kx-1\x00")
-        assert selectors.stock_overview(query="kx\x00") == []
+            get_product_by_sku("kx-1\x00")
+        assert stock_overview(query="kx\x00") == []
 
 
 def test_no_tenant_context_finds_nothing(catalogs):
     with tenant_context(None):
         with pytest.raises(ProductNotFound):
-            selectors.get_product_by_sku("ACME-00042")
+            get_product_by_sku("ACME-00042")
         with pytest.raises(WarehouseNotFound):
-            selectors.get_warehouse_by_code("ACME-DC")
-        assert list(selectors.search_products("turbine")) == []
-        assert list(selectors.products_with_attributes({"colour": "ultramarine"})) == []
+            get_warehouse_by_code("ACME-DC")
+        assert list(search_products("turbine")) == []
+        assert list(products_with_attributes({"colour": "ultramarine"})) == []
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM inventory_product_search('turbine | widget', 1000)"
@@ -270,9 +276,9 @@ def test_no_tenant_context_finds_nothing(catalogs):
 def test_search_never_returns_another_tenants_products(tenant, other_tenant, catalogs):
     """Both tenants hold the same words; each finds only its own products."""
     with tenant_context(tenant.id):
-        found = [product.sku for product in selectors.search_products("turbine")]
+        found = [product.sku for product in search_products("turbine")]
         by_attribute = [
-            product.sku for product in selectors.products_with_attributes({"colour": "ultramarine"})
+            product.sku for product in products_with_attributes({"colour": "ultramarine"})
         ]
         with connection.cursor() as cursor:
             cursor.execute(
@@ -287,15 +293,15 @@ def test_search_never_returns_another_tenants_products(tenant, other_tenant, cat
     # 1,000 is the most one call returns; each of them is visible, so this tenant's.
     assert len(ids) == visible == 1000
     with tenant_context(other_tenant.id):
-        assert [product.sku for product in selectors.search_products("turbine")] == ["GLBX-00007"]
+        assert [product.sku for product in search_products("turbine")] == ["GLBX-00007"]
 
 
 def test_lot_lookup_in_another_tenant_finds_nothing(tenant, other_tenant, catalogs):
     with tenant_context(other_tenant.id):
-        product = selectors.get_product_by_sku("GLBX-00001")
+        product = get_product_by_sku("GLBX-00001")
         code = f"LOT-{product.pk}"
     with tenant_context(tenant.id), pytest.raises(LotNotFound):
-        selectors.get_lot_by_code(product, code)
+        get_lot_by_code(product, code)
 
 
 def test_only_the_app_role_may_run_the_search_functions():

@@ -5,7 +5,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from inventory.models import LedgerEntry, Lot, QcStatus
-from inventory.services import receive_stock
+from inventory.stock.receipts import receive_stock
 from tests.conftest import PASSWORD
 from warehouse.tenancy import tenant_context
 

@@ -3,23 +3,23 @@
 import pytest
 from django.db import connections, transaction
 
-from inventory import errors, services
+from inventory.core import errors
+from inventory.core.transactions import run_in_transaction
 from inventory.models import LedgerEntry
-from inventory.transactions import run_in_transaction
+from inventory.stock.movements import adjust_stock
+from inventory.stock.receipts import receive_stock
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "maintenance"])
 
 
 def test_a_lock_held_elsewhere_is_retried_then_reported_as_busy(tenant, site, flour):
-    receipt = services.receive_stock(
-        tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10
-    )
+    receipt = receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="F", quantity=10)
     calls = []
 
     def adjust():
         calls.append(1)
-        return services.adjust_stock(
+        return adjust_stock(
             tenant=tenant,
             lot=receipt.lot,
             location=receipt.location,

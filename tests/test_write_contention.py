@@ -15,8 +15,8 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from inventory import services
 from inventory.models import LedgerEntry, Lot, Operation, Product
+from inventory.stock import movements
 from tests.api.conftest import ledger_count, new_client
 from tests.conftest import PASSWORD
 from tests.test_reservation_concurrency import (
@@ -38,7 +38,7 @@ HOLD_PRODUCT = "SELECT 1 FROM inventory_product WHERE id = %s FOR UPDATE"
 @pytest.fixture
 def short_lock_timeout(monkeypatch):
     """Writes give up waiting for a lock after 100 ms (read at each call)."""
-    monkeypatch.setattr("inventory.transactions.LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr("inventory.core.transactions.LOCK_TIMEOUT", "100ms")
 
 
 @pytest.fixture
@@ -181,15 +181,15 @@ def test_a_move_caught_in_a_deadlock_is_retried_not_a_server_error(
     (40P01) and retried, and goes through once the other session has finished."""
     assert api.post("/moves", {**MOVE, "quantity": 1}).status_code == 201
     lot = lot_id(tenant)
-    monkeypatch.setattr("inventory.transactions.LOCK_TIMEOUT", "10s")
+    monkeypatch.setattr("inventory.core.transactions.LOCK_TIMEOUT", "10s")
     calls = []
-    move_stock = services.move_stock
+    move_stock = movements.move_stock
 
     def counted_move(**arguments):
         calls.append(1)
         return move_stock(**arguments)
 
-    monkeypatch.setattr(services, "move_stock", counted_move)
+    monkeypatch.setattr(movements, "move_stock", counted_move)
     with tenant_context(tenant.id):
         location = dict(
             Location.objects.filter(code__in=["RECEIVING", "A-01"]).values_list("code", "pk")

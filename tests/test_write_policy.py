@@ -1,4 +1,4 @@
-"""One write policy for every API write and screen action (inventory.writes)."""
+"""One write policy for every API write and screen action (inventory.core.writes)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 
-from inventory import services
 from inventory.api import api
 from inventory.api.core import SAFE_METHODS
+from inventory.catalog.services import create_product, create_warehouse
+from inventory.core.writes import write_idempotent
 from inventory.models import Lot, Operation, QcStatus
-from inventory.writes import write_idempotent
+from inventory.stock.receipts import receive_stock
 from tests.api.conftest import ledger_count, new_client
 from tests.conftest import PASSWORD, make_member
 from tests.test_reservation_concurrency import hold_rows
@@ -117,11 +118,11 @@ def test_a_refused_write_keeps_neither_its_entries_nor_its_key(tenant, stocked):
 
 @transactional
 def test_a_qc_decision_on_a_held_lot_shows_contention_in_the_row(tenant, monkeypatch):
-    monkeypatch.setattr("inventory.transactions.LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr("inventory.core.transactions.LOCK_TIMEOUT", "100ms")
     make_member(tenant, "inspector", Role.QC)
-    warehouse = services.create_warehouse(tenant=tenant, code="DC1", name="Main")
-    cheese = services.create_product(tenant=tenant, sku="CHEESE", name="Cheese", qc_required=True)
-    lot = services.receive_stock(
+    warehouse = create_warehouse(tenant=tenant, code="DC1", name="Main")
+    cheese = create_product(tenant=tenant, sku="CHEESE", name="Cheese", qc_required=True)
+    lot = receive_stock(
         tenant=tenant, product=cheese, warehouse=warehouse, lot_code="Q-1", quantity=5
     ).lot
     client = Client()

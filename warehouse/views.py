@@ -6,9 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from inventory.errors import Contention
-from inventory.transactions import run_in_transaction
-from inventory.writes import write_screen
+from inventory.core.errors import Contention
+from inventory.core.transactions import run_in_transaction
+from inventory.core.writes import write_screen
 from warehouse.access import member_required, role_required
 from warehouse.forms import SwitchTenantForm
 from warehouse.middleware import SESSION_KEY, htmx_sign_in_redirect

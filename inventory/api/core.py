@@ -1,7 +1,7 @@
 """The ``NinjaAPI`` of v1: bearer authentication and the error envelope.
 
 Every answer that is not a success is ``{"error": {"code", "message"}}``
-with a stable code (``inventory.errors`` for the domain, plus
+with a stable code (``inventory.core.errors`` for the domain, plus
 ``UNAUTHENTICATED``, ``FORBIDDEN``, ``NOT_FOUND``, ``METHOD_NOT_ALLOWED``
 and ``VALIDATION_ERROR`` here).
 
@@ -9,7 +9,7 @@ The API authenticates by bearer token only, never by session: its views are
 marked ``tenant_exempt`` and non-atomic, so ``TenantMiddleware`` neither looks
 up a signed-in user's tenant nor wraps the request in a transaction. Reads
 open a tenant context for the token's tenant; every write is a
-``write_endpoint``, under the write policy of ``inventory.writes``.
+``write_endpoint``, under the write policy of ``inventory.core.writes``.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from inventory.api import schemas
-from inventory.errors import DomainError
-from inventory.idempotency import GENERATED_KEY_PREFIX, MAX_KEY_LENGTH, IdempotentResult
+from inventory.core.errors import DomainError
+from inventory.core.idempotency import GENERATED_KEY_PREFIX, MAX_KEY_LENGTH, IdempotentResult
+from inventory.core.tokens import find_api_token
+from inventory.core.writes import write_idempotent
 from inventory.models import ApiToken
-from inventory.tokens import find_api_token
-from inventory.writes import write_idempotent
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def _arguments_for(function: Callable, values: dict) -> dict:
 
 
 def write_endpoint(kind: str, *, payload: Callable[..., dict]):
-    """An API write under the write policy (``inventory.writes``), idempotent by its key.
+    """An API write under the write policy (``inventory.core.writes``), idempotent by its key.
 
     The endpoint is straight-line code: it takes the request, its parameters
     and a keyword-only ``operation`` (for the ledger entries it writes) and

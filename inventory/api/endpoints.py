@@ -18,25 +18,26 @@ from django.http import HttpRequest
 from ninja import Query, Router
 from pydantic import TypeAdapter
 
-from inventory import services
 from inventory.api import schemas
 from inventory.api.core import write_endpoint
-from inventory.errors import LotNotFound, ProductNotFound, ValidationFailed, WarehouseNotFound
-from inventory.ledger import Actor
-from inventory.models import Balance, LedgerEntry, Lot, Operation, Product, QcStatus
-from inventory.quantities import to_decimal
-from inventory.selectors import (
+from inventory.catalog import services as catalog_services
+from inventory.catalog.selectors import (
     default_receiving_location,
     get_location_by_code,
-    get_lot,
-    get_lot_by_code,
     get_product_by_sku,
     get_warehouse_by_code,
-    movements,
     products_with_attributes,
     search_products,
-    stock_summary,
 )
+from inventory.core.errors import LotNotFound, ProductNotFound, ValidationFailed, WarehouseNotFound
+from inventory.core.quantities import to_decimal
+from inventory.ledger.posting import Actor
+from inventory.ledger.selectors import ledger_entries
+from inventory.lots import services as qc_services
+from inventory.lots.selectors import get_lot, get_lot_by_code
+from inventory.models import Balance, LedgerEntry, Lot, Operation, Product, QcStatus
+from inventory.stock import counts, movements, receipts
+from inventory.stock.selectors import stock_summary
 from warehouse.models import Location, Warehouse
 from warehouse.tenancy import tenant_context
 from warehouse.validators import is_code
@@ -238,7 +239,7 @@ def _lot_location(lot: Lot, warehouse: Warehouse, code: str | None) -> Location:
 )
 @write_endpoint("api.product", payload=lambda body: _payload(body, "unit_cost"))
 def create_product(request, body: schemas.ProductIn, *, operation: Operation):
-    product = services.create_product(
+    product = catalog_services.create_product(
         tenant=request.tenant,
         sku=body.sku,
         name=body.name,
@@ -300,7 +301,7 @@ def get_product(request, sku: str):
 )
 @write_endpoint("api.warehouse", payload=lambda body: _payload(body))
 def create_warehouse(request, body: schemas.WarehouseIn, *, operation: Operation):
-    warehouse = services.create_warehouse(
+    warehouse = catalog_services.create_warehouse(
         tenant=request.tenant, code=body.code, name=body.name, time_zone=body.time_zone
     )
     return 201, _warehouse(warehouse)
@@ -321,7 +322,7 @@ def _location_payload(code: str, body) -> dict:
 @write_endpoint("api.location", payload=_location_payload)
 def create_location(request, code: str, body: schemas.LocationIn, *, operation: Operation):
     warehouse = get_warehouse_by_code(code)
-    location = services.create_location(
+    location = catalog_services.create_location(
         tenant=request.tenant,
         warehouse=warehouse,
         code=body.code,
@@ -345,7 +346,7 @@ def create_receipt(request, body: schemas.ReceiptIn, *, operation: Operation):
     product = get_product_by_sku(body.sku)
     warehouse = get_warehouse_by_code(body.warehouse)
     location = get_location_by_code(warehouse, body.location) if body.location is not None else None
-    receipt = services.receive_stock(
+    receipt = receipts.receive_stock(
         tenant=request.tenant,
         product=product,
         warehouse=warehouse,
@@ -374,7 +375,7 @@ def _decision_payload(lot_id: int, body) -> dict:
 )
 @write_endpoint("api.lot_qc", payload=_decision_payload)
 def decide_lot(request, lot_id: int, body: schemas.QcDecisionIn, *, operation: Operation):
-    decide = services.approve_lot if body.status == QcStatus.APPROVED else services.reject_lot
+    decide = qc_services.approve_lot if body.status == QcStatus.APPROVED else qc_services.reject_lot
     lot = decide(tenant=request.tenant, lot=get_lot(lot_id), actor=_actor(request), note=body.note)
     return 200, _lot(lot, lot.product)
 
@@ -391,7 +392,7 @@ def decide_lot(request, lot_id: int, body: schemas.QcDecisionIn, *, operation: O
 @write_endpoint("api.adjustment", payload=lambda body: _payload(body, "quantity_delta"))
 def create_adjustment(request, body: schemas.AdjustmentIn, *, operation: Operation):
     product, warehouse, lot, location = _lot_in_bin(body)
-    entry = services.adjust_stock(
+    entry = movements.adjust_stock(
         tenant=request.tenant,
         lot=lot,
         location=location,
@@ -412,7 +413,7 @@ def create_adjustment(request, body: schemas.AdjustmentIn, *, operation: Operati
 @write_endpoint("api.shipment", payload=lambda body: _payload(body, "quantity"))
 def create_shipment(request, body: schemas.ShipmentIn, *, operation: Operation):
     product, warehouse, lot, location = _lot_in_bin(body)
-    entry = services.ship_stock(
+    entry = movements.ship_stock(
         tenant=request.tenant,
         lot=lot,
         location=location,
@@ -437,7 +438,7 @@ def create_move(request, body: schemas.MoveIn, *, operation: Operation):
     lot = get_lot_by_code(product, body.lot_code)
     from_location = get_location_by_code(warehouse, body.from_location)
     to_location = get_location_by_code(warehouse, body.to_location)
-    move = services.move_stock(
+    move = movements.move_stock(
         tenant=request.tenant,
         lot=lot,
         from_location=from_location,
@@ -481,14 +482,14 @@ def _count_payload(body) -> dict:
 def create_count(request, body: schemas.CountIn, *, operation: Operation):
     warehouse = get_warehouse_by_code(body.warehouse)
     lines = [
-        services.CountLine(
+        counts.CountLine(
             lot=get_lot_by_code(get_product_by_sku(line.sku), line.lot_code),
             location=get_location_by_code(warehouse, line.location),
             counted_quantity=line.counted_quantity,
         )
         for line in body.lines
     ]
-    differences = services.post_count(
+    differences = counts.post_count(
         tenant=request.tenant,
         warehouse=warehouse,
         lines=lines,
@@ -566,7 +567,7 @@ def list_movements(
     with tenant_context(request.tenant.pk):
         product = get_product_by_sku(sku) if sku else None
         entries = list(
-            movements(product=product, since=since, kind=kind)[offset : offset + limit + 1]
+            ledger_entries(product=product, since=since, kind=kind)[offset : offset + limit + 1]
         )
         items = [_stored_entry(entry) for entry in entries[:limit]]
     return {

@@ -12,16 +12,19 @@ from __future__ import annotations
 from django.utils import timezone
 from ninja import Router
 
-from inventory import services
-from inventory.allocation import api_reserve
 from inventory.api import schemas
 from inventory.api.core import IdempotencyKey, respond, write_endpoint
 from inventory.api.endpoints import ERRORS, MAX_BIGINT, WRITE_ERRORS, _actor, _decimal
-from inventory.errors import OrderNotFound, ProductNotFound, ReservationNotFound
+from inventory.catalog.selectors import code_key, get_warehouse_by_code
+from inventory.core.errors import OrderNotFound, ProductNotFound, ReservationNotFound
+from inventory.core.quantities import parse_quantity, to_decimal
 from inventory.models import Operation, Order, OrderLine, Product, ReservationStatus
-from inventory.quantities import parse_quantity, to_decimal
-from inventory.reservations import LineRequest, ReservationResult
-from inventory.selectors import code_key, get_warehouse_by_code
+from inventory.orders import selectors as order_selectors
+from inventory.orders import services as order_services
+from inventory.reservations import allocation as reservation_allocation
+from inventory.reservations import lifecycle
+from inventory.reservations import selectors as reservation_selectors
+from inventory.reservations.requests import LineRequest, ReservationResult
 from warehouse.tenancy import tenant_context
 
 router = Router(tags=["reservations"])
@@ -123,7 +126,7 @@ def create_reservation(
     body: schemas.ReservationIn,
     idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey,
 ):
-    """One statement: ``inventory_api_reserve`` (see ``inventory.allocation``).
+    """One statement: ``inventory_api_reserve`` (see ``inventory.reservations.allocation``).
 
     The write policy all the same: one transaction (the statement's own) with
     the short ``lock_timeout``, the key claimed in it, retried whole on a
@@ -139,7 +142,7 @@ def create_reservation(
         for line, quantity in zip(body.lines, payload["lines"], strict=True)
     ]
     return respond(
-        api_reserve(
+        reservation_allocation.api_reserve(
             tenant_id=request.tenant.pk,
             token_id=request.api_token.pk,
             key=idempotency_key,
@@ -166,7 +169,9 @@ def get_reservation(request, reservation_id: int):
     _valid_id(reservation_id, ReservationNotFound)
     with tenant_context(request.tenant.pk):
         return _reservation(
-            services.get_reservation(tenant=request.tenant, reservation_id=reservation_id)
+            reservation_selectors.get_reservation(
+                tenant=request.tenant, reservation_id=reservation_id
+            )
         )
 
 
@@ -181,7 +186,7 @@ def _reservation_payload(reservation_id: int) -> dict:
 )
 @write_endpoint("api.reservation_issue", payload=_reservation_payload)
 def issue_reservation(request, reservation_id: int, *, operation: Operation):
-    result = services.issue_reservation(
+    result = lifecycle.issue_reservation(
         tenant=request.tenant,
         reservation_id=reservation_id,
         actor=_actor(request),
@@ -210,7 +215,7 @@ def issue_reservation(request, reservation_id: int, *, operation: Operation):
 )
 @write_endpoint("api.reservation_cancel", payload=_reservation_payload)
 def cancel_reservation(request, reservation_id: int, *, operation: Operation):
-    result = services.cancel_reservation(
+    result = lifecycle.cancel_reservation(
         tenant=request.tenant,
         reservation_id=reservation_id,
         actor=_actor(request),
@@ -230,7 +235,7 @@ def cancel_reservation(request, reservation_id: int, *, operation: Operation):
 )
 @write_endpoint("api.order", payload=_lines_payload)
 def create_order(request, body: schemas.OrderIn, *, operation: Operation):
-    order = services.create_order(
+    order = order_services.create_order(
         tenant=request.tenant,
         warehouse=get_warehouse_by_code(body.warehouse),
         reference=body.reference,
@@ -252,10 +257,10 @@ def _order_payload(order_id: int) -> dict:
 )
 @write_endpoint("api.order_allocate", payload=_order_payload)
 def allocate_order(request, order_id: int, *, operation: Operation):
-    result = services.allocate_order(
+    result = order_services.allocate_order(
         tenant=request.tenant, order_id=order_id, actor=_actor(request), operation=operation
     )
-    order = services.get_order(tenant=request.tenant, order_id=order_id)
+    order = order_selectors.get_order(tenant=request.tenant, order_id=order_id)
     return 200, _order(order, result)
 
 
@@ -268,10 +273,10 @@ def allocate_order(request, order_id: int, *, operation: Operation):
 def get_order(request, order_id: int):
     _valid_id(order_id, OrderNotFound)
     with tenant_context(request.tenant.pk):
-        order = services.get_order(tenant=request.tenant, order_id=order_id)
+        order = order_selectors.get_order(tenant=request.tenant, order_id=order_id)
         result = None
         if order.reservation_id is not None:
-            result = services.get_reservation(
+            result = reservation_selectors.get_reservation(
                 tenant=request.tenant, reservation_id=order.reservation_id
             )
         return _order(order, result)

@@ -4,7 +4,7 @@ Strings carry the database's length limits and the character rules of
 ``warehouse.validators`` (codes plain ASCII; text free of control, invisible
 and bidi characters), so a bad value is a 422 from the schema, never an error
 from the database. Quantities and amounts are accepted as JSON numbers or
-decimal strings and validated by ``inventory.quantities``
+decimal strings and validated by ``inventory.core.quantities``
 (``INVALID_QUANTITY``).
 
 Each type states in its JSON Schema exactly the rule its validator applies:
@@ -23,10 +23,10 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
-from inventory.errors import InvalidQuantity
-from inventory.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, key_error
+from inventory.core.errors import InvalidQuantity
+from inventory.core.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, key_error
+from inventory.core.quantities import DECIMAL_TEXT, MAX_QUANTITY, MAX_TEXT_LENGTH
 from inventory.models import MAX_ATTRIBUTES_SIZE, MAX_SHELF_LIFE_DAYS, LedgerKind, UnitOfMeasure
-from inventory.quantities import DECIMAL_TEXT, MAX_QUANTITY, MAX_TEXT_LENGTH
 from warehouse.models import LocationKind
 from warehouse.validators import (
     CODE_PATTERN,
@@ -167,7 +167,7 @@ TimeZone = Annotated[
     WithJsonSchema({"type": "string", "enum": sorted(ZONES), "description": "An IANA time zone."}),
 ]
 
-# A decimal string as inventory.quantities reads it: ASCII digits, an optional point,
+# A decimal string as inventory.core.quantities reads it: ASCII digits, an optional point,
 # at most a two-digit exponent. Its value is checked by the quantity rules once the
 # product is known (a unit such as "ea" takes whole numbers only).
 DECIMAL_STRING = {

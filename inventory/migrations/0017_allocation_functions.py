@@ -20,7 +20,7 @@ tenant policies, so with no tenant context they see and write nothing):
   approved stock meanwhile, which the caller retries).
 * ``inventory_release_reservations(...)``: ``RELEASE`` entries for every
   allocation of reservations the caller just took out of ``OPEN``.
-* ``inventory_allocate(...)``: the allocation of ``inventory.reservations``
+* ``inventory_allocate(...)``: the allocation of ``reserve_stock``
   (pass 1 ``SKIP LOCKED`` in FEFO order, pass 3 shared wait when sold out,
   pass 2 waiting for every candidate in the global order and releasing
   overdue holds), then the reservation, its lines, allocations and entries.
@@ -35,7 +35,7 @@ tenant policies, so with no tenant context they see and write nothing):
 
 Domain refusals are raised with SQLSTATE ``SY001``, the error code as the
 message and the sentence for people as the detail; the caller turns them into
-``inventory.errors`` (``inventory.allocation``). Everything the call wrote is
+``inventory.core.errors`` (``inventory.reservations.allocation``). Everything it wrote is
 then rolled back with it.
 """
 
@@ -259,7 +259,7 @@ LANGUAGE plpgsql
 AS $$
 -- ``p_lines``: ``[{"product_id": n, "quantity": "1.000"}, ...]``, validated and in
 -- product id order (the order every allocation locks in). Writes nothing when
--- it refuses. See ``inventory.locks`` for the passes and why they are safe.
+-- it refuses. See ``inventory.core.locks`` for the passes and why they are safe.
 DECLARE
     c_batch CONSTANT integer := 8;   -- candidate rows one skip-locked query takes at most
     v_operation bigint := p_operation;
@@ -677,7 +677,7 @@ LANGUAGE plpgsql
 AS $$
 -- ``p_request``: the validated body, ``{"warehouse", "warehouse_key", "lines":
 -- [{"sku", "key", "quantity"}], "reference", "allow_partial", "ttl_seconds"}``
--- (keys as ``inventory.selectors.code_key`` makes them, null when nothing can
+-- (keys as ``inventory.catalog.selectors.code_key`` makes them, null when nothing can
 -- match). Returns ``{"status", "body", "replayed"}``.
 DECLARE
     v_now timestamptz := now();

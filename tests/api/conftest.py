@@ -5,9 +5,10 @@ import json
 import pytest
 from django.test import Client
 
-from inventory import services
+from inventory.catalog.services import create_location, create_product, create_warehouse
+from inventory.core.tokens import issue_api_token
 from inventory.models import LedgerEntry
-from inventory.tokens import issue_api_token
+from inventory.stock.receipts import receive_stock
 from tests.conftest import make_site  # noqa: F401 - shared with the API tests
 from warehouse.tenancy import tenant_context
 
@@ -80,12 +81,12 @@ def stocked(acme_api):
 @pytest.fixture
 def seeded(tenant):
     """The same stock as ``stocked``, written through the services (faster, for sweeps)."""
-    warehouse = services.create_warehouse(tenant=tenant, code="DC1", name="Main")
+    warehouse = create_warehouse(tenant=tenant, code="DC1", name="Main")
     for code in ("A-01", "A-02"):
-        services.create_location(tenant=tenant, warehouse=warehouse, code=code)
-    widget = services.create_product(tenant=tenant, sku="WIDGET", name="Widget")
-    services.create_product(tenant=tenant, sku="SERUM", name="Serum", uom="l", qc_required=True)
-    receipt = services.receive_stock(
+        create_location(tenant=tenant, warehouse=warehouse, code=code)
+    widget = create_product(tenant=tenant, sku="WIDGET", name="Widget")
+    create_product(tenant=tenant, sku="SERUM", name="Serum", uom="l", qc_required=True)
+    receipt = receive_stock(
         tenant=tenant, product=widget, warehouse=warehouse, lot_code="L1", quantity=10
     )
     return {"lot_id": receipt.lot.pk, "lot_code": "L1", "sku": "WIDGET"}

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from inventory.errors import InvalidQuantity
-from inventory.quantities import parse_amount, parse_quantity, to_decimal
+from inventory.core.errors import InvalidQuantity
+from inventory.core.quantities import parse_amount, parse_quantity, to_decimal
 from tests.api.conftest import ledger_count
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import threading
 import pytest
 from django.db import connections, transaction
 
+from inventory.ledger.reconcile import balance_differences
 from inventory.models import LedgerEntry, Reservation
-from inventory.reconcile import balance_differences
 from tests.api.conftest import ledger_count
 from warehouse.tenancy import tenant_context
 
@@ -202,7 +202,7 @@ def test_replayed_reservation_answers_the_same_and_holds_once(acme_api, stocked)
 def test_a_row_locked_past_the_lock_timeout_answers_503_contention(
     acme_api, stocked, tenant, monkeypatch
 ):
-    from inventory import transactions
+    from inventory.core import transactions
 
     monkeypatch.setattr(transactions, "LOCK_TIMEOUT", "100ms")
     before = ledger_count(tenant)

@@ -15,8 +15,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from config.wsgi import application
-from inventory import services
-from inventory.tokens import issue_api_token
+from inventory.catalog.services import create_location, create_product, create_warehouse
+from inventory.core.tokens import issue_api_token
+from inventory.stock.receipts import receive_stock
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
@@ -25,13 +26,11 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "main
 
 @pytest.fixture
 def bearer(tenant):
-    warehouse = services.create_warehouse(tenant=tenant, code="DC1", name="Main")
-    services.create_location(tenant=tenant, warehouse=warehouse, code="A-01")
-    widget = services.create_product(tenant=tenant, sku="WIDGET", name="Widget")
-    services.create_product(tenant=tenant, sku="FLOUR", name="Flour", uom="kg")
-    services.receive_stock(
-        tenant=tenant, product=widget, warehouse=warehouse, lot_code="L1", quantity=10
-    )
+    warehouse = create_warehouse(tenant=tenant, code="DC1", name="Main")
+    create_location(tenant=tenant, warehouse=warehouse, code="A-01")
+    widget = create_product(tenant=tenant, sku="WIDGET", name="Widget")
+    create_product(tenant=tenant, sku="FLOUR", name="Flour", uom="kg")
+    receive_stock(tenant=tenant, product=widget, warehouse=warehouse, lot_code="L1", quantity=10)
     _, secret = issue_api_token(tenant=tenant, name="fuzzer")
     return f"Bearer {secret}"
 

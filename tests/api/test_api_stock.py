@@ -2,7 +2,7 @@
 
 import pytest
 
-from inventory import services
+from inventory.catalog.services import create_warehouse
 from tests.api.conftest import ledger_count
 from tests.api.test_api_auth import assert_error
 
@@ -83,7 +83,7 @@ def test_receipt_errors(acme_api, stocked, tenant):
 
 
 def test_receipt_into_a_warehouse_without_receiving_bin(acme_api, stocked, tenant):
-    services.create_warehouse(tenant=tenant, code="DC2", name="Bare", receiving_location_code=None)
+    create_warehouse(tenant=tenant, code="DC2", name="Bare", receiving_location_code=None)
     assert_error(receive(acme_api, warehouse="DC2"), 404, "LOCATION_NOT_FOUND")
 
 

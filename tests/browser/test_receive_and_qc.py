@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from inventory.services import create_product
+from inventory.catalog.services import create_product
 from tests.conftest import PASSWORD, make_member, make_site
 from warehouse.models import Location, LocationKind, Role, Warehouse
 from warehouse.tenancy import tenant_context
@@ -74,9 +74,9 @@ def test_receive_then_release_from_quarantine(live_server, page, screenshot, ten
 
 
 def quarantined(tenant, code="L-77"):
+    from inventory.catalog.selectors import get_warehouse_by_code
     from inventory.models import Lot
-    from inventory.selectors import get_warehouse_by_code
-    from inventory.services import receive_stock
+    from inventory.stock.receipts import receive_stock
 
     product = create_product(
         tenant=tenant, sku="EGG-FRR-30", name="Free-range eggs", qc_required=True

@@ -7,7 +7,8 @@ import pytest
 from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
-from inventory.services import create_product, receive_stock
+from inventory.catalog.services import create_product
+from inventory.stock.receipts import receive_stock
 from tests.conftest import PASSWORD, make_member, make_site
 from warehouse.models import Location, LocationKind, Role
 from warehouse.tenancy import tenant_context

@@ -7,8 +7,8 @@ take it with ``tail -n 1``; only its hash is stored.
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.api.core import READ_SCOPE, WRITE_SCOPE
-from inventory.errors import DomainError
-from inventory.tokens import issue_api_token
+from inventory.core.errors import DomainError
+from inventory.core.tokens import issue_api_token
 from warehouse.models import Tenant
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from inventory.partitions import MONTHS_AHEAD, MONTHS_BACK, ensure_ledger_partitions
+from inventory.ledger.partitions import MONTHS_AHEAD, MONTHS_BACK, ensure_ledger_partitions
 
 
 class Command(BaseCommand):

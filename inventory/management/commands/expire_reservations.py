@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from inventory.reservations import expire_reservations
+from inventory.reservations.expiry import expire_reservations
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.reconcile import balance_differences
+from inventory.ledger.reconcile import balance_differences
 
 
 class Command(BaseCommand):

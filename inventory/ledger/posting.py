@@ -17,8 +17,8 @@ from decimal import Decimal
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from psycopg.errors import SerializationFailure
 
-from inventory.errors import InsufficientStock
-from inventory.locks import LOCK_CHANGED_BALANCES
+from inventory.core.errors import InsufficientStock
+from inventory.core.locks import LOCK_CHANGED_BALANCES
 from inventory.models import RESERVATION_KINDS, LedgerEntry, LedgerKind, Lot, Operation
 from warehouse.models import Location, Tenant
 
@@ -34,7 +34,7 @@ _ADD = """
 _ADD_ROW = "(%s, %s, %s, %s, %s, %s, 0, now())"
 
 # Every other change: one multi-row conditional UPDATE. Rows are locked first
-# in the global order of ``inventory.locks``. A row is refused (not returned)
+# in the global order of ``inventory.core.locks``. A row is refused (not returned)
 # when the change would leave less on hand than is reserved, or reserve more
 # than is on hand: the CHECKs would refuse it too, but an unmatched row is an
 # answer a service can turn into INSUFFICIENT_STOCK. A row gaining reserved
@@ -67,7 +67,7 @@ def _refuse_unapproved_holds(cursor, lot_ids: list[int]) -> None:
 
     The allocation chose the lot from a snapshot taken before a QC reversal
     committed; retrying the whole transaction allocates again from what is
-    approved now (``inventory.transactions.run_in_transaction`` retries 40001).
+    approved now (``inventory.core.transactions.run_in_transaction`` retries 40001).
     """
     cursor.execute(
         "SELECT 1 FROM inventory_lot WHERE id = ANY(%s) AND qc_status <> 'APPROVED' LIMIT 1",
@@ -173,7 +173,7 @@ def post_entries(
     Postings of one (lot, location) are summed into one change, so a batch of
     any size costs at most three statements: an upsert for additions, one
     conditional ``UPDATE`` for the rest (locking its rows in the order of
-    ``inventory.locks``) and one multi-row ledger insert. Raises
+    ``inventory.core.locks``) and one multi-row ledger insert. Raises
     ``InsufficientStock`` (and changes nothing, once the caller's transaction
     rolls back) when a removal or reservation finds too little stock.
     ``using`` is ``maintenance`` only for the cross-tenant expiry sweep.

@@ -23,9 +23,9 @@ from typing import Any
 
 from django.db import transaction
 
-from inventory.idempotency import IdempotentResult, run_idempotent
+from inventory.core.idempotency import IdempotentResult, run_idempotent
+from inventory.core.transactions import run_in_transaction
 from inventory.models import Operation
-from inventory.transactions import run_in_transaction
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
 

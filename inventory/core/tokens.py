@@ -15,7 +15,7 @@ import secrets
 from django.db import connection
 from django.utils import timezone
 
-from inventory.errors import ValidationFailed
+from inventory.core.errors import ValidationFailed
 from inventory.models import ApiToken
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context

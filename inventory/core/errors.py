@@ -189,10 +189,6 @@ class Contention(DomainError):
     default_message = "The stock is busy with other operations; try again in a moment."
 
 
-# The earlier name of ``Contention``.
-Busy = Contention
-
-
 def error_class(code: str) -> type[DomainError]:
     """The domain error with this code (``DomainError`` itself for an unknown one)."""
     pending = [DomainError]

@@ -18,8 +18,14 @@ import math
 import re
 from decimal import Decimal
 
-from inventory.errors import InvalidQuantity
+from django.db.models import DecimalField, Value
+
+from inventory.core.errors import InvalidQuantity
 from inventory.models import QUANTITY_PLACES
+
+# What an aggregate of quantities over no rows is (``Coalesce(Sum(...), ZERO_QUANTITY)``),
+# typed like the ledger's columns so sums and differences keep their decimals.
+ZERO_QUANTITY = Value(Decimal("0.000"), output_field=DecimalField(max_digits=18, decimal_places=3))
 
 # Far above any real stock level, far below what numeric(18, 3) can hold, so
 # sums of many entries cannot overflow either.

@@ -1,6 +1,6 @@
 """One whole transaction with short lock and statement timeouts, retried when PostgreSQL says so.
 
-This is the core of the write policy (``inventory.writes``): every API write
+This is the core of the write policy (``inventory.core.writes``): every API write
 and screen action, and the commands and workers that write, run their whole
 unit of work, typically a ``run_idempotent`` call or one service, in
 ``run_in_transaction``. It opens the outermost transaction (``durable``), so
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 
 from config.database import APP_STATEMENT_TIMEOUT
-from inventory.errors import Contention
+from inventory.core.errors import Contention
 from warehouse.tenancy import configure_transaction, tenant_context
 
 RETRYABLE = {"40P01", "40001", "55P03"}

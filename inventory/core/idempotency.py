@@ -43,7 +43,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, connections, transaction
 
-from inventory.errors import Contention, IdempotencyKeyReused, ValidationFailed
+from inventory.core.errors import Contention, IdempotencyKeyReused, ValidationFailed
+from inventory.core.validation import owned
 from inventory.models import Operation
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
@@ -185,6 +186,18 @@ def new_operation(*, tenant: Tenant, kind: str, payload: Any = None) -> Operatio
         kind=kind,
         fingerprint=request_fingerprint(kind, payload),
     )
+
+
+def operation_for(operation: Operation | None, *, tenant: Tenant, kind: str) -> Operation:
+    """The operation a service writes its ledger entries under.
+
+    ``operation`` when the caller holds one (the idempotency record of
+    ``run_idempotent``), which must be ``tenant``'s; else a new one with a
+    generated key. Call inside the service's transaction (tenant context).
+    """
+    if operation is None:
+        return new_operation(tenant=tenant, kind=kind)
+    return owned(operation, tenant, ValidationFailed, Operation)
 
 
 def _claim_key(

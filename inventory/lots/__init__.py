@@ -1,0 +1,4 @@
+"""Lots and QC.
+
+Decisions and reversals (``services``); lookups, the queue and the history (``selectors``).
+"""

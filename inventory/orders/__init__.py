@@ -1,0 +1,1 @@
+"""Orders: recorded with their lines, allocated into a reservation."""
