@@ -38,7 +38,9 @@ def _number(name: str, default: int) -> int:
 wsgi_app = "config.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-worker_class = "gthread"
+# gthread with reads on threads of their own (``config.gunicorn_worker``):
+# a stock read never waits behind queued writes.
+worker_class = "config.gunicorn_worker.ReadWriteThreadWorker"
 # One worker per core (two at least, so one busy or restarting worker never
 # stops the service; eight at most): the app mostly waits on PostgreSQL,
 # which the threads cover, and more processes would only multiply
@@ -72,7 +74,9 @@ def post_fork(server, worker):
     configuration (a test, a benchmark) changes no one's environment, and the
     pool follows ``--threads`` when given on the command line.
     """
-    os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(server.cfg.threads))
+    from config.gunicorn_worker import read_threads
+
+    os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(server.cfg.threads + read_threads()))
 
 
 # No runtime control socket: its default path ($HOME/.gunicorn/gunicorn.ctl)

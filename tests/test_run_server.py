@@ -26,6 +26,7 @@ from django.db import connections
 
 from benchmarks.harness import server_environment
 from config.database import ROLE_NAMES, connectable
+from config.gunicorn_worker import read_threads
 from tests.api.conftest import new_client
 from warehouse.models import Tenant
 
@@ -130,7 +131,8 @@ def test_a_burst_of_new_connections_gets_answers_with_bounded_database_connectio
     connections.close_all()
 
     configuration = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
-    bound = configuration["workers"] * configuration["threads"]
+    # Each worker's pool has a connection per thread: its write threads and its read threads.
+    bound = configuration["workers"] * (configuration["threads"] + read_threads())
     samples = []
     sampling = threading.Event()
 
