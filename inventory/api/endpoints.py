@@ -14,7 +14,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router
 from pydantic import TypeAdapter
 
@@ -22,6 +23,7 @@ from inventory.api import schemas
 from inventory.api.core import write_endpoint
 from inventory.catalog import services as catalog_services
 from inventory.catalog.selectors import (
+    code_key,
     default_receiving_location,
     get_location_by_code,
     get_product_by_sku,
@@ -30,6 +32,7 @@ from inventory.catalog.selectors import (
     search_products,
 )
 from inventory.core.errors import LotNotFound, ProductNotFound, ValidationFailed, WarehouseNotFound
+from inventory.core.functions import call_function
 from inventory.core.quantities import to_decimal
 from inventory.ledger.posting import Actor
 from inventory.ledger.selectors import ledger_entries
@@ -37,7 +40,6 @@ from inventory.lots import services as qc_services
 from inventory.lots.selectors import get_lot, get_lot_by_code
 from inventory.models import Balance, LedgerEntry, Lot, Operation, Product, QcStatus
 from inventory.stock import counts, movements, receipts
-from inventory.stock.selectors import stock_summary
 from warehouse.models import Location, Warehouse
 from warehouse.tenancy import tenant_context
 from warehouse.validators import is_code
@@ -534,20 +536,19 @@ def get_stock(
     sku: schemas.Sku = REQUIRED_SKU,
     warehouse: schemas.WarehouseCode = OPTIONAL_WAREHOUSE,
 ):
-    with tenant_context(request.tenant.pk):
-        product = get_product_by_sku(sku)
-        site = get_warehouse_by_code(warehouse) if warehouse else None
-        summary = stock_summary(product=product, warehouse=site)
-    return {
-        "sku": product.sku,
-        "warehouse": site.code if site else None,
-        "on_hand": _decimal(summary.on_hand),
-        "reserved": _decimal(summary.reserved),
-        "available": _decimal(summary.available),
-        "quarantined": _decimal(summary.quarantined),
-        "rejected": _decimal(summary.rejected),
-        "expired": _decimal(summary.expired),
-    }
+    """One statement: ``inventory_api_stock`` (migration ``0018``), no transaction of its own."""
+    request_values = {"sku_key": code_key(sku), "sku_quoted": repr(sku)}
+    if warehouse:
+        request_values |= {
+            "warehouse_key": code_key(warehouse),
+            "warehouse_quoted": repr(warehouse),
+        }
+    return JsonResponse(
+        call_function(
+            "SELECT inventory_api_stock(%s, %s::jsonb, %s)",
+            [request.tenant.pk, json.dumps(request_values), settings.TIME_ZONE],
+        )
+    )
 
 
 @router.get(

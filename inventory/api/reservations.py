@@ -9,6 +9,8 @@ answer is ``503 CONTENTION`` with ``Retry-After`` and nothing is written.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils import timezone
 from ninja import Router
 
@@ -16,8 +18,13 @@ from inventory.api import schemas
 from inventory.api.core import IdempotencyKey, respond, write_endpoint
 from inventory.api.endpoints import ERRORS, MAX_BIGINT, WRITE_ERRORS, _actor, _decimal
 from inventory.catalog.selectors import code_key, get_warehouse_by_code
-from inventory.core.errors import OrderNotFound, ProductNotFound, ReservationNotFound
-from inventory.core.quantities import parse_quantity, to_decimal
+from inventory.core.errors import (
+    InvalidQuantity,
+    OrderNotFound,
+    ProductNotFound,
+    ReservationNotFound,
+)
+from inventory.core.quantities import MAX_QUANTITY, parse_quantity, to_decimal
 from inventory.models import Operation, Order, OrderLine, Product, ReservationStatus
 from inventory.orders import selectors as order_selectors
 from inventory.orders import services as order_services
@@ -116,6 +123,21 @@ def _valid_id(value: int, error) -> int:
 # -- reservations ---------------------------------------------------------------------------
 
 
+def _quantity(value: Decimal) -> dict:
+    """A line's quantity for ``inventory_api_reserve``, with why it is refused if it is.
+
+    The refusal is raised by the function after the SKUs are resolved, as
+    ``reserve_stock`` does; decimal places are left to the function, which
+    knows each product's unit.
+    """
+    try:
+        return {"quantity": str(parse_quantity(value)), "refusal": None}
+    except InvalidQuantity as refusal:
+        if 0 < value <= MAX_QUANTITY:  # only its decimal places are wrong
+            return {"quantity": str(value), "refusal": None}
+        return {"quantity": "0", "refusal": refusal.message}
+
+
 @router.post(
     "/reservations",
     response={201: schemas.ReservationOut, **CONTENDED_WRITE_ERRORS},
@@ -134,11 +156,7 @@ def create_reservation(
     """
     payload = _lines_payload(body)
     lines = [
-        {
-            "key": code_key(line.sku),
-            "sku_quoted": repr(line.sku),
-            "quantity": str(parse_quantity(quantity["quantity"])),
-        }
+        {"key": code_key(line.sku), "sku_quoted": repr(line.sku), **_quantity(quantity["quantity"])}
         for line, quantity in zip(body.lines, payload["lines"], strict=True)
     ]
     return respond(

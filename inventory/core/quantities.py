@@ -122,7 +122,7 @@ def parse_quantity(
     if abs(number) > MAX_QUANTITY:
         raise InvalidQuantity(f"The {what} must not exceed {MAX_QUANTITY:,}.")
     places = min(places, QUANTITY_PLACES)
-    if _decimal_places(number) > places:
+    if decimal_places(number) > places:
         raise InvalidQuantity(
             f"The {what} may have at most {places} decimal places in this unit."
             if places
@@ -139,12 +139,12 @@ def parse_amount(value: object, *, what: str = "unit cost") -> Decimal:
         raise InvalidQuantity(f"The {what} must not be negative.")
     if number > MAX_AMOUNT:
         raise InvalidQuantity(f"The {what} must not exceed {MAX_AMOUNT:,}.")
-    if _decimal_places(number) > 4:
+    if decimal_places(number) > 4:
         raise InvalidQuantity(f"The {what} may have at most 4 decimal places.")
     return number.quantize(Decimal("0.0001"))
 
 
-def _decimal_places(number: Decimal) -> int:
+def decimal_places(number: Decimal) -> int:
     """Significant digits after the point: 1.50 has one, 100 has none."""
     _sign, digits, exponent = number.as_tuple()
     if not isinstance(exponent, int) or exponent >= 0:

@@ -54,9 +54,15 @@ def issue_api_token(
 
 
 _FIND = "SELECT * FROM inventory_api_token(%s)"
+# The columns ``inventory_api_token`` returns, as model attributes.
 _TOKEN_FIELDS = ("id", "tenant_id", "name", "prefix", "scopes", "created_at", "last_used_at")
-_SCOPES = _TOKEN_FIELDS.index("scopes")
 _TENANT_FIELDS = ("slug", "name", "created_at", "refuse_expired_receipts")
+
+
+def _loaded[M](model: type[M], values: dict) -> M:
+    """An instance as the ORM loads one, the fields not in ``values`` deferred."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
 def find_api_token(secret: str) -> ApiToken | None:
@@ -79,17 +85,12 @@ def find_api_token(secret: str) -> ApiToken | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    token_values = list(row[: len(_TOKEN_FIELDS)])
+    token_values = dict(zip(_TOKEN_FIELDS, row, strict=False))
     # Django's backend hands jsonb over as text (JSONField decodes it itself).
-    token_values[_SCOPES] = json.loads(token_values[_SCOPES])
-    tenant_values = row[len(_TOKEN_FIELDS) :]
-    tenant = Tenant.from_db(
-        connection.alias,
-        ("id", "is_active", *_TENANT_FIELDS),
-        (token_values[1], True, *tenant_values),
-    )
-    token = ApiToken.from_db(connection.alias, _TOKEN_FIELDS, token_values)
-    token.tenant = tenant
+    token_values["scopes"] = json.loads(token_values["scopes"])
+    tenant_values = dict(zip(_TENANT_FIELDS, row[len(_TOKEN_FIELDS) :], strict=True))
+    token = _loaded(ApiToken, token_values)
+    token.tenant = _loaded(Tenant, {"id": token.tenant_id, "is_active": True, **tenant_values})
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         with tenant_context(token.tenant_id):

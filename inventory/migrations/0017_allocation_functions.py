@@ -35,7 +35,7 @@ tenant policies, so with no tenant context they see and write nothing):
 
 Domain refusals are raised with SQLSTATE ``SY001``, the error code as the
 message and the sentence for people as the detail; the caller turns them into
-``inventory.core.errors`` (``inventory.reservations.allocation``). Everything it wrote is
+``inventory.core.errors`` (``inventory.core.functions``). Everything it wrote is
 then rolled back with it.
 """
 
@@ -676,7 +676,8 @@ CREATE FUNCTION public.inventory_api_reserve(
 LANGUAGE plpgsql
 AS $$
 -- ``p_request``: the validated body, ``{"warehouse", "warehouse_key", "lines":
--- [{"sku", "key", "quantity"}], "reference", "allow_partial", "ttl_seconds"}``
+-- [{"sku_quoted", "key", "quantity", "refusal"}], "reference", "allow_partial",
+-- "ttl_seconds"}`` (``refusal``: why the quantity is refused whatever the unit)
 -- (keys as ``inventory.catalog.selectors.code_key`` makes them, null when nothing can
 -- match). Returns ``{"status", "body", "replayed"}``.
 DECLARE
@@ -691,6 +692,7 @@ DECLARE
     v_uoms text[];
     v_quoted text[];
     v_quantities numeric[];
+    v_refusals text[];
     v_position integer;
     v_places integer;
     v_ttl integer := (p_request ->> 'ttl_seconds')::integer;
@@ -742,8 +744,9 @@ BEGIN
     -- Every SKU looked up at once, by its stored key (an index condition under RLS).
     SELECT array_agg(item.line ->> 'key' ORDER BY item.position),
            array_agg(item.line ->> 'sku_quoted' ORDER BY item.position),
-           array_agg((item.line ->> 'quantity')::numeric ORDER BY item.position)
-      INTO v_keys, v_quoted, v_quantities
+           array_agg((item.line ->> 'quantity')::numeric ORDER BY item.position),
+           array_agg(item.line ->> 'refusal' ORDER BY item.position)
+      INTO v_keys, v_quoted, v_quantities, v_refusals
       FROM jsonb_array_elements(p_request -> 'lines') WITH ORDINALITY AS item(line, position);
     SELECT array_agg(product.id ORDER BY wanted.position),
            array_agg(product.sku ORDER BY wanted.position),
@@ -769,6 +772,9 @@ BEGIN
             PERFORM public.inventory_refuse(
                 'VALIDATION_ERROR',
                 format('Product %s appears on two lines.', v_skus[v_position]));
+        END IF;
+        IF v_refusals[v_position] IS NOT NULL THEN
+            PERFORM public.inventory_refuse('INVALID_QUANTITY', v_refusals[v_position]);
         END IF;
         v_places := least(coalesce((p_places ->> v_uoms[v_position])::integer, 3), 3);
         IF v_quantities[v_position] <> trunc(v_quantities[v_position], v_places) THEN

@@ -38,8 +38,7 @@ transaction, so a refusal or a failure leaves nothing behind, and a deadlock,
 serialization failure or lock timeout is retried by calling again
 (``run_statement``).
 
-Refusals come back as SQLSTATE ``SY001`` with the domain error's code as the
-message and the sentence as the detail (``domain_error``).
+Refusals come back as domain errors (``inventory.core.functions``).
 """
 
 from __future__ import annotations
@@ -51,11 +50,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.utils import timezone
 
 from inventory.core import transactions
-from inventory.core.errors import DomainError, ValidationFailed, WarehouseNotFound, error_class
+from inventory.core.errors import ValidationFailed, WarehouseNotFound
+from inventory.core.functions import call_function
 from inventory.core.idempotency import IdempotentResult, key_retention, request_fingerprint
 from inventory.core.validation import clean_text, owned
 from inventory.ledger.posting import SYSTEM, Actor
@@ -78,7 +78,6 @@ from warehouse.models import Location, Tenant, Warehouse
 from warehouse.tenancy import tenant_context
 
 MAX_TTL_SECONDS = 30 * 24 * 60 * 60
-REFUSED = "SY001"
 
 _ALLOCATE = "SELECT inventory_allocate(%s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _API_RESERVE = "SELECT inventory_api_reserve(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)"
@@ -93,29 +92,6 @@ def _ttl(ttl_seconds: Any) -> int | None:
     if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise ValidationFailed(f"ttl_seconds must be between 1 and {MAX_TTL_SECONDS}.")
     return ttl_seconds
-
-
-def domain_error(error: DatabaseError) -> DomainError | None:
-    """The domain error a database function refused with, or None for any other error."""
-    cause = error.__cause__
-    if getattr(cause, "sqlstate", None) != REFUSED:
-        return None
-    diagnostic = cause.diag
-    return error_class(diagnostic.message_primary)(diagnostic.message_detail or None)
-
-
-def call_function(sql: str, params: Sequence[Any]) -> Any:
-    """The JSON one database function call answers; its refusal as a domain error."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            # Django's backend hands jsonb over as text (JSONField decodes it itself).
-            return json.loads(cursor.fetchone()[0])
-    except DatabaseError as error:
-        refusal = domain_error(error)
-        if refusal is None:
-            raise
-        raise refusal from None
 
 
 def _existing[M](instance: M) -> M:
@@ -262,6 +238,7 @@ def allocate(
     "allocated", "allocations": [{"id", "lot_id", "lot_code", "location_id",
     "location_code", "quantity"}]}]}`` with quantities as decimal strings.
     """
+    # reserve_stock's tenant context is its savepoint already.
     return call_function(
         _ALLOCATE,
         [
@@ -279,6 +256,7 @@ def allocate(
             actor.user_id,
             actor.api_token_id,
         ],
+        savepoint=False,
     )
 
 

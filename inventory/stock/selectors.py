@@ -11,15 +11,15 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from inventory.catalog.selectors import code_key, search_products
 from inventory.core.errors import ProductNotFound, WarehouseNotFound
-from inventory.core.quantities import ZERO_QUANTITY
 from inventory.core.validation import owned
-from inventory.models import Allocation, Balance, Product, QcStatus
+from inventory.models import Product
 from warehouse.models import Tenant, Warehouse
 from warehouse.tenancy import tenant_context
 
@@ -41,35 +41,38 @@ class StockSummary:
     expired: Decimal
 
 
-def stock_totals(today: datetime.date) -> dict:
-    """Aggregates over balances: on hand, reserved, available and where the rest is.
-
-    Available counts approved, unexpired lots only, less what is reserved of
-    them; expired counts approved lots past their expiry, less what
-    reservations still hold of them (that stays reserved until released).
-    Reservations only ever hold approved lots, so the parts add up:
-    ``on_hand = available + reserved + quarantined + rejected + expired``.
-    Aggregate aliases may not shadow the fields they sum, hence the
-    ``total_`` prefix.
-    """
-    unexpired = Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today)
-    approved = Q(lot__qc_status=QcStatus.APPROVED)
-    return {
-        "total_on_hand": Coalesce(Sum("on_hand"), ZERO_QUANTITY),
-        "total_reserved": Coalesce(Sum("reserved"), ZERO_QUANTITY),
-        "total_available": Coalesce(
-            Sum(F("on_hand") - F("reserved"), filter=approved & unexpired), ZERO_QUANTITY
-        ),
-        "total_quarantined": Coalesce(
-            Sum("on_hand", filter=Q(lot__qc_status=QcStatus.QUARANTINE)), ZERO_QUANTITY
-        ),
-        "total_rejected": Coalesce(
-            Sum("on_hand", filter=Q(lot__qc_status=QcStatus.REJECTED)), ZERO_QUANTITY
-        ),
-        "total_expired": Coalesce(
-            Sum(F("on_hand") - F("reserved"), filter=approved & ~unexpired), ZERO_QUANTITY
-        ),
-    }
+# The numbers themselves are ``inventory_stock_rows`` (migration ``0018``): one
+# definition for the API, the screens and the services.
+_SUMMARY = """
+    SELECT coalesce(sum(stock.on_hand), 0.000), coalesce(sum(stock.reserved), 0.000),
+           coalesce(sum(stock.available), 0.000), coalesce(sum(stock.quarantined), 0.000),
+           coalesce(sum(stock.rejected), 0.000), coalesce(sum(stock.expired), 0.000)
+      FROM inventory_stock_rows(%s::bigint[], %s, %s, %s) AS stock
+"""
+_OVERVIEW = """
+    SELECT stock.product_id, stock.warehouse_id, product.sku, product.name, product.uom,
+           warehouse.code, stock.on_hand, stock.reserved, stock.available,
+           stock.quarantined, stock.rejected, stock.expired
+      FROM inventory_stock_rows({products}, %s, %s, %s) AS stock
+      JOIN inventory_product AS product ON product.id = stock.product_id
+      JOIN warehouse_warehouse AS warehouse ON warehouse.id = stock.warehouse_id
+     ORDER BY product.sku, warehouse.code
+     LIMIT %s
+"""
+_OVERVIEW_COLUMNS = (
+    "product_id",
+    "warehouse_id",
+    "product__sku",
+    "product__name",
+    "product__uom",
+    "warehouse__code",
+    "total_on_hand",
+    "total_reserved",
+    "total_available",
+    "total_quarantined",
+    "total_rejected",
+    "total_expired",
+)
 
 
 def stock_summary(
@@ -95,40 +98,12 @@ def stock_summary(
         with tenant_context(tenant.pk):
             return stock_summary(product=product, warehouse=warehouse, today=today)
     today = today or timezone.localdate()
-    balances = Balance.objects.filter(product=product)
-    if warehouse is not None:
-        balances = balances.filter(warehouse=warehouse)
-    totals = balances.aggregate(**stock_totals(today))
-    summary = {name.removeprefix("total_"): value for name, value in totals.items()}
-    overdue = expired_holds(product=product, warehouse=warehouse, today=today)
-    if overdue:
-        # Holds of reservations past their expiry are free already: the next
-        # allocation (or the sweep) releases them.
-        summary["reserved"] -= overdue
-        summary["available"] += overdue
-    return StockSummary(**summary)
-
-
-def overdue_allocations(today: datetime.date) -> QuerySet[Allocation]:
-    """Allocations of open reservations past their expiry, in approved lots unexpired on ``today``.
-
-    Their stock is free already: the next allocation (or the sweep) releases it.
-    """
-    return Allocation.objects.filter(
-        reservation__status="OPEN",
-        reservation__expires_at__lte=timezone.now(),
-        lot__qc_status=QcStatus.APPROVED,
-    ).filter(Q(lot__expires_on__isnull=True) | Q(lot__expires_on__gte=today))
-
-
-def expired_holds(
-    *, product: Product, warehouse: Warehouse | None, today: datetime.date
-) -> Decimal:
-    """What open reservations past their expiry still hold of approved, unexpired lots."""
-    allocations = overdue_allocations(today).filter(line__product=product)
-    if warehouse is not None:
-        allocations = allocations.filter(reservation__warehouse=warehouse)
-    return allocations.aggregate(total=Coalesce(Sum("quantity"), ZERO_QUANTITY))["total"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SUMMARY,
+            [[product.pk], None if warehouse is None else warehouse.pk, today, timezone.now()],
+        )
+        return StockSummary(*cursor.fetchone())
 
 
 def stock_overview(
@@ -149,9 +124,7 @@ def stock_overview(
     as available, not reserved: the next allocation (or the sweep) frees it.
     """
     today = today or timezone.localdate()
-    balances = Balance.objects.all()
-    if warehouse is not None:
-        balances = balances.filter(warehouse=warehouse)
+    products, params = "NULL::bigint[]", []
     if query:
         matching = search_products(query, limit=500).values("pk")
         prefix = code_key(query)
@@ -159,32 +132,16 @@ def stock_overview(
         if prefix:
             # A byte range on the C-collated key (codes are below "~"), not
             # ILIKE: range comparisons are LEAKPROOF, so the index serves them.
-            by_sku = Q(product__sku_key__gte=prefix, product__sku_key__lt=prefix + "\x7f")
-        balances = balances.filter(Q(product__in=matching) | by_sku)
-    rows = list(
-        balances.values(
-            "product_id",
-            "warehouse_id",
-            "product__sku",
-            "product__name",
-            "product__uom",
-            "warehouse__code",
+            by_sku = Q(sku_key__gte=prefix, sku_key__lt=prefix + "\x7f")
+        wanted = Product.objects.filter(Q(pk__in=matching) | by_sku).values("pk")
+        try:
+            sql, params = wanted.query.sql_with_params()
+        except EmptyResultSet:  # nothing can match: no query needed
+            return []
+        products = f"ARRAY({sql})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OVERVIEW.format(products=products),
+            [*params, None if warehouse is None else warehouse.pk, today, timezone.now(), limit],
         )
-        .annotate(**stock_totals(today))
-        .order_by("product__sku", "warehouse__code")[:limit]
-    )
-    overdue = (
-        overdue_allocations(today)
-        .filter(line__product_id__in={row["product_id"] for row in rows})
-        .values("line__product_id", "reservation__warehouse_id")
-        .annotate(total=Sum("quantity"))
-    )
-    freed = {
-        (hold["line__product_id"], hold["reservation__warehouse_id"]): hold["total"]
-        for hold in overdue
-    }
-    for row in rows:
-        if amount := freed.get((row["product_id"], row["warehouse_id"])):
-            row["total_reserved"] -= amount
-            row["total_available"] += amount
-    return rows
+        return [dict(zip(_OVERVIEW_COLUMNS, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,157 @@
+"""Stock numbers defined once, in the database, and a stock read in one statement.
+
+Why: the stock read of the API built two ORM aggregates per request (most of
+its CPU was Django compiling them) and the screens repeated the same sums in
+another shape. Now one SQL function says what on hand, reserved, available,
+quarantined, rejected and expired mean, and every reader uses it.
+
+What (``SECURITY INVOKER``, under the tenant policies like any query):
+
+* ``inventory_stock_rows(products, warehouse, today, now)``: per product and
+  warehouse (``products`` NULL: every product; ``warehouse`` NULL: every
+  warehouse). Available counts lots ``inventory_lot_available`` on ``today``,
+  less what is reserved of them; expired counts approved lots past their
+  expiry, less what is still reserved of them; what open reservations past
+  their expiry (at ``now``) still hold of available lots counts as available,
+  not reserved: the next allocation, or the sweep, releases it. The parts add
+  up: ``on_hand = available + reserved + quarantined + rejected + expired``.
+* ``inventory_api_stock(tenant, request, time_zone)``: ``GET /api/v1/stock``
+  whole: the tenant context, the SKU and warehouse by their stored keys, the
+  sums, the answer as JSON; refusals as SQLSTATE ``SY001`` (migration 0017).
+"""
+
+from django.db import migrations
+
+from config.database import ROLE_NAMES
+
+APP = ROLE_NAMES["app"]
+
+CREATE = r"""
+CREATE FUNCTION public.inventory_stock_rows(
+    p_products bigint[], p_warehouse bigint, p_today date, p_now timestamptz
+) RETURNS TABLE (
+    product_id bigint, warehouse_id bigint, on_hand numeric, reserved numeric,
+    available numeric, quarantined numeric, rejected numeric, expired numeric
+)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    WITH totals AS (
+        SELECT balance.product_id, balance.warehouse_id,
+               sum(balance.on_hand) AS on_hand,
+               sum(balance.reserved) AS reserved,
+               coalesce(sum(balance.on_hand - balance.reserved) FILTER (
+                   WHERE public.inventory_lot_available(lot.qc_status, lot.expires_on, p_today)),
+                   0.000) AS available,
+               coalesce(sum(balance.on_hand) FILTER (WHERE lot.qc_status = 'QUARANTINE'),
+                   0.000) AS quarantined,
+               coalesce(sum(balance.on_hand) FILTER (WHERE lot.qc_status = 'REJECTED'),
+                   0.000) AS rejected,
+               coalesce(sum(balance.on_hand - balance.reserved) FILTER (
+                   WHERE lot.qc_status = 'APPROVED'
+                     AND NOT public.inventory_lot_available(lot.qc_status, lot.expires_on, p_today)),
+                   0.000) AS expired
+          FROM public.inventory_balance AS balance
+          JOIN public.inventory_lot AS lot
+            ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
+         WHERE (p_products IS NULL OR balance.product_id = ANY(p_products))
+           AND (p_warehouse IS NULL OR balance.warehouse_id = p_warehouse)
+         GROUP BY balance.product_id, balance.warehouse_id
+    ), overdue AS (
+        SELECT line.product_id, reservation.warehouse_id, sum(allocation.quantity) AS held
+          FROM public.inventory_allocation AS allocation
+          JOIN public.inventory_reservation AS reservation
+            ON reservation.tenant_id = allocation.tenant_id
+           AND reservation.id = allocation.reservation_id
+          JOIN public.inventory_reservationline AS line
+            ON line.tenant_id = allocation.tenant_id AND line.id = allocation.line_id
+          JOIN public.inventory_lot AS lot
+            ON lot.tenant_id = allocation.tenant_id AND lot.id = allocation.lot_id
+         WHERE reservation.status = 'OPEN'
+           AND reservation.expires_at <= p_now
+           AND public.inventory_lot_available(lot.qc_status, lot.expires_on, p_today)
+           AND (p_products IS NULL OR line.product_id = ANY(p_products))
+           AND (p_warehouse IS NULL OR reservation.warehouse_id = p_warehouse)
+         GROUP BY line.product_id, reservation.warehouse_id
+    )
+    SELECT totals.product_id, totals.warehouse_id, totals.on_hand,
+           totals.reserved - coalesce(overdue.held, 0),
+           totals.available + coalesce(overdue.held, 0),
+           totals.quarantined, totals.rejected, totals.expired
+      FROM totals
+      LEFT JOIN overdue
+        ON overdue.product_id = totals.product_id AND overdue.warehouse_id = totals.warehouse_id;
+END;
+
+CREATE FUNCTION public.inventory_api_stock(p_tenant bigint, p_request jsonb, p_time_zone text)
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+-- ``p_request``: ``{"sku_key", "sku_quoted", "warehouse_key", "warehouse_quoted"}``
+-- (the warehouse ones null for every warehouse).
+DECLARE
+    v_now timestamptz := now();
+    v_product record;
+    v_warehouse_id bigint;
+    v_warehouse_code text;
+    v_totals record;
+BEGIN
+    PERFORM set_config('app.tenant_id', p_tenant::text, true),
+            set_config('app.user_id', '', true);
+    SELECT id, sku INTO v_product
+      FROM public.inventory_product WHERE sku_key = p_request ->> 'sku_key';
+    IF NOT FOUND THEN
+        PERFORM public.inventory_refuse(
+            'PRODUCT_NOT_FOUND', format('No product with SKU %s.', p_request ->> 'sku_quoted'));
+    END IF;
+    IF p_request ->> 'warehouse_quoted' IS NOT NULL THEN
+        SELECT id, code INTO v_warehouse_id, v_warehouse_code
+          FROM public.warehouse_warehouse WHERE code_key = p_request ->> 'warehouse_key';
+        IF NOT FOUND THEN
+            PERFORM public.inventory_refuse(
+                'WAREHOUSE_NOT_FOUND',
+                format('No warehouse with code %s.', p_request ->> 'warehouse_quoted'));
+        END IF;
+    END IF;
+    SELECT coalesce(sum(stock.on_hand), 0.000) AS on_hand,
+           coalesce(sum(stock.reserved), 0.000) AS reserved,
+           coalesce(sum(stock.available), 0.000) AS available,
+           coalesce(sum(stock.quarantined), 0.000) AS quarantined,
+           coalesce(sum(stock.rejected), 0.000) AS rejected,
+           coalesce(sum(stock.expired), 0.000) AS expired
+      INTO v_totals
+      FROM public.inventory_stock_rows(
+               ARRAY[v_product.id], v_warehouse_id,
+               (v_now AT TIME ZONE p_time_zone)::date, v_now) AS stock;
+    RETURN jsonb_build_object(
+        'sku', v_product.sku,
+        'warehouse', v_warehouse_code,
+        'on_hand', v_totals.on_hand::text,
+        'reserved', v_totals.reserved::text,
+        'available', v_totals.available::text,
+        'quarantined', v_totals.quarantined::text,
+        'rejected', v_totals.rejected::text,
+        'expired', v_totals.expired::text);
+END;
+$$;
+"""
+
+FUNCTIONS = (
+    "public.inventory_api_stock(bigint, jsonb, text)",
+    "public.inventory_stock_rows(bigint[], bigint, date, timestamptz)",
+)
+
+GRANTS = [
+    *(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC" for signature in FUNCTIONS),
+    *(f"GRANT EXECUTE ON FUNCTION {signature} TO {APP}" for signature in FUNCTIONS),
+]
+
+
+class Migration(migrations.Migration):
+    dependencies = [("inventory", "0017_allocation_functions")]
+
+    operations = [
+        migrations.RunSQL(
+            sql=[CREATE, *GRANTS],
+            reverse_sql=[f"DROP FUNCTION {signature}" for signature in FUNCTIONS],
+        )
+    ]
