@@ -142,8 +142,11 @@ def connection_aliases(env: environ.Env, admin: dict) -> dict:
     }
     if pool_max_size > 0:
         default["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
-        # CONN_HEALTH_CHECKS stays on: Django then has the pool check a
-        # connection before lending it, so a restarted server costs no request.
+        # No check before lending a connection: it cost a round trip per
+        # request. A connection a server restart broke fails its request with
+        # 503 DATABASE_UNAVAILABLE (config.middleware), and the pool discards
+        # it when it comes back.
+        default["CONN_HEALTH_CHECKS"] = False
         default["OPTIONS"] = {
             **default["OPTIONS"],
             "pool": {

@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from benchmarks.harness import server_environment
 from config.database import connection_aliases
+from config.gunicorn_worker import read_threads
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 STRONG_KEY = "k" * 20 + "-production-test-key-" + "z" * 20
@@ -111,16 +112,20 @@ def test_gunicorn_workers_pool_at_most_their_thread_count(monkeypatch):
     monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", "")
     monkeypatch.delenv("DATABASE_POOL_MAX_SIZE")
     configuration = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
-    assert configuration["worker_class"] == "gthread"
+    assert configuration["worker_class"] == "config.gunicorn_worker.ReadWriteThreadWorker"
     # Reading the configuration changes nobody's environment ...
     assert "DATABASE_POOL_MAX_SIZE" not in os.environ
-    # ... a worker sizes its pool to the server's threads before loading the app.
+    # ... a worker sizes its pool to its threads, for writes and for reads, before
+    # loading the app.
     server = types.SimpleNamespace(cfg=types.SimpleNamespace(threads=configuration["threads"]))
     configuration["post_fork"](server, worker=None)
-    assert os.environ["DATABASE_POOL_MAX_SIZE"] == str(configuration["threads"])
+    threads = configuration["threads"] + read_threads()
+    assert os.environ["DATABASE_POOL_MAX_SIZE"] == str(threads)
     default = connection_aliases(environ.Env(), ADMIN)["default"]
-    assert default["OPTIONS"]["pool"]["max_size"] == configuration["threads"]
+    assert default["OPTIONS"]["pool"]["max_size"] == threads
     assert default["CONN_MAX_AGE"] == 0
+    # No round trip to check a connection before each request borrows it.
+    assert default["CONN_HEALTH_CHECKS"] is False
 
 
 @pytest.mark.django_db
