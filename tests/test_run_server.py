@@ -8,6 +8,7 @@ never a 500 or a reset), and the app role's connections to PostgreSQL must
 stay within ``workers * threads`` all along.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -56,8 +57,9 @@ def admin_connection(database: str) -> psycopg.Connection:
     )
 
 
-@pytest.fixture
-def gunicorn_server(tmp_path):
+@contextlib.contextmanager
+def running_gunicorn(tmp_path, **settings_env):
+    """gunicorn as ``make run`` starts it, on the test database; ``settings_env`` on top."""
     database = connections["default"].settings_dict["NAME"]
     port = free_port()
     env = {
@@ -65,6 +67,7 @@ def gunicorn_server(tmp_path):
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         **server_environment(database),
         "GUNICORN_ACCESS_LOG": "-",
+        **settings_env,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log_path = tmp_path / "gunicorn.log"
@@ -100,6 +103,12 @@ def gunicorn_server(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path):
+    with running_gunicorn(tmp_path) as server:
+        yield server
 
 
 def request(port, method, path, body=None, headers=None):
@@ -195,3 +204,56 @@ def test_a_burst_of_new_connections_gets_answers_with_bounded_database_connectio
     assert max(samples) > 0
     assert max(samples) <= bound, (max(samples), bound)
     assert '" 500 ' not in log_path.read_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_is_answered_while_every_write_thread_waits(tmp_path):
+    """One worker, one write thread held by a reservation waiting on a row lock: a GET still goes.
+
+    With a single pool of threads the read would queue behind the write until
+    the write gave up (retries of the lock timeout, about ten seconds).
+    """
+    tenant = Tenant.objects.create(slug="acme", name="Acme")
+    setup = new_client(tenant)
+    assert setup.post("/warehouses", {"code": "DC1", "name": "Main"}).status_code == 201
+    assert setup.post("/products", {"sku": "WIDGET", "name": "Widget"}).status_code == 201
+    receipt = {"sku": "WIDGET", "warehouse": "DC1", "lot_code": "L1", "quantity": 5}
+    assert setup.post("/receipts", receipt, key="stock").status_code == 201
+    bearer = {"Authorization": f"Bearer {setup.secret}", "Content-Type": "application/json"}
+    connections.close_all()
+    one_thread_each = {
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "1",
+        "GUNICORN_READ_THREADS": "1",
+    }
+    with (
+        running_gunicorn(tmp_path, **one_thread_each) as (port, database, _),
+        admin_connection(database) as locker,
+        admin_connection(database) as watcher,
+    ):
+        locker.execute("BEGIN")
+        locker.execute("SELECT id FROM inventory_balance FOR UPDATE")
+        answers = []
+        body = {"warehouse": "DC1", "lines": [{"sku": "WIDGET", "quantity": 1}]}
+        write = threading.Thread(
+            target=lambda: answers.append(
+                request(port, "POST", "/api/v1/reservations", body, headers=bearer)
+            )
+        )
+        write.start()
+        deadline = time.monotonic() + 20
+        while not watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+            [database],
+        ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the reservation never waited for the lock"
+            time.sleep(0.05)
+
+        status, read = request(port, "GET", "/api/v1/stock?sku=WIDGET", headers=bearer)
+
+        assert status == 200, read
+        assert json.loads(read)["on_hand"] == "5.000"
+        assert write.is_alive()  # the only write thread is still waiting
+        locker.execute("ROLLBACK")
+        write.join()
+    assert answers[0][0] == 201, answers
