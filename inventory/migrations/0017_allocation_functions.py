@@ -13,11 +13,11 @@ tenant policies, so with no tenant context they see and write nothing):
   definition of a lot whose stock can be promised (approved, not expired on
   that day). An inlinable SQL function, so the planner sees the plain
   comparisons; the ORM uses it through ``inventory.models.LotAvailable``.
-* ``inventory_post_holds(...)``: ``RESERVE`` or ``RELEASE`` entries and the
-  ``reserved`` change of their balances, rows locked in the global order
-  ``(product_id, location_id, lot_id)``, refused rows reported
-  (``INSUFFICIENT_STOCK``, or a serialization failure when the lot left
-  approved stock meanwhile, which the caller retries).
+* ``inventory_post(...)``: ledger entries and the change of their balances,
+  rows locked in the global order ``(product_id, location_id, lot_id)``,
+  refused rows reported (``INSUFFICIENT_STOCK``, or a serialization failure
+  when a lot being reserved left approved stock meanwhile, which the caller
+  retries): ``inventory.ledger.posting.post_entries``' rule for changes.
 * ``inventory_release_reservations(...)``: ``RELEASE`` entries for every
   allocation of reservations the caller just took out of ``OPEN``.
 * ``inventory_allocate(...)``: the allocation of ``reserve_stock``
@@ -28,6 +28,11 @@ tenant policies, so with no tenant context they see and write nothing):
 * ``inventory_api_token(secret_hash)``: the live token of a bearer secret and
   its tenant, in one statement (the lookup policy's setting set and cleared
   inside).
+* ``inventory_claim_key(...)``: an idempotency key claimed, or the stored
+  answer to replay (``inventory.core.idempotency``'s rules).
+* ``inventory_issue(...)`` and ``inventory_api_issue(...)``: a reservation
+  shipped (``SHIP`` and ``RELEASE`` entries), from Python and as
+  ``POST /api/v1/reservations/{id}/issue`` whole.
 * ``inventory_api_reserve(...)``: ``POST /api/v1/reservations`` whole: tenant
   context and lock timeout, the idempotency key (claim, expiry, replay),
   warehouse and SKU resolution, per-unit decimal places, the allocation,
@@ -62,7 +67,9 @@ CREATE TYPE public.inventory_candidate AS (
     received_at timestamptz
 );
 
-CREATE TYPE public.inventory_hold AS (
+-- One ledger entry to be (``inventory.ledger.posting.Posting``).
+CREATE TYPE public.inventory_posting AS (
+    kind text,
     lot_id bigint,
     location_id bigint,
     product_id bigint,
@@ -92,10 +99,18 @@ RETURN CASE
     ELSE to_char(moment AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 END;
 
-CREATE FUNCTION public.inventory_post_holds(
+-- Apply postings to their balances and append them to the ledger, as
+-- ``inventory.ledger.posting.post_entries`` does for changes: the postings of
+-- one lot and location summed into one change (RESERVE and RELEASE move
+-- ``reserved``, every other kind ``on_hand``), one conditional UPDATE with its
+-- rows locked first in the global order. A row is refused when the change
+-- would leave less on hand than reserved or reserved below zero; a row gaining
+-- reserved stock must still belong to an approved lot in this statement's
+-- snapshot (a QC reversal may have committed while we waited): otherwise a
+-- serialization failure, which the caller retries.
+CREATE FUNCTION public.inventory_post(
     p_tenant bigint,
-    p_kind text,
-    p_holds public.inventory_hold[],
+    p_postings public.inventory_posting[],
     p_operation bigint,
     p_user integer,
     p_token bigint,
@@ -107,19 +122,21 @@ DECLARE
     v_refused record;
     v_lots bigint[];
 BEGIN
-    IF coalesce(cardinality(p_holds), 0) = 0 THEN
+    IF coalesce(cardinality(p_postings), 0) = 0 THEN
         RETURN;
     END IF;
-    v_lots := ARRAY(SELECT DISTINCT hold.lot_id FROM unnest(p_holds) AS hold);
-    -- One conditional UPDATE, its rows locked first in the global order. A row
-    -- gaining reserved stock must still belong to an approved lot in this
-    -- statement's snapshot (a QC reversal may have committed while we waited).
+    v_lots := ARRAY(SELECT DISTINCT posting.lot_id FROM unnest(p_postings) AS posting);
     WITH changes AS (
-        SELECT hold.lot_id, hold.location_id, sum(hold.quantity) AS reserved
-          FROM unnest(p_holds) AS hold
-         GROUP BY hold.lot_id, hold.location_id
+        SELECT posting.lot_id, posting.location_id,
+               coalesce(sum(posting.quantity) FILTER (
+                   WHERE posting.kind NOT IN ('RESERVE', 'RELEASE')), 0) AS on_hand,
+               coalesce(sum(posting.quantity) FILTER (
+                   WHERE posting.kind IN ('RESERVE', 'RELEASE')), 0) AS reserved,
+               (array_agg(abs(posting.quantity) ORDER BY posting.ordinality))[1] AS first_amount
+          FROM unnest(p_postings) WITH ORDINALITY AS posting
+         GROUP BY posting.lot_id, posting.location_id
     ), locked AS MATERIALIZED (
-        SELECT balance.id, changes.reserved
+        SELECT balance.id, changes.on_hand, changes.reserved
           FROM public.inventory_balance AS balance
           JOIN changes
             ON balance.lot_id = changes.lot_id AND balance.location_id = changes.location_id
@@ -131,10 +148,12 @@ BEGIN
            FOR UPDATE OF balance
     ), changed AS (
         UPDATE public.inventory_balance AS balance
-           SET reserved = balance.reserved + locked.reserved, updated_at = now()
+           SET on_hand = balance.on_hand + locked.on_hand,
+               reserved = balance.reserved + locked.reserved,
+               updated_at = now()
           FROM locked
          WHERE balance.id = locked.id
-           AND balance.on_hand >= balance.reserved + locked.reserved
+           AND balance.on_hand + locked.on_hand >= balance.reserved + locked.reserved
            AND balance.reserved + locked.reserved >= 0
            AND (locked.reserved <= 0 OR EXISTS (
                 SELECT 1 FROM public.inventory_lot AS lot
@@ -142,13 +161,13 @@ BEGIN
                    AND lot.qc_status = 'APPROVED'))
         RETURNING balance.lot_id, balance.location_id
     )
-    SELECT changes.lot_id, changes.location_id, changes.reserved
+    SELECT changes.lot_id, changes.location_id, changes.reserved, changes.first_amount
       INTO v_refused
       FROM changes
      WHERE NOT EXISTS (
            SELECT 1 FROM changed
             WHERE changed.lot_id = changes.lot_id AND changed.location_id = changes.location_id)
-     ORDER BY changes.lot_id, changes.location_id
+     ORDER BY changes.location_id, changes.lot_id
      LIMIT 1;
     IF FOUND THEN
         IF v_refused.reserved > 0 AND EXISTS (
@@ -163,15 +182,16 @@ BEGIN
             format('Not enough stock of lot %s at %s to take %s.',
                    (SELECT code FROM public.inventory_lot WHERE id = v_refused.lot_id),
                    (SELECT code FROM public.warehouse_location WHERE id = v_refused.location_id),
-                   abs(v_refused.reserved)));
+                   v_refused.first_amount));
     END IF;
     INSERT INTO public.inventory_ledgerentry
         (tenant_id, occurred_at, kind, product_id, warehouse_id, location_id, lot_id,
          quantity, reason, operation_id, actor_user_id, api_token_id)
-    SELECT p_tenant, p_occurred_at, p_kind, hold.product_id, hold.warehouse_id,
-           hold.location_id, hold.lot_id, hold.quantity, hold.reason, p_operation, p_user, p_token
-      FROM unnest(p_holds) WITH ORDINALITY AS hold
-     ORDER BY hold.ordinality;
+    SELECT p_tenant, p_occurred_at, posting.kind, posting.product_id, posting.warehouse_id,
+           posting.location_id, posting.lot_id, posting.quantity, posting.reason, p_operation,
+           p_user, p_token
+      FROM unnest(p_postings) WITH ORDINALITY AS posting
+     ORDER BY posting.ordinality;
 END;
 $$;
 
@@ -187,11 +207,11 @@ CREATE FUNCTION public.inventory_release_reservations(
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_holds public.inventory_hold[];
+    v_holds public.inventory_posting[];
 BEGIN
-    SELECT array_agg(ROW(allocation.lot_id, allocation.location_id, lot.product_id,
+    SELECT array_agg(ROW('RELEASE', allocation.lot_id, allocation.location_id, lot.product_id,
                          location.warehouse_id, -allocation.quantity, p_reason
-                     )::public.inventory_hold
+                     )::public.inventory_posting
                      ORDER BY allocation.reservation_id, allocation.id)
       INTO v_holds
       FROM public.inventory_allocation AS allocation
@@ -200,8 +220,8 @@ BEGIN
       JOIN public.warehouse_location AS location
         ON location.tenant_id = allocation.tenant_id AND location.id = allocation.location_id
      WHERE allocation.tenant_id = p_tenant AND allocation.reservation_id = ANY(p_reservations);
-    PERFORM public.inventory_post_holds(
-        p_tenant, 'RELEASE', v_holds, p_operation, p_user, p_token, p_occurred_at);
+    PERFORM public.inventory_post(
+        p_tenant, v_holds, p_operation, p_user, p_token, p_occurred_at);
     RETURN coalesce(cardinality(v_holds), 0);
 END;
 $$;
@@ -284,7 +304,7 @@ DECLARE
     v_anything boolean := false;
     v_reservation bigint;
     v_line_id bigint;
-    v_holds public.inventory_hold[] := '{}';
+    v_holds public.inventory_posting[] := '{}';
     v_result_lines jsonb := '[]'::jsonb;
     v_allocations jsonb;
     v_allocation_id bigint;
@@ -610,9 +630,9 @@ BEGIN
                     (v_take ->> 'location_id')::bigint, (v_take ->> 'quantity')::numeric)
             RETURNING id INTO v_allocation_id;
             v_holds := v_holds || ROW(
-                (v_take ->> 'lot_id')::bigint, (v_take ->> 'location_id')::bigint,
+                'RESERVE', (v_take ->> 'lot_id')::bigint, (v_take ->> 'location_id')::bigint,
                 (v_plan_line ->> 'product_id')::bigint, p_warehouse,
-                (v_take ->> 'quantity')::numeric, p_reference)::public.inventory_hold;
+                (v_take ->> 'quantity')::numeric, p_reference)::public.inventory_posting;
             v_allocations := v_allocations || (v_take || jsonb_build_object('id', v_allocation_id));
         END LOOP;
         v_result_lines := v_result_lines || jsonb_build_object(
@@ -622,8 +642,7 @@ BEGIN
             'allocated', v_plan_line ->> 'allocated',
             'allocations', v_allocations);
     END LOOP;
-    PERFORM public.inventory_post_holds(
-        p_tenant, 'RESERVE', v_holds, v_operation, p_user, p_token, p_now);
+    PERFORM public.inventory_post(p_tenant, v_holds, v_operation, p_user, p_token, p_now);
 
     RETURN jsonb_build_object(
         'id', v_reservation,
@@ -661,6 +680,197 @@ BEGIN
 END;
 $$;
 
+-- Claim an idempotency key for an operation (``inventory.core.idempotency``):
+-- ``{"operation_id"}`` of the new operation row, or the stored answer to replay
+-- (``{"status", "body", "replayed": true, "operation_id"}``). A concurrent
+-- request with the same key waits on the insert until the first one ends. A
+-- key held by an operation past the retention is cleared and claimed anew.
+CREATE FUNCTION public.inventory_claim_key(
+    p_tenant bigint, p_key text, p_kind text, p_fingerprint text, p_retention interval
+) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_now timestamptz := now();
+    v_operation bigint;
+    v_stored record;
+BEGIN
+    -- Insert, find the key expired, clear it, insert again: two rounds suffice;
+    -- a third covers a key the cleanup job cleared in between.
+    FOR v_attempt IN 1..3 LOOP
+        INSERT INTO public.inventory_operation (tenant_id, key, kind, fingerprint, created_at)
+        VALUES (p_tenant, p_key, p_kind, p_fingerprint, v_now)
+        ON CONFLICT (tenant_id, key) DO NOTHING
+        RETURNING id INTO v_operation;
+        IF v_operation IS NOT NULL THEN
+            RETURN jsonb_build_object('operation_id', v_operation);
+        END IF;
+        UPDATE public.inventory_operation
+           SET key = NULL, response_status = NULL, response_body = NULL
+         WHERE tenant_id = p_tenant AND key = p_key AND created_at < v_now - p_retention;
+        CONTINUE WHEN FOUND;
+        SELECT id, kind, fingerprint, response_status, response_body INTO v_stored
+          FROM public.inventory_operation WHERE tenant_id = p_tenant AND key = p_key;
+        IF FOUND THEN
+            IF v_stored.kind <> p_kind OR v_stored.fingerprint <> p_fingerprint THEN
+                PERFORM public.inventory_refuse(
+                    'IDEMPOTENCY_KEY_REUSED',
+                    'This idempotency key was already used for a different request.');
+            END IF;
+            RETURN jsonb_build_object(
+                'status', v_stored.response_status, 'body', v_stored.response_body,
+                'replayed', true, 'operation_id', v_stored.id);
+        END IF;
+    END LOOP;
+    PERFORM public.inventory_refuse('CONTENTION', '');
+END;
+$$;
+
+-- Ship what an open reservation holds: SHIP and RELEASE entries per allocation
+-- (``inventory.reservations.lifecycle.issue_reservation``). The reservation row
+-- is locked first, then its balances (one conditional update).
+CREATE FUNCTION public.inventory_issue(
+    p_tenant bigint,
+    p_reservation bigint,
+    p_operation bigint,
+    p_operation_kind text,
+    p_operation_fingerprint text,
+    p_user integer,
+    p_token bigint,
+    p_now timestamptz,
+    p_today date
+) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_reservation record;
+    v_operation bigint := p_operation;
+    v_unavailable text;
+    v_reason text;
+    v_postings public.inventory_posting[];
+    v_issued jsonb;
+BEGIN
+    SELECT id, status, expires_at, reference INTO v_reservation
+      FROM public.inventory_reservation WHERE id = p_reservation FOR UPDATE;
+    IF NOT FOUND THEN
+        PERFORM public.inventory_refuse(
+            'RESERVATION_NOT_FOUND', format('No reservation %s.', p_reservation));
+    ELSIF v_reservation.status = 'ISSUED' THEN
+        PERFORM public.inventory_refuse(
+            'RESERVATION_ALREADY_ISSUED',
+            format('Reservation %s has already been issued.', p_reservation));
+    ELSIF v_reservation.status = 'CANCELLED' THEN
+        PERFORM public.inventory_refuse(
+            'RESERVATION_CANCELLED', format('Reservation %s has been cancelled.', p_reservation));
+    ELSIF v_reservation.status = 'EXPIRED' OR v_reservation.expires_at <= p_now THEN
+        PERFORM public.inventory_refuse(
+            'RESERVATION_EXPIRED', format('Reservation %s has expired.', p_reservation));
+    END IF;
+    IF v_operation IS NULL THEN
+        INSERT INTO public.inventory_operation (tenant_id, key, kind, fingerprint, created_at)
+        VALUES (p_tenant, 'auto:' || gen_random_uuid(), p_operation_kind,
+                p_operation_fingerprint, now())
+        RETURNING id INTO v_operation;
+    END IF;
+    SELECT lot.code INTO v_unavailable
+      FROM public.inventory_allocation AS allocation
+      JOIN public.inventory_lot AS lot
+        ON lot.tenant_id = allocation.tenant_id AND lot.id = allocation.lot_id
+     WHERE allocation.reservation_id = p_reservation
+       AND NOT public.inventory_lot_available(lot.qc_status, lot.expires_on, p_today)
+     ORDER BY allocation.line_id, allocation.id
+     LIMIT 1;
+    IF FOUND THEN
+        PERFORM public.inventory_refuse(
+            'LOT_NOT_APPROVED',
+            format('Lot %s is no longer approved or has expired.', v_unavailable));
+    END IF;
+    v_reason := coalesce(nullif(v_reservation.reference, ''), 'Reservation ' || p_reservation);
+    SELECT array_agg(ROW(kind.kind, allocation.lot_id, allocation.location_id, line.product_id,
+                         location.warehouse_id, -allocation.quantity, v_reason
+                     )::public.inventory_posting
+                     ORDER BY allocation.line_id, allocation.id, kind.position),
+           jsonb_agg(jsonb_build_object(
+                         'line_id', allocation.line_id, 'sku', product.sku,
+                         'lot_id', allocation.lot_id, 'lot_code', lot.code,
+                         'location_id', allocation.location_id, 'location_code', location.code,
+                         'quantity', allocation.quantity::text)
+                     ORDER BY allocation.line_id, allocation.id)
+                 FILTER (WHERE kind.position = 1)
+      INTO v_postings, v_issued
+      FROM public.inventory_allocation AS allocation
+      JOIN public.inventory_reservationline AS line
+        ON line.tenant_id = allocation.tenant_id AND line.id = allocation.line_id
+      JOIN public.inventory_product AS product
+        ON product.tenant_id = line.tenant_id AND product.id = line.product_id
+      JOIN public.inventory_lot AS lot
+        ON lot.tenant_id = allocation.tenant_id AND lot.id = allocation.lot_id
+      JOIN public.warehouse_location AS location
+        ON location.tenant_id = allocation.tenant_id AND location.id = allocation.location_id
+     CROSS JOIN (VALUES (1, 'SHIP'), (2, 'RELEASE')) AS kind(position, kind)
+     WHERE allocation.reservation_id = p_reservation;
+    PERFORM public.inventory_post(p_tenant, v_postings, v_operation, p_user, p_token, p_now);
+    UPDATE public.inventory_reservation SET status = 'ISSUED', issued_at = p_now
+     WHERE id = p_reservation AND status = 'OPEN';
+    RETURN jsonb_build_object(
+        'reservation_id', p_reservation, 'status', 'ISSUED', 'operation_id', v_operation,
+        'lots_issued', coalesce(v_issued, '[]'::jsonb));
+END;
+$$;
+
+-- ``POST /api/v1/reservations/{id}/issue`` whole: tenant context and lock
+-- timeout, the key, ``inventory_issue``, the answer stored for a replay.
+CREATE FUNCTION public.inventory_api_issue(
+    p_tenant bigint,
+    p_token bigint,
+    p_lock_timeout text,
+    p_key text,
+    p_kind text,
+    p_fingerprint text,
+    p_retention interval,
+    p_reservation bigint,
+    p_time_zone text
+) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_now timestamptz := now();
+    v_operation bigint;
+    v_claim jsonb;
+    v_result jsonb;
+    v_body jsonb;
+BEGIN
+    PERFORM set_config('app.tenant_id', p_tenant::text, true),
+            set_config('app.user_id', '', true),
+            set_config('lock_timeout', p_lock_timeout, true);
+    IF p_key IS NOT NULL THEN
+        v_claim := public.inventory_claim_key(p_tenant, p_key, p_kind, p_fingerprint, p_retention);
+        IF v_claim ? 'replayed' THEN
+            RETURN v_claim;
+        END IF;
+        v_operation := (v_claim ->> 'operation_id')::bigint;
+    END IF;
+    v_result := public.inventory_issue(
+        p_tenant, p_reservation, v_operation, p_kind, p_fingerprint, NULL, p_token, v_now,
+        (v_now AT TIME ZONE p_time_zone)::date);
+    v_body := jsonb_build_object(
+        'reservation_id', p_reservation,
+        'status', 'ISSUED',
+        'lots_issued', (
+            SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'sku', issued ->> 'sku', 'lot_code', issued ->> 'lot_code',
+                       'location', issued ->> 'location_code',
+                       'quantity', issued ->> 'quantity') ORDER BY issued.position), '[]')
+              FROM jsonb_array_elements(v_result -> 'lots_issued')
+                   WITH ORDINALITY AS issued(issued, position)));
+    UPDATE public.inventory_operation SET response_status = 200, response_body = v_body
+     WHERE id = (v_result ->> 'operation_id')::bigint;
+    RETURN jsonb_build_object(
+        'status', 200, 'body', v_body, 'replayed', false,
+        'operation_id', (v_result ->> 'operation_id')::bigint);
+END;
+$$;
+
 CREATE FUNCTION public.inventory_api_reserve(
     p_tenant bigint,
     p_token bigint,
@@ -683,7 +893,7 @@ AS $$
 DECLARE
     v_now timestamptz := now();
     v_operation bigint;
-    v_stored record;
+    v_claim jsonb;
     v_warehouse record;
     v_lines jsonb := '[]'::jsonb;
     v_keys text[];
@@ -704,33 +914,11 @@ BEGIN
             set_config('lock_timeout', p_lock_timeout, true);
 
     IF p_key IS NOT NULL THEN
-        FOR v_attempt IN 1..3 LOOP
-            INSERT INTO public.inventory_operation (tenant_id, key, kind, fingerprint, created_at)
-            VALUES (p_tenant, p_key, p_kind, p_fingerprint, v_now)
-            ON CONFLICT (tenant_id, key) DO NOTHING
-            RETURNING id INTO v_operation;
-            EXIT WHEN v_operation IS NOT NULL;
-            -- Held by an operation past the retention: the key is free again.
-            UPDATE public.inventory_operation
-               SET key = NULL, response_status = NULL, response_body = NULL
-             WHERE tenant_id = p_tenant AND key = p_key AND created_at < v_now - p_retention;
-            CONTINUE WHEN FOUND;
-            SELECT id, kind, fingerprint, response_status, response_body INTO v_stored
-              FROM public.inventory_operation WHERE tenant_id = p_tenant AND key = p_key;
-            IF FOUND THEN
-                IF v_stored.kind <> p_kind OR v_stored.fingerprint <> p_fingerprint THEN
-                    PERFORM public.inventory_refuse(
-                        'IDEMPOTENCY_KEY_REUSED',
-                        'This idempotency key was already used for a different request.');
-                END IF;
-                RETURN jsonb_build_object(
-                    'status', v_stored.response_status, 'body', v_stored.response_body,
-                    'replayed', true, 'operation_id', v_stored.id);
-            END IF;
-        END LOOP;
-        IF v_operation IS NULL THEN
-            PERFORM public.inventory_refuse('CONTENTION', '');
+        v_claim := public.inventory_claim_key(p_tenant, p_key, p_kind, p_fingerprint, p_retention);
+        IF v_claim ? 'replayed' THEN
+            RETURN v_claim;
         END IF;
+        v_operation := (v_claim ->> 'operation_id')::bigint;
     END IF;
 
     SELECT id, code INTO v_warehouse
@@ -835,6 +1023,9 @@ $$;
 """
 
 FUNCTIONS = (
+    "public.inventory_api_issue(bigint, bigint, text, text, text, text, interval, bigint, text)",
+    "public.inventory_issue(bigint, bigint, bigint, text, text, integer, bigint, timestamptz, date)",
+    "public.inventory_claim_key(bigint, text, text, text, interval)",
     "public.inventory_api_token(text)",
     "public.inventory_api_reserve(bigint, bigint, text, text, text, text, interval, jsonb, jsonb, text)",
     "public.inventory_allocate(bigint, bigint, jsonb, text, boolean, timestamptz, timestamptz, date,"
@@ -842,8 +1033,7 @@ FUNCTIONS = (
     "public.inventory_refuse_shortage(bigint, bigint, date, boolean)",
     "public.inventory_release_reservations(bigint, bigint[], bigint, integer, bigint, timestamptz,"
     " text)",
-    "public.inventory_post_holds(bigint, text, public.inventory_hold[], bigint, integer, bigint,"
-    " timestamptz)",
+    "public.inventory_post(bigint, public.inventory_posting[], bigint, integer, bigint, timestamptz)",
     "public.inventory_json_time(timestamptz)",
     "public.inventory_refuse(text, text)",
     "public.inventory_lot_available(text, date, date)",
@@ -856,7 +1046,7 @@ GRANTS = [
 
 DROP = [
     *(f"DROP FUNCTION {signature}" for signature in FUNCTIONS),
-    "DROP TYPE public.inventory_hold",
+    "DROP TYPE public.inventory_posting",
     "DROP TYPE public.inventory_candidate",
 ]
 

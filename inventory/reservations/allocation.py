@@ -28,7 +28,7 @@ its order):
   finds stock or overdue holds, which send the line on to the
   ``FOR UPDATE`` wait;
 * a refused reservation writes nothing, not even its operation row;
-* the balances change in one conditional ``UPDATE`` (``inventory_post_holds``).
+* the balances change in one conditional ``UPDATE`` (``inventory_post``).
 
 ``reserve_stock`` runs in the caller's transaction (wrap it in
 ``inventory.core.transactions.run_in_transaction``). ``api_reserve`` is
