@@ -19,12 +19,14 @@ import inspect
 import logging
 import typing
 from collections.abc import Callable
+from typing import Any
 
 from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Header, NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
+from pydantic import BaseModel
 
 from inventory.api import schemas
 from inventory.core.errors import DomainError
@@ -121,6 +123,11 @@ class StockyardAPI(NinjaAPI):
             pattern.callback = _api_view(pattern.callback)
         return patterns
 
+    def get_openapi_operation_id(self, operation) -> str:
+        # The endpoint's name (unique across the routers): it stays the same
+        # when an endpoint moves between modules.
+        return operation.view_func.__name__
+
 
 def _validation_message(errors: list[dict]) -> str:
     parts = []
@@ -182,6 +189,17 @@ def respond(result: IdempotentResult) -> JsonResponse:
     return response
 
 
+def _stored(answer: tuple[int, Any]) -> tuple[int, Any]:
+    """An endpoint's ``(status, response schema)`` as the body the operation stores.
+
+    Dumped as ninja dumps a read's answer, so the JSON encoder writes both alike.
+    """
+    status, body = answer
+    if isinstance(body, BaseModel):
+        body = body.model_dump()
+    return status, body
+
+
 def _arguments_for(function: Callable, values: dict) -> dict:
     names = inspect.signature(function).parameters
     return {name: value for name, value in values.items() if name in names}
@@ -230,7 +248,9 @@ def write_endpoint(kind: str, *, payload: Callable[..., dict]):
                     key=idempotency_key,
                     kind=kind,
                     payload=fingerprinted,
-                    perform=lambda operation: endpoint(request, operation=operation, **values),
+                    perform=lambda operation: _stored(
+                        endpoint(request, operation=operation, **values)
+                    ),
                 )
             )
 
