@@ -92,26 +92,15 @@ class BearerToken(HttpBearer):
 
 
 def _api_view(view):
-    """``view`` outside ``TenantMiddleware``'s transaction, with a JSON 405."""
+    """``view`` outside ``TenantMiddleware``'s lookup and transaction: the API manages its own.
 
-    @functools.wraps(view)
-    def api_view(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
-            "application/json"
-        ):
-            allowed = response.get("Allow", "")
-            return error_response(
-                405,
-                "METHOD_NOT_ALLOWED",
-                f"{request.method} is not allowed here (allowed: {allowed}).",
-                Allow=allowed,
-            )
-        return response
-
-    api_view.tenant_exempt = True
-    api_view._non_atomic_requests = {"default"}
-    return api_view
+    A method the endpoint lacks is answered by ninja (405 with ``Allow``) and
+    put into the JSON envelope by ``config.middleware.ApiErrorMiddleware``,
+    like every other non-JSON error under ``/api/``.
+    """
+    view.tenant_exempt = True
+    view._non_atomic_requests = {"default"}
+    return view
 
 
 class StockyardAPI(NinjaAPI):

@@ -31,6 +31,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from inventory.core.errors import InvalidQuantity
 from inventory.core.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, key_error
 from inventory.core.quantities import DECIMAL_TEXT, MAX_QUANTITY, MAX_TEXT_LENGTH
+from inventory.core.validation import MAX_REASON_LENGTH
+from inventory.lots.services import MAX_NOTE_LENGTH
 from inventory.models import (
     MAX_ATTRIBUTES_SIZE,
     MAX_SHELF_LIFE_DAYS,
@@ -39,6 +41,8 @@ from inventory.models import (
     ReservationStatus,
     UnitOfMeasure,
 )
+from inventory.orders.services import MAX_ORDER_REFERENCE_LENGTH
+from inventory.reservations.requests import MAX_LINES, MAX_REFERENCE_LENGTH, MAX_TTL_SECONDS
 from warehouse.models import LocationKind
 from warehouse.validators import (
     CODE_PATTERN,
@@ -299,7 +303,7 @@ SearchText = OptionalText(200, "search")
 WarehouseCode = Code(32, "warehouse code")
 LocationCode = Code(32, "location code")
 LotCode = Code(64, "lot code")
-Reason = Text(500, "reason")
+Reason = Text(MAX_REASON_LENGTH, "reason")
 
 
 class ProductIn(Schema):
@@ -336,7 +340,7 @@ class ReceiptIn(Schema):
 
 class QcDecisionIn(Schema):
     status: Literal["APPROVED", "REJECTED"]
-    note: OptionalText(2000, "note") = ""
+    note: OptionalText(MAX_NOTE_LENGTH, "note") = ""
 
 
 class AdjustmentIn(Schema):
@@ -354,7 +358,7 @@ class ShipmentIn(Schema):
     lot_code: LotCode
     location: LocationCode | None = None
     quantity: Quantity = Field(...)
-    reference: OptionalText(500, "reference") = ""
+    reference: OptionalText(MAX_REASON_LENGTH, "reference") = ""
 
 
 class MoveIn(Schema):
@@ -364,7 +368,7 @@ class MoveIn(Schema):
     from_location: LocationCode
     to_location: LocationCode
     quantity: Quantity = Field(...)
-    reason: OptionalText(500, "reason") = ""
+    reason: OptionalText(MAX_REASON_LENGTH, "reason") = ""
 
 
 class CountLineIn(Schema):
@@ -377,11 +381,7 @@ class CountLineIn(Schema):
 class CountIn(Schema):
     warehouse: WarehouseCode
     lines: Annotated[list[CountLineIn], Field(min_length=1, max_length=MAX_COUNT_LINES)]
-    reason: OptionalText(500, "reason") = ""
-
-
-MAX_RESERVATION_LINES = 500
-MAX_TTL_SECONDS = 30 * 24 * 60 * 60
+    reason: OptionalText(MAX_REASON_LENGTH, "reason") = ""
 
 
 class DemandLineIn(Schema):
@@ -389,20 +389,20 @@ class DemandLineIn(Schema):
     quantity: Quantity = Field(...)
 
 
-DemandLines = Annotated[list[DemandLineIn], Field(min_length=1, max_length=MAX_RESERVATION_LINES)]
+DemandLines = Annotated[list[DemandLineIn], Field(min_length=1, max_length=MAX_LINES)]
 
 
 class ReservationIn(Schema):
     warehouse: WarehouseCode
     lines: DemandLines
     ttl_seconds: Annotated[int, Field(ge=1, le=MAX_TTL_SECONDS)] | None = None
-    reference: OptionalText(200, "reference") = ""
+    reference: OptionalText(MAX_REFERENCE_LENGTH, "reference") = ""
     allow_partial: bool = False
 
 
 class OrderIn(Schema):
-    reference: Text(100, "reference")
-    customer: Text(200, "customer")
+    reference: Text(MAX_ORDER_REFERENCE_LENGTH, "reference")
+    customer: Text(MAX_REFERENCE_LENGTH, "customer")
     warehouse: WarehouseCode
     lines: DemandLines
 

@@ -187,7 +187,3 @@ class Contention(DomainError):
     status = 503
     retry_after = 1
     default_message = "The stock is busy with other operations; try again in a moment."
-
-
-# The earlier name of ``Contention``.
-Busy = Contention

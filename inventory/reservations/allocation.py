@@ -69,6 +69,7 @@ from inventory.models import (
 from inventory.reservations.expiry import release_allocations
 from inventory.reservations.requests import (
     MAX_REFERENCE_LENGTH,
+    MAX_TTL_SECONDS,
     LineRequest,
     ReservationResult,
     parse_lines,
@@ -76,7 +77,6 @@ from inventory.reservations.requests import (
 from warehouse.models import Location, Tenant, Warehouse
 from warehouse.tenancy import tenant_context
 
-MAX_TTL_SECONDS = 30 * 24 * 60 * 60
 # Candidate rows one skip-locked query takes at most; most lines need one.
 CANDIDATE_BATCH = 8
 
