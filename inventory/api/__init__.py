@@ -1,8 +1,9 @@
 """JSON API v1 (django-ninja), mounted at ``/api/v1/`` by ``inventory.api.urls``.
 
 ``core`` holds the API itself (bearer tokens, the error envelope, the write
-policy's edge ``write_endpoint``), ``schemas`` the request and response
-bodies, ``common`` what the routers share; each area has one router:
+policy's edge ``write_endpoint``), ``schemas`` the request bodies,
+``responses`` the answers, ``common`` what the routers share; each area has
+one router:
 ``catalog`` (products), ``sites`` (warehouses and bins), ``lots`` (QC
 decisions), ``movements`` (receipts, adjustments, shipments, moves, counts),
 ``stock`` (stock and ledger reads), ``reservations`` and ``orders``.

@@ -8,7 +8,7 @@ from decimal import Decimal
 from ninja import Query, Router
 from pydantic import TypeAdapter
 
-from inventory.api import schemas
+from inventory.api import responses, schemas
 from inventory.api.common import (
     DEFAULT_PAGE_SIZE,
     ERRORS,
@@ -59,7 +59,7 @@ def _attribute_filter(text: str) -> dict:
 
 
 @router.post(
-    "/products", response={201: schemas.ProductOut, **WRITE_ERRORS}, summary="Add a product"
+    "/products", response={201: responses.ProductOut, **WRITE_ERRORS}, summary="Add a product"
 )
 @write_endpoint("api.product", payload=lambda body: fingerprinted(body, "unit_cost"))
 def create_product(request, body: schemas.ProductIn, *, operation: Operation):
@@ -73,12 +73,12 @@ def create_product(request, body: schemas.ProductIn, *, operation: Operation):
         unit_cost=Decimal("0") if body.unit_cost is None else body.unit_cost,
         attributes=body.attributes,
     )
-    return 201, schemas.ProductOut.from_orm(product)
+    return 201, responses.ProductOut.from_orm(product)
 
 
 @router.get(
     "/products",
-    response={200: schemas.ProductListOut, **ERRORS, 422: schemas.ErrorOut},
+    response={200: responses.ProductListOut, **ERRORS, 422: responses.ErrorOut},
     summary="List or search products",
 )
 def list_products(
@@ -97,16 +97,16 @@ def list_products(
             products = search_products(q.strip(), limit=limit)
         else:
             products = Product.objects.active().order_by("sku")[:limit]
-        return schemas.ProductListOut(items=list(products))
+        return responses.ProductListOut(items=list(products))
 
 
 @router.get(
     "/products/{sku}",
-    response={200: schemas.ProductOut, **ERRORS, 404: schemas.ErrorOut},
+    response={200: responses.ProductOut, **ERRORS, 404: responses.ErrorOut},
     summary="One product by SKU",
 )
 def get_product(request, sku: str):
     if not could_be_code(sku, 64):
         raise ProductNotFound()
     with tenant_context(request.tenant.pk):
-        return schemas.ProductOut.from_orm(get_product_by_sku(sku))
+        return responses.ProductOut.from_orm(get_product_by_sku(sku))

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from inventory.api import schemas
+from inventory.api import responses
 from inventory.core.errors import DomainError
 from inventory.core.quantities import to_decimal
 from inventory.ledger.posting import Actor
@@ -24,14 +24,14 @@ MAX_BIGINT = 2**63 - 1
 # oversized body, a database outage (503 DATABASE_UNAVAILABLE, config.middleware);
 # writes also contention that outlasts their retries (503 CONTENTION).
 ERRORS = {
-    400: schemas.ErrorOut,
-    401: schemas.ErrorOut,
-    403: schemas.ErrorOut,
-    413: schemas.ErrorOut,
-    422: schemas.ErrorOut,
-    503: schemas.ErrorOut,
+    400: responses.ErrorOut,
+    401: responses.ErrorOut,
+    403: responses.ErrorOut,
+    413: responses.ErrorOut,
+    422: responses.ErrorOut,
+    503: responses.ErrorOut,
 }
-WRITE_ERRORS = {**ERRORS, 404: schemas.ErrorOut, 409: schemas.ErrorOut}
+WRITE_ERRORS = {**ERRORS, 404: responses.ErrorOut, 409: responses.ErrorOut}
 
 
 def actor_of(request: HttpRequest) -> Actor:

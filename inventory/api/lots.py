@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from inventory.api import schemas
+from inventory.api import responses, schemas
 from inventory.api.common import WRITE_ERRORS, actor_of, fingerprinted, valid_id
 from inventory.api.core import write_endpoint
 from inventory.core.errors import LotNotFound
@@ -22,7 +22,7 @@ def _decision_payload(lot_id: int, body) -> dict:
 
 @router.post(
     "/lots/{lot_id}/qc",
-    response={200: schemas.LotOut, **WRITE_ERRORS},
+    response={200: responses.LotOut, **WRITE_ERRORS},
     summary="Approve or reject a quarantined lot",
 )
 @write_endpoint("api.lot_qc", payload=_decision_payload)
@@ -31,4 +31,4 @@ def decide_lot(request, lot_id: int, body: schemas.QcDecisionIn, *, operation: O
     lot = decide(
         tenant=request.tenant, lot=get_lot(lot_id), actor=actor_of(request), note=body.note
     )
-    return 200, schemas.LotOut.from_orm(lot)
+    return 200, responses.LotOut.from_orm(lot)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from inventory.api import schemas
+from inventory.api import responses, schemas
 from inventory.api.common import WRITE_ERRORS, actor_of, fingerprinted
 from inventory.api.core import write_endpoint
 from inventory.catalog.selectors import (
@@ -50,7 +50,7 @@ def _lot_location(lot: Lot, warehouse: Warehouse, code: str | None) -> Location:
 
 
 @router.post(
-    "/receipts", response={201: schemas.ReceiptOut, **WRITE_ERRORS}, summary="Receive a new lot"
+    "/receipts", response={201: responses.ReceiptOut, **WRITE_ERRORS}, summary="Receive a new lot"
 )
 @write_endpoint("api.receipt", payload=lambda body: fingerprinted(body, "quantity", "unit_cost"))
 def create_receipt(request, body: schemas.ReceiptIn, *, operation: Operation):
@@ -69,12 +69,12 @@ def create_receipt(request, body: schemas.ReceiptIn, *, operation: Operation):
         actor=actor_of(request),
         operation=operation,
     )
-    return 201, schemas.ReceiptOut.from_orm(receipt)
+    return 201, responses.ReceiptOut.from_orm(receipt)
 
 
 @router.post(
     "/adjustments",
-    response={201: schemas.EntryOut, **WRITE_ERRORS},
+    response={201: responses.EntryOut, **WRITE_ERRORS},
     summary="Add or remove stock of a lot, with a reason",
 )
 @write_endpoint("api.adjustment", payload=lambda body: fingerprinted(body, "quantity_delta"))
@@ -89,14 +89,14 @@ def create_adjustment(request, body: schemas.AdjustmentIn, *, operation: Operati
         actor=actor_of(request),
         operation=operation,
     )
-    return 201, schemas.EntryOut.from_orm(
+    return 201, responses.EntryOut.from_orm(
         entry, context={"product": product, "warehouse": warehouse}
     )
 
 
 @router.post(
     "/shipments",
-    response={201: schemas.EntryOut, **WRITE_ERRORS},
+    response={201: responses.EntryOut, **WRITE_ERRORS},
     summary="Ship free stock of an approved, unexpired lot (a sale pushed by a POS or ERP)",
 )
 @write_endpoint("api.shipment", payload=lambda body: fingerprinted(body, "quantity"))
@@ -111,14 +111,14 @@ def create_shipment(request, body: schemas.ShipmentIn, *, operation: Operation):
         actor=actor_of(request),
         operation=operation,
     )
-    return 201, schemas.EntryOut.from_orm(
+    return 201, responses.EntryOut.from_orm(
         entry, context={"product": product, "warehouse": warehouse}
     )
 
 
 @router.post(
     "/moves",
-    response={201: schemas.MoveOut, **WRITE_ERRORS},
+    response={201: responses.MoveOut, **WRITE_ERRORS},
     summary="Move stock of a lot between two bins of a warehouse",
 )
 @write_endpoint("api.move", payload=lambda body: fingerprinted(body, "quantity"))
@@ -136,7 +136,9 @@ def create_move(request, body: schemas.MoveIn, *, operation: Operation):
         actor=actor_of(request),
         operation=operation,
     )
-    return 201, schemas.MoveOut.from_orm(move, context={"product": product, "warehouse": warehouse})
+    return 201, responses.MoveOut.from_orm(
+        move, context={"product": product, "warehouse": warehouse}
+    )
 
 
 def _count_payload(body) -> dict:
@@ -150,7 +152,7 @@ def _count_payload(body) -> dict:
 
 @router.post(
     "/counts",
-    response={201: schemas.CountOut, **WRITE_ERRORS},
+    response={201: responses.CountOut, **WRITE_ERRORS},
     summary="Post a physical count; differences become COUNT entries",
 )
 @write_endpoint("api.count", payload=_count_payload)
@@ -172,7 +174,7 @@ def create_count(request, body: schemas.CountIn, *, operation: Operation):
         actor=actor_of(request),
         operation=operation,
     )
-    return 201, schemas.CountOut(
+    return 201, responses.CountOut(
         warehouse=warehouse.code,
         lines=differences,
         posted=sum(1 for difference in differences if difference.entry),

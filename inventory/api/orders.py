@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from inventory.api import schemas
+from inventory.api import responses, schemas
 from inventory.api.common import ERRORS, WRITE_ERRORS, actor_of, valid_id
 from inventory.api.core import write_endpoint
 from inventory.api.reservations import demand_lines, demand_payload
@@ -18,7 +18,9 @@ from warehouse.tenancy import tenant_context
 router = Router(tags=["orders"])
 
 
-@router.post("/orders", response={201: schemas.OrderOut, **WRITE_ERRORS}, summary="Record an order")
+@router.post(
+    "/orders", response={201: responses.OrderOut, **WRITE_ERRORS}, summary="Record an order"
+)
 @write_endpoint("api.order", payload=demand_payload)
 def create_order(request, body: schemas.OrderIn, *, operation: Operation):
     order = services.create_order(
@@ -28,7 +30,7 @@ def create_order(request, body: schemas.OrderIn, *, operation: Operation):
         customer=body.customer,
         lines=demand_lines(body.lines),
     )
-    return 201, schemas.OrderOut.from_orm(order)
+    return 201, responses.OrderOut.from_orm(order)
 
 
 def _order_payload(order_id: int) -> dict:
@@ -37,7 +39,7 @@ def _order_payload(order_id: int) -> dict:
 
 @router.post(
     "/orders/{order_id}/allocate",
-    response={200: schemas.OrderOut, **WRITE_ERRORS},
+    response={200: responses.OrderOut, **WRITE_ERRORS},
     summary="Allocate an order into a reservation (again: its reservation)",
 )
 @write_endpoint("api.order_allocate", payload=_order_payload)
@@ -46,12 +48,12 @@ def allocate_order(request, order_id: int, *, operation: Operation):
         tenant=request.tenant, order_id=order_id, actor=actor_of(request), operation=operation
     )
     order = selectors.get_order(tenant=request.tenant, order_id=order_id)
-    return 200, schemas.OrderOut.from_orm(order, context={"reservation": result})
+    return 200, responses.OrderOut.from_orm(order, context={"reservation": result})
 
 
 @router.get(
     "/orders/{order_id}",
-    response={200: schemas.OrderOut, **ERRORS, 404: schemas.ErrorOut},
+    response={200: responses.OrderOut, **ERRORS, 404: responses.ErrorOut},
     summary="One order, with its reservation once allocated",
 )
 def get_order(request, order_id: int):
@@ -61,4 +63,4 @@ def get_order(request, order_id: int):
         result = None
         if order.reservation_id is not None:
             result = get_reservation(tenant=request.tenant, reservation_id=order.reservation_id)
-        return schemas.OrderOut.from_orm(order, context={"reservation": result})
+        return responses.OrderOut.from_orm(order, context={"reservation": result})

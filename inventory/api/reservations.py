@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from inventory.api import schemas
+from inventory.api import responses, schemas
 from inventory.api.common import ERRORS, WRITE_ERRORS, actor_of, valid_id
 from inventory.api.core import write_endpoint
 from inventory.catalog.selectors import code_key, get_warehouse_by_code
@@ -50,7 +50,7 @@ def demand_lines(lines) -> list[LineRequest]:
 
 @router.post(
     "/reservations",
-    response={201: schemas.ReservationOut, **WRITE_ERRORS},
+    response={201: responses.ReservationOut, **WRITE_ERRORS},
     summary="Hold stock of approved, unexpired lots (FEFO) for a demand",
 )
 @write_endpoint("api.reservation", payload=demand_payload)
@@ -65,18 +65,18 @@ def create_reservation(request, body: schemas.ReservationIn, *, operation: Opera
         allow_partial=body.allow_partial,
         operation=operation,
     )
-    return 201, schemas.ReservationOut.from_orm(result)
+    return 201, responses.ReservationOut.from_orm(result)
 
 
 @router.get(
     "/reservations/{reservation_id}",
-    response={200: schemas.ReservationOut, **ERRORS, 404: schemas.ErrorOut},
+    response={200: responses.ReservationOut, **ERRORS, 404: responses.ErrorOut},
     summary="One reservation with its allocations",
 )
 def get_reservation(request, reservation_id: int):
     valid_id(reservation_id, ReservationNotFound)
     with tenant_context(request.tenant.pk):
-        return schemas.ReservationOut.from_orm(
+        return responses.ReservationOut.from_orm(
             selectors.get_reservation(tenant=request.tenant, reservation_id=reservation_id)
         )
 
@@ -87,7 +87,7 @@ def _reservation_payload(reservation_id: int) -> dict:
 
 @router.post(
     "/reservations/{reservation_id}/issue",
-    response={200: schemas.IssueOut, **WRITE_ERRORS},
+    response={200: responses.IssueOut, **WRITE_ERRORS},
     summary="Ship what a reservation holds (SHIP and RELEASE entries)",
 )
 @write_endpoint("api.reservation_issue", payload=_reservation_payload)
@@ -98,12 +98,12 @@ def issue_reservation(request, reservation_id: int, *, operation: Operation):
         actor=actor_of(request),
         operation=operation,
     )
-    return 200, schemas.IssueOut.from_orm(result)
+    return 200, responses.IssueOut.from_orm(result)
 
 
 @router.post(
     "/reservations/{reservation_id}/cancel",
-    response={200: schemas.ReservationOut, **WRITE_ERRORS},
+    response={200: responses.ReservationOut, **WRITE_ERRORS},
     summary="Release what a reservation holds",
 )
 @write_endpoint("api.reservation_cancel", payload=_reservation_payload)
@@ -114,4 +114,4 @@ def cancel_reservation(request, reservation_id: int, *, operation: Operation):
         actor=actor_of(request),
         operation=operation,
     )
-    return 200, schemas.ReservationOut.from_orm(result)
+    return 200, responses.ReservationOut.from_orm(result)

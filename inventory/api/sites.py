@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from inventory.api import schemas
+from inventory.api import responses, schemas
 from inventory.api.common import WRITE_ERRORS, could_be_code, fingerprinted
 from inventory.api.core import write_endpoint
 from inventory.catalog import services
@@ -17,7 +17,7 @@ router = Router(tags=["sites"])
 
 @router.post(
     "/warehouses",
-    response={201: schemas.WarehouseOut, **WRITE_ERRORS},
+    response={201: responses.WarehouseOut, **WRITE_ERRORS},
     summary="Add a warehouse (with a RECEIVING bin)",
 )
 @write_endpoint("api.warehouse", payload=lambda body: fingerprinted(body))
@@ -25,7 +25,7 @@ def create_warehouse(request, body: schemas.WarehouseIn, *, operation: Operation
     warehouse = services.create_warehouse(
         tenant=request.tenant, code=body.code, name=body.name, time_zone=body.time_zone
     )
-    return 201, schemas.WarehouseOut.from_orm(warehouse)
+    return 201, responses.WarehouseOut.from_orm(warehouse)
 
 
 def _location_payload(code: str, body) -> dict:
@@ -36,7 +36,7 @@ def _location_payload(code: str, body) -> dict:
 
 @router.post(
     "/warehouses/{code}/locations",
-    response={201: schemas.LocationOut, **WRITE_ERRORS},
+    response={201: responses.LocationOut, **WRITE_ERRORS},
     summary="Add a bin to a warehouse",
 )
 @write_endpoint("api.location", payload=_location_payload)
@@ -48,4 +48,4 @@ def create_location(request, code: str, body: schemas.LocationIn, *, operation: 
         kind=body.kind,
         pick_sequence=body.pick_sequence,
     )
-    return 201, schemas.LocationOut.from_orm(location)
+    return 201, responses.LocationOut.from_orm(location)

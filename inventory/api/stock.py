@@ -6,7 +6,7 @@ import dataclasses
 
 from ninja import Query, Router
 
-from inventory.api import schemas
+from inventory.api import responses, schemas
 from inventory.api.common import DEFAULT_PAGE_SIZE, ERRORS, MAX_PAGE_SIZE
 from inventory.catalog.selectors import get_product_by_sku, get_warehouse_by_code
 from inventory.ledger.selectors import ledger_entries
@@ -26,7 +26,7 @@ OPTIONAL_WAREHOUSE = Query(None, description="One warehouse's code; all warehous
 
 @router.get(
     "/stock",
-    response={200: schemas.StockOut, **ERRORS, 404: schemas.ErrorOut, 422: schemas.ErrorOut},
+    response={200: responses.StockOut, **ERRORS, 404: responses.ErrorOut, 422: responses.ErrorOut},
     summary="Stock of a product, in one warehouse or all",
 )
 def get_stock(
@@ -38,14 +38,19 @@ def get_stock(
         product = get_product_by_sku(sku)
         site = get_warehouse_by_code(warehouse) if warehouse else None
         summary = stock_summary(product=product, warehouse=site)
-    return schemas.StockOut(
+    return responses.StockOut(
         sku=product.sku, warehouse=site.code if site else None, **dataclasses.asdict(summary)
     )
 
 
 @router.get(
     "/movements",
-    response={200: schemas.MovementPageOut, **ERRORS, 404: schemas.ErrorOut, 422: schemas.ErrorOut},
+    response={
+        200: responses.MovementPageOut,
+        **ERRORS,
+        404: responses.ErrorOut,
+        422: responses.ErrorOut,
+    },
     summary=f"Ledger entries, newest first (at most {MAX_PAGE_SIZE} a page)",
 )
 def list_movements(
@@ -61,7 +66,7 @@ def list_movements(
         entries = list(
             ledger_entries(product=product, since=since, kind=kind)[offset : offset + limit + 1]
         )
-        return schemas.MovementPageOut(
+        return responses.MovementPageOut(
             items=entries[:limit],
             limit=limit,
             offset=offset,
