@@ -1,7 +1,10 @@
 """Stock of a tenant: catalog, lots and QC, the ledger, stock changes, reservations, orders.
 
 One Django app (label ``inventory``, one ``models.py``, one ``migrations/``),
-its code split into packages by area. Each area holds its writes
+its code split into packages by area. The models stay one module: they are
+the schema every area shares (the ledger, balances and reservations refer
+to each other's tables and constraints), and one module keeps them, their
+CHECKs and their querysets in one place for the migrations to match. Each area holds its writes
 (``services.py`` or modules named for what they do) and its reads
 (``selectors.py``):
 

@@ -96,10 +96,6 @@ def is_code(value: object) -> bool:
     return isinstance(value, str) and _CODE.fullmatch(value) is not None
 
 
-def is_clean_text(value: object) -> bool:
-    return isinstance(value, str) and _TEXT.fullmatch(value) is not None
-
-
 def first_forbidden_character(value: str) -> str | None:
     for character in value:
         if _TEXT.fullmatch(character) is None:

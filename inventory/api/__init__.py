@@ -1,10 +1,19 @@
-"""JSON API v1 (django-ninja), mounted at ``/api/v1/`` by ``inventory.api.urls``."""
+"""JSON API v1 (django-ninja), mounted at ``/api/v1/`` by ``inventory.api.urls``.
+
+``core`` holds the API itself (bearer tokens, the error envelope, the write
+policy's edge ``write_endpoint``), ``schemas`` the request bodies,
+``responses`` the answers, ``common`` what the routers share; each area has
+one router:
+``catalog`` (products), ``sites`` (warehouses and bins), ``lots`` (QC
+decisions), ``movements`` (receipts, adjustments, shipments, moves, counts),
+``stock`` (stock and ledger reads), ``reservations`` and ``orders``.
+"""
 
 from ninja import Swagger
 
+from inventory.api import catalog, lots, movements, orders, reservations, sites, stock
+from inventory.api.common import MAX_PAGE_SIZE
 from inventory.api.core import BearerToken, StockyardAPI, install_error_handlers
-from inventory.api.endpoints import MAX_PAGE_SIZE, router
-from inventory.api.reservations import router as reservations_router
 
 api = StockyardAPI(
     title="Stockyard API",
@@ -26,5 +35,5 @@ api = StockyardAPI(
     docs=Swagger(),
 )
 install_error_handlers(api)
-api.add_router("/", router)
-api.add_router("/", reservations_router)
+for area in (catalog, sites, movements, lots, stock, reservations, orders):
+    api.add_router("/", area.router)

@@ -1,4 +1,6 @@
-"""Request and response bodies of API v1.
+"""Request bodies of API v1 and the types their fields share.
+
+The answers are in ``inventory.api.responses``.
 
 Strings carry the database's length limits and the character rules of
 ``warehouse.validators`` (codes plain ASCII; text free of control, invisible
@@ -26,7 +28,16 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from inventory.core.errors import InvalidQuantity
 from inventory.core.idempotency import KEY_PATTERN, MAX_KEY_LENGTH, key_error
 from inventory.core.quantities import DECIMAL_TEXT, MAX_QUANTITY, MAX_TEXT_LENGTH
-from inventory.models import MAX_ATTRIBUTES_SIZE, MAX_SHELF_LIFE_DAYS, LedgerKind, UnitOfMeasure
+from inventory.core.validation import MAX_REASON_LENGTH
+from inventory.lots.services import MAX_NOTE_LENGTH
+from inventory.models import (
+    MAX_ATTRIBUTES_SIZE,
+    MAX_SHELF_LIFE_DAYS,
+    LedgerKind,
+    UnitOfMeasure,
+)
+from inventory.orders.services import MAX_ORDER_REFERENCE_LENGTH
+from inventory.reservations.requests import MAX_LINES, MAX_REFERENCE_LENGTH, MAX_TTL_SECONDS
 from warehouse.models import LocationKind
 from warehouse.validators import (
     CODE_PATTERN,
@@ -287,7 +298,7 @@ SearchText = OptionalText(200, "search")
 WarehouseCode = Code(32, "warehouse code")
 LocationCode = Code(32, "location code")
 LotCode = Code(64, "lot code")
-Reason = Text(500, "reason")
+Reason = Text(MAX_REASON_LENGTH, "reason")
 
 
 class ProductIn(Schema):
@@ -324,7 +335,7 @@ class ReceiptIn(Schema):
 
 class QcDecisionIn(Schema):
     status: Literal["APPROVED", "REJECTED"]
-    note: OptionalText(2000, "note") = ""
+    note: OptionalText(MAX_NOTE_LENGTH, "note") = ""
 
 
 class AdjustmentIn(Schema):
@@ -342,7 +353,7 @@ class ShipmentIn(Schema):
     lot_code: LotCode
     location: LocationCode | None = None
     quantity: Quantity = Field(...)
-    reference: OptionalText(500, "reference") = ""
+    reference: OptionalText(MAX_REASON_LENGTH, "reference") = ""
 
 
 class MoveIn(Schema):
@@ -352,7 +363,7 @@ class MoveIn(Schema):
     from_location: LocationCode
     to_location: LocationCode
     quantity: Quantity = Field(...)
-    reason: OptionalText(500, "reason") = ""
+    reason: OptionalText(MAX_REASON_LENGTH, "reason") = ""
 
 
 class CountLineIn(Schema):
@@ -365,11 +376,7 @@ class CountLineIn(Schema):
 class CountIn(Schema):
     warehouse: WarehouseCode
     lines: Annotated[list[CountLineIn], Field(min_length=1, max_length=MAX_COUNT_LINES)]
-    reason: OptionalText(500, "reason") = ""
-
-
-MAX_RESERVATION_LINES = 500
-MAX_TTL_SECONDS = 30 * 24 * 60 * 60
+    reason: OptionalText(MAX_REASON_LENGTH, "reason") = ""
 
 
 class DemandLineIn(Schema):
@@ -377,206 +384,22 @@ class DemandLineIn(Schema):
     quantity: Quantity = Field(...)
 
 
-DemandLines = Annotated[list[DemandLineIn], Field(min_length=1, max_length=MAX_RESERVATION_LINES)]
+DemandLines = Annotated[list[DemandLineIn], Field(min_length=1, max_length=MAX_LINES)]
 
 
 class ReservationIn(Schema):
     warehouse: WarehouseCode
     lines: DemandLines
     ttl_seconds: Annotated[int, Field(ge=1, le=MAX_TTL_SECONDS)] | None = None
-    reference: OptionalText(200, "reference") = ""
+    reference: OptionalText(MAX_REFERENCE_LENGTH, "reference") = ""
     allow_partial: bool = False
 
 
 class OrderIn(Schema):
-    reference: Text(100, "reference")
-    customer: Text(200, "customer")
+    reference: Text(MAX_ORDER_REFERENCE_LENGTH, "reference")
+    customer: Text(MAX_REFERENCE_LENGTH, "customer")
     warehouse: WarehouseCode
     lines: DemandLines
 
 
 MovementKind = Literal[tuple(LedgerKind.values)]  # type: ignore[valid-type]
-
-
-# -- responses (documentation; quantities and amounts are decimal strings) ------
-
-
-class ErrorDetail(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorDetail
-
-
-class ProductOut(Schema):
-    id: int
-    sku: str
-    name: str
-    uom: str
-    qc_required: bool
-    unit_cost: str
-    shelf_life_days: int | None
-    attributes: dict[str, Any]
-    is_active: bool
-
-
-class ProductListOut(Schema):
-    items: list[ProductOut]
-
-
-class LocationOut(Schema):
-    id: int
-    warehouse: str
-    code: str
-    kind: str
-    pick_sequence: int
-
-
-class WarehouseOut(Schema):
-    id: int
-    code: str
-    name: str
-    time_zone: str
-    locations: list[LocationOut]
-
-
-class LotOut(Schema):
-    id: int
-    code: str
-    sku: str
-    qc_status: str
-    qc_note: str
-    qc_at: datetime.datetime | None
-    expires_on: datetime.date | None
-    received_at: datetime.datetime
-    unit_cost: str
-
-
-class ReceiptOut(Schema):
-    lot_id: int
-    lot_code: str
-    sku: str
-    uom: str
-    warehouse: str
-    location: str
-    quantity: str
-    qc_status: str
-    expires_on: datetime.date | None
-    unit_cost: str
-    received_at: datetime.datetime
-    entry_id: int
-    operation_id: int
-
-
-class EntryOut(Schema):
-    id: int
-    occurred_at: datetime.datetime
-    kind: str
-    sku: str
-    warehouse: str
-    location: str
-    lot_id: int
-    lot_code: str
-    quantity: str
-    reason: str
-    operation_id: int
-
-
-class MoveOut(Schema):
-    sku: str
-    lot_code: str
-    warehouse: str
-    from_location: str
-    to_location: str
-    quantity: str
-    entries: list[EntryOut]
-
-
-class CountLineOut(Schema):
-    sku: str
-    lot_code: str
-    location: str
-    previous_quantity: str
-    counted_quantity: str
-    difference: str
-    entry_id: int | None
-
-
-class CountOut(Schema):
-    warehouse: str
-    lines: list[CountLineOut]
-    posted: int
-
-
-class StockOut(Schema):
-    sku: str
-    warehouse: str | None
-    on_hand: str
-    reserved: str
-    available: str
-    quarantined: str
-    rejected: str
-    expired: str
-
-
-class MovementPageOut(Schema):
-    items: list[EntryOut]
-    limit: int
-    offset: int
-    next_offset: int | None
-
-
-class AllocationOut(Schema):
-    lot_code: str
-    location: str
-    quantity: str
-
-
-class ReservationLineOut(Schema):
-    sku: str
-    quantity: str
-    allocated: str
-    allocations: list[AllocationOut]
-
-
-class ReservationOut(Schema):
-    id: int
-    status: str
-    warehouse: str
-    reference: str
-    allow_partial: bool
-    complete: bool
-    expires_at: datetime.datetime | None
-    created_at: datetime.datetime
-    lines: list[ReservationLineOut]
-
-
-class IssuedLotOut(Schema):
-    sku: str
-    lot_code: str
-    location: str
-    quantity: str
-
-
-class IssueOut(Schema):
-    reservation_id: int
-    status: str
-    lots_issued: list[IssuedLotOut]
-
-
-class OrderLineOut(Schema):
-    sku: str
-    quantity: str
-
-
-class OrderOut(Schema):
-    id: int
-    reference: str
-    customer: str
-    warehouse: str
-    status: str
-    created_at: datetime.datetime
-    lines: list[OrderLineOut]
-    reservation: ReservationOut | None

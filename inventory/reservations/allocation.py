@@ -70,14 +70,13 @@ from inventory.models import (
 )
 from inventory.reservations.requests import (
     MAX_REFERENCE_LENGTH,
+    MAX_TTL_SECONDS,
     LineRequest,
     ReservationResult,
     parse_lines,
 )
 from warehouse.models import Location, Tenant, Warehouse
 from warehouse.tenancy import tenant_context
-
-MAX_TTL_SECONDS = 30 * 24 * 60 * 60
 
 _ALLOCATE = "SELECT inventory_allocate(%s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _API_RESERVE = "SELECT inventory_api_reserve(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)"

@@ -20,6 +20,8 @@ from warehouse.models import Location, Tenant
 
 MAX_LINES = 500
 MAX_REFERENCE_LENGTH = 200
+# A checkout hold lasts at most a month.
+MAX_TTL_SECONDS = 30 * 24 * 60 * 60
 
 
 @dataclass(frozen=True)
