@@ -129,15 +129,18 @@ def _reservation_payload(reservation_id: int) -> dict:
     response={200: responses.IssueOut, **WRITE_ERRORS},
     summary="Ship what a reservation holds (SHIP and RELEASE entries)",
 )
-@write_endpoint("api.reservation_issue", payload=_reservation_payload)
-def issue_reservation(request, reservation_id: int, *, operation: Operation):
-    result = lifecycle.issue_reservation(
-        tenant=request.tenant,
-        reservation_id=reservation_id,
-        actor=actor_of(request),
-        operation=operation,
+def issue_reservation(
+    request, reservation_id: int, idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey
+):
+    """One statement: ``inventory_api_issue``, under the write policy like a reservation."""
+    return respond(
+        lifecycle.api_issue(
+            tenant_id=request.tenant.pk,
+            token_id=request.api_token.pk,
+            key=idempotency_key,
+            reservation_id=valid_id(reservation_id, ReservationNotFound),
+        )
     )
-    return 200, responses.IssueOut.from_orm(result)
 
 
 @router.post(

@@ -9,24 +9,35 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.utils import timezone
 
-from inventory.core import locks
+from inventory.core import locks, transactions
 from inventory.core.errors import (
-    LotNotApproved,
     ReservationAlreadyIssued,
     ReservationCancelled,
     ReservationExpired,
     ReservationNotFound,
+    ValidationFailed,
 )
-from inventory.core.idempotency import operation_for
-from inventory.ledger.posting import SYSTEM, Actor, Posting, post_entries
-from inventory.models import LedgerKind, Operation, Reservation, ReservationStatus
+from inventory.core.functions import call_function
+from inventory.core.idempotency import (
+    IdempotentResult,
+    key_retention,
+    operation_for,
+    request_fingerprint,
+)
+from inventory.core.validation import owned
+from inventory.ledger.posting import SYSTEM, Actor
+from inventory.models import Operation, Reservation, ReservationStatus
 from inventory.reservations.expiry import release_allocations
 from inventory.reservations.requests import IssuedLot, ReservationResult
 from inventory.reservations.selectors import load_reservation
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
+
+_ISSUE = "SELECT inventory_issue(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_API_ISSUE = "SELECT inventory_api_issue(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def _locked_open(reservation_id: int, now: datetime.datetime) -> Reservation:
@@ -52,8 +63,9 @@ def issue_reservation(
 ) -> ReservationResult:
     """Ship what an open reservation holds: ``SHIP`` and ``RELEASE`` entries per allocation.
 
-    Locks the reservation row, then the allocated balance rows (one
-    conditional update). The reservation becomes ``ISSUED``; the result's
+    One call of ``inventory_issue`` (migration ``0017``): it locks the
+    reservation row, then the allocated balance rows (one conditional
+    update), and the reservation becomes ``ISSUED``; the result's
     ``lots_issued`` lists lot, location and quantity. Raises
     ``ReservationNotFound``, ``ReservationAlreadyIssued``,
     ``ReservationCancelled``, ``ReservationExpired`` (also when past its
@@ -63,50 +75,57 @@ def issue_reservation(
     now = timezone.now()
     today = today or timezone.localdate(now)
     with tenant_context(tenant.pk):
-        reservation = _locked_open(reservation_id, now)
-        if reservation.is_expired_at(now):
-            raise ReservationExpired(f"Reservation {reservation_id} has expired.")
-        operation = operation_for(operation, tenant=tenant, kind="issue")
+        if operation is not None:
+            owned(operation, tenant, ValidationFailed, Operation)
+        # The tenant context is the call's savepoint.
+        call_function(
+            _ISSUE,
+            [
+                tenant.pk,
+                reservation_id,
+                None if operation is None else operation.pk,
+                "issue",
+                request_fingerprint("issue", None),
+                actor.user_id,
+                actor.api_token_id,
+                now,
+                today,
+            ],
+            savepoint=False,
+        )
+        reservation = Reservation.objects.select_related("warehouse").get(pk=reservation_id)
         result = load_reservation(reservation, created=False)
-        for allocation in result.allocations:
-            if not allocation.lot.is_available_on(today):
-                raise LotNotApproved(
-                    f"Lot {allocation.lot.code} is no longer approved or has expired."
-                )
-        reason = reservation.reference or f"Reservation {reservation.pk}"
-        postings = []
-        for allocation in result.allocations:
-            postings.append(
-                Posting(
-                    LedgerKind.SHIP,
-                    allocation.lot,
-                    allocation.location,
-                    -allocation.quantity,
-                    reason,
-                )
-            )
-            postings.append(
-                Posting(
-                    LedgerKind.RELEASE,
-                    allocation.lot,
-                    allocation.location,
-                    -allocation.quantity,
-                    reason,
-                )
-            )
-        post_entries(
-            tenant=tenant, operation=operation, actor=actor, postings=postings, occurred_at=now
-        )
-        Reservation.objects.filter(pk=reservation.pk, status=ReservationStatus.OPEN).update(
-            status=ReservationStatus.ISSUED, issued_at=now
-        )
-        reservation.status = ReservationStatus.ISSUED
-        reservation.issued_at = now
-        result.lots_issued = [
-            IssuedLot(lot=a.lot, location=a.location, quantity=a.quantity)
-            for a in result.allocations
-        ]
-        return result
+    result.lots_issued = [
+        IssuedLot(lot=a.lot, location=a.location, quantity=a.quantity) for a in result.allocations
+    ]
+    return result
+
+
+def api_issue(*, tenant_id: int, token_id: int, key: str | None, reservation_id: int):
+    """``POST /api/v1/reservations/{id}/issue`` in one retried statement (``inventory_api_issue``).
+
+    Its answer, fresh or replayed, is ``IssueOut``'s shape; the key's
+    fingerprint covers the reservation id, as ``write_endpoint`` fingerprints it.
+    """
+    kind = "api.reservation_issue"
+    params = [
+        tenant_id,
+        token_id,
+        transactions.LOCK_TIMEOUT,
+        key,
+        kind,
+        request_fingerprint(kind, {"reservation_id": reservation_id}),
+        key_retention(),
+        reservation_id,
+        settings.TIME_ZONE,
+    ]
+    answer = transactions.run_statement(lambda: call_function(_API_ISSUE, params))
+    return IdempotentResult(
+        status=answer["status"],
+        body=answer["body"],
+        replayed=answer["replayed"],
+        operation_id=answer["operation_id"],
+    )
 
 
 def cancel_reservation(
