@@ -5,23 +5,26 @@
 defaults are tuned for a small machine (two cores, one PostgreSQL beside the
 app).
 
-Worker class ``gthread``: a few processes, each serving requests on a fixed
-set of threads. A Stockyard request spends most of its time waiting for
+Worker class ``gthread`` with a second pool of threads for reads
+(``config.gunicorn_worker``): a few processes, each serving requests on a
+fixed set of threads. A Stockyard request spends most of its time waiting for
 PostgreSQL (row locks, short statement timeouts), so threads overlap that
 waiting cheaply, and a fixed thread count puts a ceiling on everything a
-worker holds at once. Idle keep-alive connections wait in the worker's event
-loop, not on a thread.
+worker holds at once. ``GET`` and ``HEAD`` run on ``GUNICORN_READ_THREADS``
+threads of their own, so a read never queues behind writes. Idle keep-alive
+connections wait in the worker's event loop, not on a thread.
 
 Database connections: each worker process opens a psycopg pool for the
 ``default`` (app role) alias with at most as many connections as it has
-threads (``DATABASE_POOL_MAX_SIZE``, read by ``config.database``). A request
-borrows a connection for its duration and gives it back, so the whole server
-never holds more than ``workers * threads`` app connections however many
+threads of both kinds (``DATABASE_POOL_MAX_SIZE``, read by
+``config.database``). A request borrows a connection for its duration and
+gives it back, so the whole server never holds more than
+``workers * (threads + read threads)`` app connections however many
 clients arrive: the surplus waits in the listen backlog instead of opening
 connections (the development server opened one per request thread and, kept
 for a minute, exhausted the server). A pool rather than one persistent
 connection per thread, because it lends connections only to threads that are
-working, checks each before lending it and closes the idle ones. The pool is
+working and closes the idle ones. The pool is
 created inside each worker after the fork (no ``preload_app``), so no
 connection is ever shared between processes. The tenant context is set per
 transaction (``set_config(..., true)``), so nothing of one request stays on a

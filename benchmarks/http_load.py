@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -73,6 +74,19 @@ function request()
   })
 end
 """ + LUA[LUA.index("function response(") :]
+
+
+def loop_seconds() -> float:
+    """CPU seconds of a fixed pure-Python loop: how fast this machine is today.
+
+    Cloud machines vary from day to day; figures from two runs compare only
+    when this does too.
+    """
+    started = time.process_time()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    return time.process_time() - started
 
 
 def ensure_wrk() -> str:
@@ -155,6 +169,7 @@ def main() -> None:
         "gunicorn as make run starts it"
     )
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print(f"machine speed: a 10-million-step Python loop takes {loop_seconds():.2f} s of CPU")
     with throwaway_database(DATABASE):
         hot, spread = prepare_targets(args.products)
         statements = count_queries(spread)[1]

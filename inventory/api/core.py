@@ -248,3 +248,20 @@ def write_endpoint(kind: str, *, payload: Callable[..., dict]):
         return view
 
     return decorate
+
+
+def statement_write(kind: str):
+    """Mark an endpoint whose write is one database function call (``run_statement``).
+
+    Such an endpoint is under the write policy all the same: the function sets
+    the tenant context and the short ``lock_timeout`` in its own transaction
+    (the statement's), claims the ``Idempotency-Key`` of operation ``kind``
+    and stores the answer, and the call is retried whole on a deadlock,
+    serialization failure or lock timeout, then ``503 CONTENTION``.
+    """
+
+    def decorate(view):
+        view.write_kind = kind
+        return view
+
+    return decorate

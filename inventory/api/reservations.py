@@ -1,10 +1,11 @@
 """API v1, reservations: hold stock for a demand, read, issue and cancel.
 
-Every write is a ``write_endpoint`` (short ``lock_timeout`` and
-``statement_timeout``, deadlocks and lock timeouts retried around the whole
-transaction, the idempotency record included). When contention outlasts the
-retries the answer is ``503 CONTENTION`` with ``Retry-After`` and nothing is
-written.
+Every write is one database function call in a statement of its own
+(``statement_write``; see README, "Hot paths in the database"): the tenant
+context, a short ``lock_timeout``, the idempotency record and the answer are
+in it, and it is retried whole on deadlocks, serialization failures and lock
+timeouts. When contention outlasts the retries the answer is
+``503 CONTENTION`` with ``Retry-After`` and nothing is written.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from decimal import Decimal
 from ninja import Router
 
 from inventory.api import responses, schemas
-from inventory.api.common import ERRORS, WRITE_ERRORS, actor_of, valid_id
-from inventory.api.core import IdempotencyKey, respond, write_endpoint
+from inventory.api.common import ERRORS, WRITE_ERRORS, valid_id
+from inventory.api.core import IdempotencyKey, respond, statement_write
 from inventory.catalog.selectors import code_key
 from inventory.core.errors import InvalidQuantity, ProductNotFound, ReservationNotFound
 from inventory.core.quantities import MAX_QUANTITY, parse_quantity, to_decimal
-from inventory.models import Operation, Product
+from inventory.models import Product
 from inventory.reservations import allocation, lifecycle, selectors
 from inventory.reservations.requests import LineRequest
 from warehouse.tenancy import tenant_context
@@ -70,6 +71,7 @@ def _quantity(value: Decimal) -> dict:
     response={201: responses.ReservationOut, **WRITE_ERRORS},
     summary="Hold stock of approved, unexpired lots (FEFO) for a demand",
 )
+@statement_write("api.reservation")
 def create_reservation(
     request,
     body: schemas.ReservationIn,
@@ -129,6 +131,7 @@ def _reservation_payload(reservation_id: int) -> dict:
     response={200: responses.IssueOut, **WRITE_ERRORS},
     summary="Ship what a reservation holds (SHIP and RELEASE entries)",
 )
+@statement_write("api.reservation_issue")
 def issue_reservation(
     request, reservation_id: int, idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey
 ):
@@ -148,12 +151,16 @@ def issue_reservation(
     response={200: responses.ReservationOut, **WRITE_ERRORS},
     summary="Release what a reservation holds",
 )
-@write_endpoint("api.reservation_cancel", payload=_reservation_payload)
-def cancel_reservation(request, reservation_id: int, *, operation: Operation):
-    result = lifecycle.cancel_reservation(
-        tenant=request.tenant,
-        reservation_id=reservation_id,
-        actor=actor_of(request),
-        operation=operation,
+@statement_write("api.reservation_cancel")
+def cancel_reservation(
+    request, reservation_id: int, idempotency_key: schemas.IdempotencyKeyText = IdempotencyKey
+):
+    """One statement: ``inventory_api_cancel``, under the write policy like a reservation."""
+    return respond(
+        lifecycle.api_cancel(
+            tenant_id=request.tenant.pk,
+            token_id=request.api_token.pk,
+            key=idempotency_key,
+            reservation_id=valid_id(reservation_id, ReservationNotFound),
+        )
     )
-    return 200, responses.ReservationOut.from_orm(result)

@@ -107,7 +107,7 @@ LOCK_CHANGED_BALANCES = """
 # -- reservations -----------------------------------------------------------------------
 #
 # Ending a reservation touches two kinds of rows. Issue and cancel lock the
-# reservation row first (``lock_reservation``), then its balances. Expiry goes
+# reservation row first (``inventory_issue``, ``inventory_cancel``), then its balances. Expiry goes
 # the other way round, balances first, because an allocation that finds a
 # shortage already holds its candidate balances when it looks for overdue
 # holds; it therefore never waits for a reservation row (SKIP LOCKED), and the
@@ -153,23 +153,6 @@ EXPIRE_RESERVATIONS = """
      WHERE id = ANY(%(ids)s) AND status = 'OPEN' AND expires_at <= %(now)s
     RETURNING id, tenant_id
 """
-
-
-def lock_reservation(reservation_id: int):
-    """Lock one reservation row for a status change (issue, cancel); None when missing.
-
-    Taken before any balance row, the order every reservation transition
-    follows: two issues (or an issue and a cancel) of one reservation queue
-    here, and the second sees the first's outcome.
-    """
-    from inventory.models import Reservation
-
-    return (
-        Reservation.objects.select_for_update(of=("self",))
-        .select_related("warehouse")
-        .filter(pk=reservation_id)
-        .first()
-    )
 
 
 # First key of the two-key transaction advisory lock on an order's allocation.

@@ -32,7 +32,9 @@ tenant policies, so with no tenant context they see and write nothing):
   answer to replay (``inventory.core.idempotency``'s rules).
 * ``inventory_issue(...)`` and ``inventory_api_issue(...)``: a reservation
   shipped (``SHIP`` and ``RELEASE`` entries), from Python and as
-  ``POST /api/v1/reservations/{id}/issue`` whole.
+  ``POST /api/v1/reservations/{id}/issue`` whole; ``inventory_cancel`` and
+  ``inventory_api_cancel`` the same for a cancellation (``RELEASE``).
+* ``inventory_reservation_json(...)``: a reservation as the API answers it.
 * ``inventory_api_reserve(...)``: ``POST /api/v1/reservations`` whole: tenant
   context and lock timeout, the idempotency key (claim, expiry, replay),
   warehouse and SKU resolution, per-unit decimal places, the allocation,
@@ -726,6 +728,29 @@ BEGIN
 END;
 $$;
 
+-- Refuse a reservation that is missing or no longer open (issue, cancel).
+CREATE FUNCTION public.inventory_refuse_unless_open(p_reservation bigint, p_status text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF p_status IS NULL THEN
+        PERFORM public.inventory_refuse(
+            'RESERVATION_NOT_FOUND', format('No reservation %s.', p_reservation));
+    ELSIF p_status = 'ISSUED' THEN
+        PERFORM public.inventory_refuse(
+            'RESERVATION_ALREADY_ISSUED',
+            format('Reservation %s has already been issued.', p_reservation));
+    ELSIF p_status = 'CANCELLED' THEN
+        PERFORM public.inventory_refuse(
+            'RESERVATION_CANCELLED', format('Reservation %s has been cancelled.', p_reservation));
+    ELSIF p_status = 'EXPIRED' THEN
+        PERFORM public.inventory_refuse(
+            'RESERVATION_EXPIRED', format('Reservation %s has expired.', p_reservation));
+    END IF;
+END;
+$$;
+
 -- Ship what an open reservation holds: SHIP and RELEASE entries per allocation
 -- (``inventory.reservations.lifecycle.issue_reservation``). The reservation row
 -- is locked first, then its balances (one conditional update).
@@ -752,17 +777,8 @@ DECLARE
 BEGIN
     SELECT id, status, expires_at, reference INTO v_reservation
       FROM public.inventory_reservation WHERE id = p_reservation FOR UPDATE;
-    IF NOT FOUND THEN
-        PERFORM public.inventory_refuse(
-            'RESERVATION_NOT_FOUND', format('No reservation %s.', p_reservation));
-    ELSIF v_reservation.status = 'ISSUED' THEN
-        PERFORM public.inventory_refuse(
-            'RESERVATION_ALREADY_ISSUED',
-            format('Reservation %s has already been issued.', p_reservation));
-    ELSIF v_reservation.status = 'CANCELLED' THEN
-        PERFORM public.inventory_refuse(
-            'RESERVATION_CANCELLED', format('Reservation %s has been cancelled.', p_reservation));
-    ELSIF v_reservation.status = 'EXPIRED' OR v_reservation.expires_at <= p_now THEN
+    PERFORM public.inventory_refuse_unless_open(p_reservation, v_reservation.status);
+    IF v_reservation.expires_at <= p_now THEN
         PERFORM public.inventory_refuse(
             'RESERVATION_EXPIRED', format('Reservation %s has expired.', p_reservation));
     END IF;
@@ -863,6 +879,136 @@ BEGIN
                        'quantity', issued ->> 'quantity') ORDER BY issued.position), '[]')
               FROM jsonb_array_elements(v_result -> 'lots_issued')
                    WITH ORDINALITY AS issued(issued, position)));
+    UPDATE public.inventory_operation SET response_status = 200, response_body = v_body
+     WHERE id = (v_result ->> 'operation_id')::bigint;
+    RETURN jsonb_build_object(
+        'status', 200, 'body', v_body, 'replayed', false,
+        'operation_id', (v_result ->> 'operation_id')::bigint);
+END;
+$$;
+
+-- A reservation as ``ReservationOut`` answers it: what the API's reservation,
+-- cancel and read answers hold, built from the rows.
+CREATE FUNCTION public.inventory_reservation_json(p_reservation bigint, p_now timestamptz)
+RETURNS jsonb
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT jsonb_build_object(
+               'id', reservation.id,
+               'status', CASE WHEN reservation.status = 'OPEN'
+                               AND reservation.expires_at <= p_now
+                              THEN 'EXPIRED' ELSE reservation.status END,
+               'warehouse', warehouse.code,
+               'reference', reservation.reference,
+               'allow_partial', reservation.allow_partial,
+               'complete', coalesce(lines.complete, true),
+               'expires_at', public.inventory_json_time(reservation.expires_at),
+               'created_at', public.inventory_json_time(reservation.created_at),
+               'lines', coalesce(lines.lines, '[]'::jsonb))
+      FROM public.inventory_reservation AS reservation
+      JOIN public.warehouse_warehouse AS warehouse
+        ON warehouse.tenant_id = reservation.tenant_id AND warehouse.id = reservation.warehouse_id
+      LEFT JOIN LATERAL (
+            SELECT bool_and(line.allocated = line.quantity) AS complete,
+                   jsonb_agg(jsonb_build_object(
+                       'sku', product.sku,
+                       'quantity', line.quantity::text,
+                       'allocated', line.allocated::text,
+                       'allocations', (
+                           SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                      'lot_code', lot.code,
+                                      'location', location.code,
+                                      'quantity', allocation.quantity::text)
+                                      ORDER BY allocation.id), '[]'::jsonb)
+                             FROM public.inventory_allocation AS allocation
+                             JOIN public.inventory_lot AS lot
+                               ON lot.tenant_id = allocation.tenant_id
+                              AND lot.id = allocation.lot_id
+                             JOIN public.warehouse_location AS location
+                               ON location.tenant_id = allocation.tenant_id
+                              AND location.id = allocation.location_id
+                            WHERE allocation.tenant_id = line.tenant_id
+                              AND allocation.line_id = line.id))
+                       ORDER BY line.product_id) AS lines
+              FROM public.inventory_reservationline AS line
+              JOIN public.inventory_product AS product
+                ON product.tenant_id = line.tenant_id AND product.id = line.product_id
+             WHERE line.tenant_id = reservation.tenant_id
+               AND line.reservation_id = reservation.id
+      ) AS lines ON true
+     WHERE reservation.id = p_reservation;
+END;
+
+-- Give up an open reservation: RELEASE entries for everything it holds
+-- (``inventory.reservations.lifecycle.cancel_reservation``). Also when past its
+-- expiry but not yet swept: it is released once either way.
+CREATE FUNCTION public.inventory_cancel(
+    p_tenant bigint,
+    p_reservation bigint,
+    p_operation bigint,
+    p_operation_kind text,
+    p_operation_fingerprint text,
+    p_user integer,
+    p_token bigint,
+    p_now timestamptz
+) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_status text;
+    v_operation bigint := p_operation;
+BEGIN
+    SELECT status INTO v_status
+      FROM public.inventory_reservation WHERE id = p_reservation FOR UPDATE;
+    PERFORM public.inventory_refuse_unless_open(p_reservation, v_status);
+    IF v_operation IS NULL THEN
+        INSERT INTO public.inventory_operation (tenant_id, key, kind, fingerprint, created_at)
+        VALUES (p_tenant, 'auto:' || gen_random_uuid(), p_operation_kind,
+                p_operation_fingerprint, now())
+        RETURNING id INTO v_operation;
+    END IF;
+    UPDATE public.inventory_reservation SET status = 'CANCELLED', cancelled_at = p_now
+     WHERE id = p_reservation AND status = 'OPEN';
+    PERFORM public.inventory_release_reservations(
+        p_tenant, ARRAY[p_reservation], v_operation, p_user, p_token, p_now,
+        'Reservation cancelled');
+    RETURN jsonb_build_object('reservation_id', p_reservation, 'operation_id', v_operation);
+END;
+$$;
+
+-- ``POST /api/v1/reservations/{id}/cancel`` whole, as ``inventory_api_issue``.
+CREATE FUNCTION public.inventory_api_cancel(
+    p_tenant bigint,
+    p_token bigint,
+    p_lock_timeout text,
+    p_key text,
+    p_kind text,
+    p_fingerprint text,
+    p_retention interval,
+    p_reservation bigint
+) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_now timestamptz := now();
+    v_operation bigint;
+    v_claim jsonb;
+    v_result jsonb;
+    v_body jsonb;
+BEGIN
+    PERFORM set_config('app.tenant_id', p_tenant::text, true),
+            set_config('app.user_id', '', true),
+            set_config('lock_timeout', p_lock_timeout, true);
+    IF p_key IS NOT NULL THEN
+        v_claim := public.inventory_claim_key(p_tenant, p_key, p_kind, p_fingerprint, p_retention);
+        IF v_claim ? 'replayed' THEN
+            RETURN v_claim;
+        END IF;
+        v_operation := (v_claim ->> 'operation_id')::bigint;
+    END IF;
+    v_result := public.inventory_cancel(
+        p_tenant, p_reservation, v_operation, p_kind, p_fingerprint, NULL, p_token, v_now);
+    v_body := public.inventory_reservation_json(p_reservation, v_now);
     UPDATE public.inventory_operation SET response_status = 200, response_body = v_body
      WHERE id = (v_result ->> 'operation_id')::bigint;
     RETURN jsonb_build_object(
@@ -987,30 +1133,7 @@ BEGIN
         v_now, (v_now AT TIME ZONE p_time_zone)::date,
         v_operation, p_kind, p_fingerprint, NULL, p_token);
 
-    SELECT jsonb_build_object(
-               'id', (v_result ->> 'id')::bigint,
-               'status', 'OPEN',
-               'warehouse', v_warehouse.code,
-               'reference', p_request ->> 'reference',
-               'allow_partial', (p_request ->> 'allow_partial')::boolean,
-               'complete', bool_and((line ->> 'allocated')::numeric = (line ->> 'quantity')::numeric),
-               'expires_at', public.inventory_json_time((v_result ->> 'expires_at')::timestamptz),
-               'created_at', public.inventory_json_time(v_now),
-               'lines', jsonb_agg(jsonb_build_object(
-                   'sku', (SELECT wanted ->> 'sku' FROM jsonb_array_elements(v_lines) AS wanted
-                            WHERE wanted -> 'product_id' = line -> 'product_id'),
-                   'quantity', line ->> 'quantity',
-                   'allocated', line ->> 'allocated',
-                   'allocations', (
-                       SELECT coalesce(jsonb_agg(jsonb_build_object(
-                                  'lot_code', held ->> 'lot_code',
-                                  'location', held ->> 'location_code',
-                                  'quantity', held ->> 'quantity') ORDER BY held.position), '[]')
-                         FROM jsonb_array_elements(line -> 'allocations')
-                              WITH ORDINALITY AS held(held, position)))
-                   ORDER BY line.position))
-      INTO v_body
-      FROM jsonb_array_elements(v_result -> 'lines') WITH ORDINALITY AS line(line, position);
+    v_body := public.inventory_reservation_json((v_result ->> 'id')::bigint, v_now);
 
     UPDATE public.inventory_operation
        SET response_status = 201, response_body = v_body
@@ -1023,9 +1146,13 @@ $$;
 """
 
 FUNCTIONS = (
+    "public.inventory_api_cancel(bigint, bigint, text, text, text, text, interval, bigint)",
+    "public.inventory_cancel(bigint, bigint, bigint, text, text, integer, bigint, timestamptz)",
+    "public.inventory_reservation_json(bigint, timestamptz)",
     "public.inventory_api_issue(bigint, bigint, text, text, text, text, interval, bigint, text)",
     "public.inventory_issue(bigint, bigint, bigint, text, text, integer, bigint, timestamptz, date)",
     "public.inventory_claim_key(bigint, text, text, text, interval)",
+    "public.inventory_refuse_unless_open(bigint, text)",
     "public.inventory_api_token(text)",
     "public.inventory_api_reserve(bigint, bigint, text, text, text, text, interval, jsonb, jsonb, text)",
     "public.inventory_allocate(bigint, bigint, jsonb, text, boolean, timestamptz, timestamptz, date,"

@@ -1,8 +1,10 @@
 """The end of an open reservation: issued (shipped) or cancelled.
 
-Each locks the reservation row first (``inventory.core.locks``), then the
-balances it holds, and moves it out of ``OPEN`` with one conditional update,
-so it ends once whoever else tries.
+Each is one database function (``inventory_issue``, ``inventory_cancel``,
+migration ``0017``): it locks the reservation row first (the order in
+``inventory.core.locks``), then the balances it holds, and moves it out of
+``OPEN`` with one conditional update, so it ends once whoever else tries. The
+API calls them whole, key and answer included (``api_issue``, ``api_cancel``).
 """
 
 from __future__ import annotations
@@ -12,25 +14,19 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from inventory.core import locks, transactions
+from inventory.core import transactions
 from inventory.core.errors import (
-    ReservationAlreadyIssued,
-    ReservationCancelled,
-    ReservationExpired,
-    ReservationNotFound,
     ValidationFailed,
 )
 from inventory.core.functions import call_function
 from inventory.core.idempotency import (
     IdempotentResult,
     key_retention,
-    operation_for,
     request_fingerprint,
 )
 from inventory.core.validation import owned
 from inventory.ledger.posting import SYSTEM, Actor
-from inventory.models import Operation, Reservation, ReservationStatus
-from inventory.reservations.expiry import release_allocations
+from inventory.models import Operation, Reservation
 from inventory.reservations.requests import IssuedLot, ReservationResult
 from inventory.reservations.selectors import load_reservation
 from warehouse.models import Tenant
@@ -38,19 +34,8 @@ from warehouse.tenancy import tenant_context
 
 _ISSUE = "SELECT inventory_issue(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _API_ISSUE = "SELECT inventory_api_issue(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-
-
-def _locked_open(reservation_id: int, now: datetime.datetime) -> Reservation:
-    reservation = locks.lock_reservation(reservation_id)
-    if reservation is None:
-        raise ReservationNotFound(f"No reservation {reservation_id}.")
-    if reservation.status == ReservationStatus.ISSUED:
-        raise ReservationAlreadyIssued(f"Reservation {reservation_id} has already been issued.")
-    if reservation.status == ReservationStatus.CANCELLED:
-        raise ReservationCancelled(f"Reservation {reservation_id} has been cancelled.")
-    if reservation.status == ReservationStatus.EXPIRED:
-        raise ReservationExpired(f"Reservation {reservation_id} has expired.")
-    return reservation
+_CANCEL = "SELECT inventory_cancel(%s, %s, %s, %s, %s, %s, %s, %s)"
+_API_CANCEL = "SELECT inventory_api_cancel(%s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def issue_reservation(
@@ -104,10 +89,29 @@ def issue_reservation(
 def api_issue(*, tenant_id: int, token_id: int, key: str | None, reservation_id: int):
     """``POST /api/v1/reservations/{id}/issue`` in one retried statement (``inventory_api_issue``).
 
-    Its answer, fresh or replayed, is ``IssueOut``'s shape; the key's
-    fingerprint covers the reservation id, as ``write_endpoint`` fingerprints it.
+    Its answer, fresh or replayed, is ``IssueOut``'s shape.
     """
-    kind = "api.reservation_issue"
+    return _api_call(
+        _API_ISSUE,
+        "api.reservation_issue",
+        tenant_id,
+        token_id,
+        key,
+        reservation_id,
+        settings.TIME_ZONE,
+    )
+
+
+def _api_call(
+    sql: str,
+    kind: str,
+    tenant_id: int,
+    token_id: int,
+    key: str | None,
+    reservation_id: int,
+    *more: object,
+) -> IdempotentResult:
+    """One API write on a reservation, under the write policy; the key fingerprints the id."""
     params = [
         tenant_id,
         token_id,
@@ -117,9 +121,9 @@ def api_issue(*, tenant_id: int, token_id: int, key: str | None, reservation_id:
         request_fingerprint(kind, {"reservation_id": reservation_id}),
         key_retention(),
         reservation_id,
-        settings.TIME_ZONE,
+        *more,
     ]
-    answer = transactions.run_statement(lambda: call_function(_API_ISSUE, params))
+    answer = transactions.run_statement(lambda: call_function(sql, params))
     return IdempotentResult(
         status=answer["status"],
         body=answer["body"],
@@ -137,26 +141,41 @@ def cancel_reservation(
 ) -> ReservationResult:
     """Give up an open reservation: ``RELEASE`` entries for everything it holds.
 
-    Locks the reservation row, then the allocated balance rows. The
-    reservation becomes ``CANCELLED`` (also when past its expiry but not yet
-    swept: it is released once either way). Raises ``ReservationNotFound``,
-    ``ReservationAlreadyIssued``, ``ReservationCancelled``, ``ReservationExpired``.
+    One call of ``inventory_cancel``: it locks the reservation row, then the
+    allocated balance rows. The reservation becomes ``CANCELLED`` (also when
+    past its expiry but not yet swept: it is released once either way).
+    Raises ``ReservationNotFound``, ``ReservationAlreadyIssued``,
+    ``ReservationCancelled``, ``ReservationExpired``.
     """
     now = timezone.now()
     with tenant_context(tenant.pk):
-        reservation = _locked_open(reservation_id, now)
-        operation = operation_for(operation, tenant=tenant, kind="cancellation")
-        Reservation.objects.filter(pk=reservation.pk, status=ReservationStatus.OPEN).update(
-            status=ReservationStatus.CANCELLED, cancelled_at=now
+        if operation is not None:
+            owned(operation, tenant, ValidationFailed, Operation)
+        # The tenant context is the call's savepoint.
+        call_function(
+            _CANCEL,
+            [
+                tenant.pk,
+                reservation_id,
+                None if operation is None else operation.pk,
+                "cancellation",
+                request_fingerprint("cancellation", None),
+                actor.user_id,
+                actor.api_token_id,
+                now,
+            ],
+            savepoint=False,
         )
-        release_allocations(
-            tenant_id=tenant.pk,
-            reservation_ids=[reservation.pk],
-            operation=operation,
-            actor=actor,
-            occurred_at=now,
-            reason="Reservation cancelled",
-        )
-        reservation.status = ReservationStatus.CANCELLED
-        reservation.cancelled_at = now
+        reservation = Reservation.objects.select_related("warehouse").get(pk=reservation_id)
         return load_reservation(reservation, created=False)
+
+
+def api_cancel(*, tenant_id: int, token_id: int, key: str | None, reservation_id: int):
+    """``POST /api/v1/reservations/{id}/cancel`` in one retried statement.
+
+    The statement is ``inventory_api_cancel``; its answer, fresh or replayed,
+    is ``ReservationOut``'s shape.
+    """
+    return _api_call(
+        _API_CANCEL, "api.reservation_cancel", tenant_id, token_id, key, reservation_id
+    )
