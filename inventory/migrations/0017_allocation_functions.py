@@ -262,6 +262,25 @@ BEGIN
 END;
 $$;
 
+-- The operation the ledger entries of a service call belong to: the caller's,
+-- or one with a generated key, written only now that something is written.
+CREATE FUNCTION public.inventory_operation_for(
+    p_tenant bigint, p_operation bigint, p_kind text, p_fingerprint text
+) RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_operation bigint := p_operation;
+BEGIN
+    IF v_operation IS NULL THEN
+        INSERT INTO public.inventory_operation (tenant_id, key, kind, fingerprint, created_at)
+        VALUES (p_tenant, 'auto:' || gen_random_uuid(), p_kind, p_fingerprint, now())
+        RETURNING id INTO v_operation;
+    END IF;
+    RETURN v_operation;
+END;
+$$;
+
 CREATE FUNCTION public.inventory_allocate(
     p_tenant bigint,
     p_warehouse bigint,
@@ -506,12 +525,8 @@ BEGIN
             ELSE
                 -- Pass 2: stock to wait for. The operation is written first, so
                 -- the rows are held for as few statements as possible.
-                IF v_operation IS NULL THEN
-                    INSERT INTO public.inventory_operation (tenant_id, key, kind, fingerprint, created_at)
-                    VALUES (p_tenant, 'auto:' || gen_random_uuid(), p_operation_kind,
-                            p_operation_fingerprint, now())
-                    RETURNING id INTO v_operation;
-                END IF;
+                v_operation := public.inventory_operation_for(
+                    p_tenant, v_operation, p_operation_kind, p_operation_fingerprint);
                 FOR v_attempt IN 1..2 LOOP
                     SELECT coalesce(array_agg(ROW(
                                waiting.balance_id, waiting.lot_id, waiting.location_id, waiting.free,
@@ -604,12 +619,8 @@ BEGIN
         PERFORM public.inventory_refuse_shortage(
             (p_lines -> 0 ->> 'product_id')::bigint, p_warehouse, p_today, false);
     END IF;
-    IF v_operation IS NULL THEN
-        INSERT INTO public.inventory_operation (tenant_id, key, kind, fingerprint, created_at)
-        VALUES (p_tenant, 'auto:' || gen_random_uuid(), p_operation_kind,
-                p_operation_fingerprint, now())
-        RETURNING id INTO v_operation;
-    END IF;
+    v_operation := public.inventory_operation_for(
+        p_tenant, v_operation, p_operation_kind, p_operation_fingerprint);
 
     INSERT INTO public.inventory_reservation
         (tenant_id, warehouse_id, reference, status, allow_partial, expires_at, created_at,
@@ -728,6 +739,27 @@ BEGIN
 END;
 $$;
 
+-- What every API write function does first: act for the token's tenant with
+-- the write policy's ``lock_timeout`` (transaction-local), and claim the
+-- ``Idempotency-Key`` when there is one. ``{}`` without a key (the operation is
+-- generated when something is written), else what ``inventory_claim_key`` says.
+CREATE FUNCTION public.inventory_api_begin(
+    p_tenant bigint, p_lock_timeout text, p_key text, p_kind text, p_fingerprint text,
+    p_retention interval
+) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM set_config('app.tenant_id', p_tenant::text, true),
+            set_config('app.user_id', '', true),
+            set_config('lock_timeout', p_lock_timeout, true);
+    IF p_key IS NULL THEN
+        RETURN '{}'::jsonb;
+    END IF;
+    RETURN public.inventory_claim_key(p_tenant, p_key, p_kind, p_fingerprint, p_retention);
+END;
+$$;
+
 -- Refuse a reservation that is missing or no longer open (issue, cancel).
 CREATE FUNCTION public.inventory_refuse_unless_open(p_reservation bigint, p_status text)
 RETURNS void
@@ -782,12 +814,8 @@ BEGIN
         PERFORM public.inventory_refuse(
             'RESERVATION_EXPIRED', format('Reservation %s has expired.', p_reservation));
     END IF;
-    IF v_operation IS NULL THEN
-        INSERT INTO public.inventory_operation (tenant_id, key, kind, fingerprint, created_at)
-        VALUES (p_tenant, 'auto:' || gen_random_uuid(), p_operation_kind,
-                p_operation_fingerprint, now())
-        RETURNING id INTO v_operation;
-    END IF;
+    v_operation := public.inventory_operation_for(
+        p_tenant, v_operation, p_operation_kind, p_operation_fingerprint);
     SELECT lot.code INTO v_unavailable
       FROM public.inventory_allocation AS allocation
       JOIN public.inventory_lot AS lot
@@ -856,16 +884,12 @@ DECLARE
     v_result jsonb;
     v_body jsonb;
 BEGIN
-    PERFORM set_config('app.tenant_id', p_tenant::text, true),
-            set_config('app.user_id', '', true),
-            set_config('lock_timeout', p_lock_timeout, true);
-    IF p_key IS NOT NULL THEN
-        v_claim := public.inventory_claim_key(p_tenant, p_key, p_kind, p_fingerprint, p_retention);
-        IF v_claim ? 'replayed' THEN
-            RETURN v_claim;
-        END IF;
-        v_operation := (v_claim ->> 'operation_id')::bigint;
+    v_claim := public.inventory_api_begin(
+        p_tenant, p_lock_timeout, p_key, p_kind, p_fingerprint, p_retention);
+    IF v_claim ? 'replayed' THEN
+        RETURN v_claim;
     END IF;
+    v_operation := (v_claim ->> 'operation_id')::bigint;
     v_result := public.inventory_issue(
         p_tenant, p_reservation, v_operation, p_kind, p_fingerprint, NULL, p_token, v_now,
         (v_now AT TIME ZONE p_time_zone)::date);
@@ -961,12 +985,8 @@ BEGIN
     SELECT status INTO v_status
       FROM public.inventory_reservation WHERE id = p_reservation FOR UPDATE;
     PERFORM public.inventory_refuse_unless_open(p_reservation, v_status);
-    IF v_operation IS NULL THEN
-        INSERT INTO public.inventory_operation (tenant_id, key, kind, fingerprint, created_at)
-        VALUES (p_tenant, 'auto:' || gen_random_uuid(), p_operation_kind,
-                p_operation_fingerprint, now())
-        RETURNING id INTO v_operation;
-    END IF;
+    v_operation := public.inventory_operation_for(
+        p_tenant, v_operation, p_operation_kind, p_operation_fingerprint);
     UPDATE public.inventory_reservation SET status = 'CANCELLED', cancelled_at = p_now
      WHERE id = p_reservation AND status = 'OPEN';
     PERFORM public.inventory_release_reservations(
@@ -996,16 +1016,12 @@ DECLARE
     v_result jsonb;
     v_body jsonb;
 BEGIN
-    PERFORM set_config('app.tenant_id', p_tenant::text, true),
-            set_config('app.user_id', '', true),
-            set_config('lock_timeout', p_lock_timeout, true);
-    IF p_key IS NOT NULL THEN
-        v_claim := public.inventory_claim_key(p_tenant, p_key, p_kind, p_fingerprint, p_retention);
-        IF v_claim ? 'replayed' THEN
-            RETURN v_claim;
-        END IF;
-        v_operation := (v_claim ->> 'operation_id')::bigint;
+    v_claim := public.inventory_api_begin(
+        p_tenant, p_lock_timeout, p_key, p_kind, p_fingerprint, p_retention);
+    IF v_claim ? 'replayed' THEN
+        RETURN v_claim;
     END IF;
+    v_operation := (v_claim ->> 'operation_id')::bigint;
     v_result := public.inventory_cancel(
         p_tenant, p_reservation, v_operation, p_kind, p_fingerprint, NULL, p_token, v_now);
     v_body := public.inventory_reservation_json(p_reservation, v_now);
@@ -1055,17 +1071,12 @@ DECLARE
     v_result jsonb;
     v_body jsonb;
 BEGIN
-    PERFORM set_config('app.tenant_id', p_tenant::text, true),
-            set_config('app.user_id', '', true),
-            set_config('lock_timeout', p_lock_timeout, true);
-
-    IF p_key IS NOT NULL THEN
-        v_claim := public.inventory_claim_key(p_tenant, p_key, p_kind, p_fingerprint, p_retention);
-        IF v_claim ? 'replayed' THEN
-            RETURN v_claim;
-        END IF;
-        v_operation := (v_claim ->> 'operation_id')::bigint;
+    v_claim := public.inventory_api_begin(
+        p_tenant, p_lock_timeout, p_key, p_kind, p_fingerprint, p_retention);
+    IF v_claim ? 'replayed' THEN
+        RETURN v_claim;
     END IF;
+    v_operation := (v_claim ->> 'operation_id')::bigint;
 
     SELECT id, code INTO v_warehouse
       FROM public.warehouse_warehouse WHERE code_key = p_request ->> 'warehouse_key';
@@ -1152,12 +1163,14 @@ FUNCTIONS = (
     "public.inventory_api_issue(bigint, bigint, text, text, text, text, interval, bigint, text)",
     "public.inventory_issue(bigint, bigint, bigint, text, text, integer, bigint, timestamptz, date)",
     "public.inventory_claim_key(bigint, text, text, text, interval)",
+    "public.inventory_api_begin(bigint, text, text, text, text, interval)",
     "public.inventory_refuse_unless_open(bigint, text)",
     "public.inventory_api_token(text)",
     "public.inventory_api_reserve(bigint, bigint, text, text, text, text, interval, jsonb, jsonb, text)",
     "public.inventory_allocate(bigint, bigint, jsonb, text, boolean, timestamptz, timestamptz, date,"
     " bigint, text, text, integer, bigint)",
     "public.inventory_refuse_shortage(bigint, bigint, date, boolean)",
+    "public.inventory_operation_for(bigint, bigint, text, text)",
     "public.inventory_release_reservations(bigint, bigint[], bigint, integer, bigint, timestamptz,"
     " text)",
     "public.inventory_post(bigint, public.inventory_posting[], bigint, integer, bigint, timestamptz)",
