@@ -65,21 +65,13 @@ def lock_balances(
     return {(row.lot_id, row.location_id): row for row in rows}
 
 
-# -- batched balance changes (inventory.ledger.posting) ---------------------------------------
-
-# The rows a batched change touches (``changes`` is its VALUES list), locked in
-# the global ``(product_id, location_id, lot_id)`` order before any is updated, so two
-# batches over overlapping rows queue instead of deadlocking. Rows this
-# transaction already holds (an allocation's candidates) are re-locked at no cost.
-LOCK_CHANGED_BALANCES = """
-    SELECT balance.id, changes.on_hand, changes.reserved
-      FROM inventory_balance AS balance
-      JOIN changes
-        ON balance.lot_id = changes.lot_id AND balance.location_id = changes.location_id
-     WHERE balance.tenant_id = %s
-     ORDER BY balance.product_id, balance.location_id, balance.lot_id
-       FOR UPDATE OF balance
-"""
+# -- batched balance changes (inventory.ledger.posting) ----------------------------------
+#
+# ``inventory_change_balances`` (migration 0017) locks the rows a batch changes
+# in the global ``(product_id, location_id, lot_id)`` order before updating
+# any, so two batches over overlapping rows queue instead of deadlocking. Rows
+# this transaction already holds (an allocation's candidates) are re-locked at
+# no cost.
 
 
 # -- allocation (the PL/pgSQL function ``inventory_allocate``, migration 0017) ----------

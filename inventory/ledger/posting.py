@@ -1,24 +1,26 @@
 """The write path of stock: ledger entries and the balances they change, together.
 
-``post_entries`` is the only code that inserts ledger entries or changes a
-balance. It runs inside the calling service's transaction, so the entries
-and the balance changes commit or vanish together. Quantities change by one
-statement per batch (an upsert for additions, a conditional ``UPDATE`` for
-the rest), never by reading a number into Python and writing it back.
+``post_entries`` is how Python code inserts ledger entries and changes
+balances; the database functions of migration 0017 (reservations) post
+through ``inventory_post``, and both change balances by one rule,
+``inventory_change_balances``. It runs inside the calling service's
+transaction, so the entries and the balance changes commit or vanish
+together. Quantities change by one statement per batch (an upsert for
+additions, the conditional ``UPDATE`` of ``inventory_change_balances`` for the
+rest), never by reading a number into Python and writing it back.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
-from psycopg.errors import SerializationFailure
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from inventory.core.errors import InsufficientStock
-from inventory.core.locks import LOCK_CHANGED_BALANCES
+from inventory.core.functions import domain_error
 from inventory.models import RESERVATION_KINDS, LedgerEntry, LedgerKind, Lot, Operation
 from warehouse.models import Location, Tenant
 
@@ -33,50 +35,14 @@ _ADD = """
 """
 _ADD_ROW = "(%s, %s, %s, %s, %s, %s, 0, now())"
 
-# Every other change: one multi-row conditional UPDATE. Rows are locked first
-# in the global order of ``inventory.core.locks``. A row is refused (not returned)
-# when the change would leave less on hand than is reserved, or reserve more
-# than is on hand: the CHECKs would refuse it too, but an unmatched row is an
-# answer a service can turn into INSUFFICIENT_STOCK. A row gaining reserved
-# stock is also refused unless its lot is approved in this statement's own
-# snapshot: an allocation that chose the lot, then waited for the row lock
-# while a QC reversal took the lot out of stock, read the lot's status before
-# the reversal committed; this statement starts after it and sees it.
+# Every other change: ``inventory_change_balances`` (migration 0017), the rule
+# the database functions use too. The postings go over as JSON.
 _CHANGE = """
-    WITH changes (lot_id, location_id, on_hand, reserved) AS (VALUES {rows}),
-    locked AS MATERIALIZED ({lock})
-    UPDATE inventory_balance AS balance
-       SET on_hand = balance.on_hand + locked.on_hand,
-           reserved = balance.reserved + locked.reserved,
-           updated_at = now()
-      FROM locked
-     WHERE balance.id = locked.id
-       AND balance.on_hand + locked.on_hand >= balance.reserved + locked.reserved
-       AND balance.reserved + locked.reserved >= 0
-       AND (locked.reserved <= 0 OR EXISTS (
-            SELECT 1 FROM inventory_lot AS lot
-             WHERE lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
-               AND lot.qc_status = 'APPROVED'))
-    RETURNING balance.lot_id, balance.location_id
+    SELECT inventory_change_balances(%s, ARRAY(
+        SELECT jsonb_populate_record(NULL::inventory_posting, posting)
+          FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS item(posting, position)
+         ORDER BY item.position))
 """
-_CHANGE_ROW = "(%s::bigint, %s::bigint, %s::numeric, %s::numeric)"
-
-
-def _refuse_unapproved_holds(cursor, lot_ids: list[int]) -> None:
-    """Raise a retryable conflict when a lot being reserved left approved stock meanwhile.
-
-    The allocation chose the lot from a snapshot taken before a QC reversal
-    committed; retrying the whole transaction allocates again from what is
-    approved now (``inventory.core.transactions.run_in_transaction`` retries 40001).
-    """
-    cursor.execute(
-        "SELECT 1 FROM inventory_lot WHERE id = ANY(%s) AND qc_status <> 'APPROVED' LIMIT 1",
-        [lot_ids],
-    )
-    if cursor.fetchone():
-        raise OperationalError(
-            "a lot left approved stock while it was being allocated"
-        ) from SerializationFailure("lot QC status changed during allocation")
 
 
 @dataclass(frozen=True)
@@ -141,22 +107,27 @@ def _apply(tenant: Tenant, postings: Sequence[Posting], using: str) -> None:
             rows = ", ".join([_ADD_ROW] * len(additions))
             cursor.execute(_ADD.format(rows=rows), params)
         if changes:
-            params = []
-            for (lot_id, location_id), (_, on_hand, reserved) in changes:
-                params += [lot_id, location_id, on_hand, reserved]
-            params.append(tenant.pk)
-            rows = ", ".join([_CHANGE_ROW] * len(changes))
-            cursor.execute(_CHANGE.format(rows=rows, lock=LOCK_CHANGED_BALANCES), params)
-            changed = set(cursor.fetchall())
-            refused = [(key, delta) for key, delta in changes if key not in changed]
-            if any(reserved > 0 for _, (_, _, reserved) in refused):
-                _refuse_unapproved_holds(cursor, [key[0] for key, _ in refused])
-            if refused:
-                posting = refused[0][1][0]
-                raise InsufficientStock(
-                    f"Not enough stock of lot {posting.lot.code} at "
-                    f"{posting.location.code} to take {abs(posting.quantity)}."
-                )
+            changing = {key for key, _ in changes}
+            rows = [
+                {
+                    "kind": posting.kind,
+                    "lot_id": posting.lot.pk,
+                    "location_id": posting.location.pk,
+                    "product_id": posting.lot.product_id,
+                    "warehouse_id": posting.location.warehouse_id,
+                    "quantity": str(posting.quantity),
+                    "reason": posting.reason,
+                }
+                for posting in postings
+                if (posting.lot.pk, posting.location.pk) in changing
+            ]
+            try:
+                cursor.execute(_CHANGE, [tenant.pk, json.dumps(rows)])
+            except DatabaseError as error:
+                refusal = domain_error(error)
+                if refusal is None:
+                    raise
+                raise refusal from None
 
 
 def post_entries(
@@ -172,7 +143,7 @@ def post_entries(
 
     Postings of one (lot, location) are summed into one change, so a batch of
     any size costs at most three statements: an upsert for additions, one
-    conditional ``UPDATE`` for the rest (locking its rows in the order of
+    ``inventory_change_balances`` for the rest (locking its rows in the order of
     ``inventory.core.locks``) and one multi-row ledger insert. Raises
     ``InsufficientStock`` (and changes nothing, once the caller's transaction
     rolls back) when a removal or reservation finds too little stock.

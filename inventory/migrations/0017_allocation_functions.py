@@ -13,11 +13,13 @@ tenant policies, so with no tenant context they see and write nothing):
   definition of a lot whose stock can be promised (approved, not expired on
   that day). An inlinable SQL function, so the planner sees the plain
   comparisons; the ORM uses it through ``inventory.models.LotAvailable``.
-* ``inventory_post(...)``: ledger entries and the change of their balances,
-  rows locked in the global order ``(product_id, location_id, lot_id)``,
-  refused rows reported (``INSUFFICIENT_STOCK``, or a serialization failure
-  when a lot being reserved left approved stock meanwhile, which the caller
-  retries): ``inventory.ledger.posting.post_entries``' rule for changes.
+* ``inventory_change_balances(...)``: the one rule for changing balances
+  (all but plain additions), which ``inventory.ledger.posting.post_entries``
+  calls too: rows locked in the global order ``(product_id, location_id,
+  lot_id)``, one conditional update, refused rows reported
+  (``INSUFFICIENT_STOCK``, or a serialization failure when a lot being
+  reserved left approved stock meanwhile, which the caller retries).
+* ``inventory_post(...)``: the balance changes and the ledger entries.
 * ``inventory_release_reservations(...)``: ``RELEASE`` entries for every
   allocation of reservations the caller just took out of ``OPEN``.
 * ``inventory_allocate(...)``: the allocation of ``reserve_stock``
@@ -101,8 +103,8 @@ RETURN CASE
     ELSE to_char(moment AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 END;
 
--- Apply postings to their balances and append them to the ledger, as
--- ``inventory.ledger.posting.post_entries`` does for changes: the postings of
+-- Change the balances of postings, as ``inventory.ledger.posting.post_entries``
+-- does for everything but plain additions (which it upserts): the postings of
 -- one lot and location summed into one change (RESERVE and RELEASE move
 -- ``reserved``, every other kind ``on_hand``), one conditional UPDATE with its
 -- rows locked first in the global order. A row is refused when the change
@@ -110,13 +112,8 @@ END;
 -- reserved stock must still belong to an approved lot in this statement's
 -- snapshot (a QC reversal may have committed while we waited): otherwise a
 -- serialization failure, which the caller retries.
-CREATE FUNCTION public.inventory_post(
-    p_tenant bigint,
-    p_postings public.inventory_posting[],
-    p_operation bigint,
-    p_user integer,
-    p_token bigint,
-    p_occurred_at timestamptz
+CREATE FUNCTION public.inventory_change_balances(
+    p_tenant bigint, p_postings public.inventory_posting[]
 ) RETURNS void
 LANGUAGE plpgsql
 AS $$
@@ -186,6 +183,23 @@ BEGIN
                    (SELECT code FROM public.warehouse_location WHERE id = v_refused.location_id),
                    v_refused.first_amount));
     END IF;
+END;
+$$;
+
+-- Post ledger entries: their balance changes (``inventory_change_balances``),
+-- then the entries, in the order given.
+CREATE FUNCTION public.inventory_post(
+    p_tenant bigint,
+    p_postings public.inventory_posting[],
+    p_operation bigint,
+    p_user integer,
+    p_token bigint,
+    p_occurred_at timestamptz
+) RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM public.inventory_change_balances(p_tenant, p_postings);
     INSERT INTO public.inventory_ledgerentry
         (tenant_id, occurred_at, kind, product_id, warehouse_id, location_id, lot_id,
          quantity, reason, operation_id, actor_user_id, api_token_id)
@@ -1174,6 +1188,7 @@ FUNCTIONS = (
     "public.inventory_release_reservations(bigint, bigint[], bigint, integer, bigint, timestamptz,"
     " text)",
     "public.inventory_post(bigint, public.inventory_posting[], bigint, integer, bigint, timestamptz)",
+    "public.inventory_change_balances(bigint, public.inventory_posting[])",
     "public.inventory_json_time(timestamptz)",
     "public.inventory_refuse(text, text)",
     "public.inventory_lot_available(text, date, date)",
