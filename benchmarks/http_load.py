@@ -43,6 +43,7 @@ from django.db import connections  # noqa: E402
 from reservations import count_queries, prepare_targets  # noqa: E402
 
 from benchmarks.harness import (  # noqa: E402
+    admin_url,
     cpu_by_process,
     cpu_spent,
     postmaster_pid,
@@ -156,6 +157,48 @@ def run_scenario(wrk: str, target, port: int, gunicorn_pid: int, args) -> dict:
     }
 
 
+# The statements PostgreSQL spent the most time on during the spread scenario,
+# nested ones (inside the PL/pgSQL functions) included, planning apart.
+PROFILE = """
+    SELECT calls, total_exec_time, total_plan_time, query
+      FROM pg_stat_statements
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+     ORDER BY total_exec_time + total_plan_time DESC
+     LIMIT %s
+"""
+
+
+def admin_connection():
+    """A psycopg connection as the administrative login to the bench database."""
+    import psycopg
+
+    return psycopg.connect(admin_url(DATABASE), autocommit=True)
+
+
+def start_statement_profile() -> bool:
+    """Have pg_stat_statements track nested statements and planning; False when unavailable."""
+    import psycopg
+
+    try:
+        with admin_connection() as admin:
+            admin.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            for name, value in (("track", "all"), ("track_planning", "on")):
+                setting = f"pg_stat_statements.{name} = '{value}'"
+                admin.execute(f"ALTER DATABASE {DATABASE} SET {setting}")
+            admin.execute("SELECT pg_stat_statements_reset()")
+    except psycopg.Error as error:
+        print(f"  (no statement profile: {str(error).strip()})")
+        return False
+    return True
+
+
+def statement_profile(limit: int = 15) -> list[tuple]:
+    with admin_connection() as admin:
+        rows = admin.execute(PROFILE, [limit]).fetchall()
+        admin.execute("SELECT pg_stat_statements_reset()")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=20)
@@ -177,9 +220,15 @@ def main() -> None:
         port = free_port()
         log_path = Path(tempfile.gettempdir()) / "stockyard-http-gunicorn.log"
         results = {}
+        profiling = start_statement_profile()
+        profile = []
         with run_gunicorn(port, log_path, database=DATABASE) as gunicorn_pid:
             for target in (spread, hot):
+                if profiling:
+                    statement_profile()  # only this scenario's statements from here
                 results[target.name] = run_scenario(wrk, target, port, gunicorn_pid, args)
+                if profiling and target is spread:
+                    profile = statement_profile()
                 print(f"  measured: {target.name}", flush=True)
     print()
     print(
@@ -206,6 +255,19 @@ def main() -> None:
             f"per request: server {result['server_cpu'] * 1000 / requests:.2f} ms, "
             f"PostgreSQL {result['database_cpu'] * 1000 / requests:.2f} ms"
         )
+    if profile:
+        reservations = results[spread.name]["writes"]["statuses"].get(201, 0) or 1
+        print(
+            f"\nPostgreSQL's time in the {spread.name} scenario by statement (pg_stat_statements,"
+            " nested statements included, so a function's total holds its statements'),"
+            " per reservation:"
+        )
+        print(f"{'calls':>8} {'exec ms':>8} {'plan ms':>8}  statement")
+        for calls, exec_time, plan_time, query in profile:
+            print(
+                f"{calls:>8} {exec_time / reservations:>8.3f} {plan_time / reservations:>8.3f}  "
+                f"{' '.join(query.split())[:110]}"
+            )
     print(f"\nStatements of one POST /api/v1/reservations (in-process): {len(statements)}")
     for number, sql in enumerate(statements, 1):
         print(f"  {number:>2}. {' '.join(sql.split())[:150]}")

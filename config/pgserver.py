@@ -73,6 +73,10 @@ SERVER_SETTINGS = {
     "password_encryption": "scram-sha-256",
     # The socket folder is already private; the socket itself is too.
     "unix_socket_permissions": "0700",
+    # Statement statistics for the benchmarks' profiles (benchmarks/http_load.py
+    # creates the extension in its throwaway database); it costs next to nothing
+    # until a database asks for more than the defaults.
+    "shared_preload_libraries": "pg_stat_statements",
 }
 PG_HBA = """\
 # Written by Stockyard (config/pgserver.py): every login needs its password.

@@ -116,6 +116,9 @@ CREATE FUNCTION public.inventory_change_balances(
     p_tenant bigint, p_postings public.inventory_posting[]
 ) RETURNS void
 LANGUAGE plpgsql
+-- Planned once per connection: the plan does not depend on the values, and
+-- planning these queries anew cost as much as running them.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_refused record;
@@ -311,6 +314,9 @@ CREATE FUNCTION public.inventory_allocate(
     p_token bigint
 ) RETURNS jsonb
 LANGUAGE plpgsql
+-- Planned once per connection: the plan does not depend on the values, and
+-- planning these queries anew cost as much as running them.
+SET plan_cache_mode = force_generic_plan
 AS $$
 -- ``p_lines``: ``[{"product_id": n, "quantity": "1.000"}, ...]``, validated and in
 -- product id order (the order every allocation locks in). Writes nothing when

@@ -33,8 +33,23 @@ CREATE FUNCTION public.inventory_stock_rows(
     product_id bigint, warehouse_id bigint, on_hand numeric, reserved numeric,
     available numeric, quarantined numeric, rejected numeric, expired numeric
 )
-LANGUAGE sql STABLE
-BEGIN ATOMIC
+LANGUAGE plpgsql STABLE
+-- Planned once per connection: the plan does not depend on the values, and
+-- planning these queries anew cost as much as running them.
+SET plan_cache_mode = force_generic_plan
+AS $$
+-- PL/pgSQL so the query is planned once per connection with the products as
+-- an array parameter: an index condition on the balances, and the overdue
+-- holds found from the partial index of open reservations with an expiry.
+DECLARE
+    v_products bigint[] := p_products;
+BEGIN
+    IF v_products IS NULL THEN
+        v_products := ARRAY(
+            SELECT DISTINCT balance.product_id FROM public.inventory_balance AS balance
+             WHERE p_warehouse IS NULL OR balance.warehouse_id = p_warehouse);
+    END IF;
+    RETURN QUERY
     WITH totals AS (
         SELECT balance.product_id, balance.warehouse_id,
                sum(balance.on_hand) AS on_hand,
@@ -53,23 +68,25 @@ BEGIN ATOMIC
           FROM public.inventory_balance AS balance
           JOIN public.inventory_lot AS lot
             ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
-         WHERE (p_products IS NULL OR balance.product_id = ANY(p_products))
+         WHERE balance.product_id = ANY(v_products)
            AND (p_warehouse IS NULL OR balance.warehouse_id = p_warehouse)
          GROUP BY balance.product_id, balance.warehouse_id
     ), overdue AS (
         SELECT line.product_id, reservation.warehouse_id, sum(allocation.quantity) AS held
-          FROM public.inventory_allocation AS allocation
-          JOIN public.inventory_reservation AS reservation
-            ON reservation.tenant_id = allocation.tenant_id
-           AND reservation.id = allocation.reservation_id
+          FROM public.inventory_reservation AS reservation
           JOIN public.inventory_reservationline AS line
-            ON line.tenant_id = allocation.tenant_id AND line.id = allocation.line_id
+            ON line.tenant_id = reservation.tenant_id AND line.reservation_id = reservation.id
+          JOIN public.inventory_allocation AS allocation
+            ON allocation.tenant_id = reservation.tenant_id
+           AND allocation.reservation_id = reservation.id
+           AND allocation.line_id = line.id
           JOIN public.inventory_lot AS lot
             ON lot.tenant_id = allocation.tenant_id AND lot.id = allocation.lot_id
          WHERE reservation.status = 'OPEN'
+           AND reservation.expires_at IS NOT NULL
            AND reservation.expires_at <= p_now
            AND public.inventory_lot_available(lot.qc_status, lot.expires_on, p_today)
-           AND (p_products IS NULL OR line.product_id = ANY(p_products))
+           AND line.product_id = ANY(v_products)
            AND (p_warehouse IS NULL OR reservation.warehouse_id = p_warehouse)
          GROUP BY line.product_id, reservation.warehouse_id
     )
@@ -81,6 +98,7 @@ BEGIN ATOMIC
       LEFT JOIN overdue
         ON overdue.product_id = totals.product_id AND overdue.warehouse_id = totals.warehouse_id;
 END;
+$$;
 
 CREATE FUNCTION public.inventory_api_stock(p_tenant bigint, p_request jsonb, p_time_zone text)
 RETURNS jsonb
