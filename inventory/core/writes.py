@@ -10,7 +10,9 @@ savepoint of its own. When contention outlasts the retries the action raises
 ``Contention`` (``503 CONTENTION``); a domain error leaves the transaction
 with its message. Either way nothing of the action is written.
 
-The API wraps its endpoints with ``inventory.api.core.write_endpoint``;
+The API wraps its endpoints with ``inventory.api.core.write_endpoint``, or,
+for the writes that are one database function call (reservations), calls
+``write_by_function`` from endpoints marked ``statement_write``;
 screens call ``write`` or ``write_idempotent`` from views marked
 ``write_screen`` (outside ``TenantMiddleware``'s transaction).
 """
@@ -18,12 +20,19 @@ screens call ``write`` or ``write_idempotent`` from views marked
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import transaction
 
-from inventory.core.idempotency import IdempotentResult, run_idempotent
+from inventory.core import transactions
+from inventory.core.functions import call_function
+from inventory.core.idempotency import (
+    IdempotentResult,
+    key_retention,
+    request_fingerprint,
+    run_idempotent,
+)
 from inventory.core.transactions import run_in_transaction
 from inventory.models import Operation
 from warehouse.models import Tenant
@@ -44,6 +53,48 @@ def write_idempotent(
             run_idempotent, tenant=tenant, key=key, kind=kind, payload=payload, perform=perform
         ),
         tenant_id=tenant.pk,
+    )
+
+
+def write_by_function(
+    call: str,
+    *,
+    tenant_id: int,
+    token_id: int,
+    key: str | None,
+    kind: str,
+    payload: Any,
+    arguments: Sequence[Any],
+) -> IdempotentResult:
+    """An API write that is one database function call, under the write policy.
+
+    ``call`` names a function of migration 0017 taking ``(tenant, token,
+    lock_timeout, key, kind, fingerprint, retention, *arguments)``: it acts
+    for the tenant with the short ``lock_timeout``, claims the key
+    (``inventory_api_begin``) and stores its answer (``inventory_api_answer``)
+    in its own transaction, the statement's, which ``run_statement`` retries
+    whole. ``payload`` is what the key's fingerprint covers, as
+    ``write_idempotent`` fingerprints it.
+    """
+    placeholders = ", ".join(["%s"] * (7 + len(arguments)))
+    params = [
+        tenant_id,
+        token_id,
+        transactions.LOCK_TIMEOUT,
+        key,
+        kind,
+        request_fingerprint(kind, payload),
+        key_retention(),
+        *arguments,
+    ]
+    answer = transactions.run_statement(
+        lambda: call_function(f"SELECT {call}({placeholders})", params)
+    )
+    return IdempotentResult(
+        status=answer["status"],
+        body=answer["body"],
+        replayed=answer["replayed"],
+        operation_id=answer["operation_id"],
     )
 
 

@@ -279,6 +279,55 @@ BEGIN
 END;
 $$;
 
+-- Do open reservations past their expiry (at ``p_now``) hold ``p_product`` in
+-- ``p_warehouse``? Stock the allocation's waiting pass would release. Inlined
+-- by the planner into the queries that call it.
+CREATE FUNCTION public.inventory_holds_overdue(
+    p_tenant bigint, p_warehouse bigint, p_product bigint, p_now timestamptz
+) RETURNS boolean
+LANGUAGE sql STABLE
+RETURN EXISTS (
+    SELECT 1
+      FROM public.inventory_reservation AS reservation
+      JOIN public.inventory_reservationline AS line
+        ON line.tenant_id = reservation.tenant_id AND line.reservation_id = reservation.id
+     WHERE reservation.tenant_id = p_tenant
+       AND reservation.warehouse_id = p_warehouse
+       AND reservation.status = 'OPEN'
+       AND reservation.expires_at <= p_now
+       AND line.product_id = p_product
+       AND line.allocated > 0
+);
+
+-- Take ``p_quantity`` from candidates in the order given (FEFO): what each one
+-- gives (``takes``: lot, bin, quantity as text) and how much in all (``held``).
+CREATE FUNCTION public.inventory_take(
+    p_candidates public.inventory_candidate[], p_quantity numeric,
+    OUT takes jsonb, OUT held numeric
+)
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+    v_candidate public.inventory_candidate;
+    v_remaining numeric := p_quantity;
+    v_amount numeric;
+BEGIN
+    takes := '[]'::jsonb;
+    held := 0;
+    FOREACH v_candidate IN ARRAY coalesce(p_candidates, '{}') LOOP
+        EXIT WHEN v_remaining <= 0;
+        CONTINUE WHEN v_candidate.free <= 0;
+        v_amount := least(v_candidate.free, v_remaining);
+        takes := takes || jsonb_build_object(
+            'lot_id', v_candidate.lot_id, 'location_id', v_candidate.location_id,
+            'lot_code', v_candidate.lot_code, 'location_code', v_candidate.location_code,
+            'quantity', v_amount::text);
+        held := held + v_amount;
+        v_remaining := v_remaining - v_amount;
+    END LOOP;
+END;
+$$;
+
 -- The operation the ledger entries of a service call belong to: the caller's,
 -- or one with a generated key, written only now that something is written.
 CREATE FUNCTION public.inventory_operation_for(
@@ -327,7 +376,6 @@ DECLARE
     v_line record;
     v_row record;
     v_candidates public.inventory_candidate[];
-    v_candidate public.inventory_candidate;
     v_taken_ids bigint[];
     v_batch integer;
     v_pool_free numeric;
@@ -336,8 +384,6 @@ DECLARE
     v_shared_free numeric;
     v_shared_overdue boolean;
     v_free numeric;
-    v_remaining numeric;
-    v_amount numeric;
     v_held numeric;
     v_expired bigint[];
     v_plan jsonb := '[]'::jsonb;      -- per line: product, quantity, held, takes
@@ -408,19 +454,8 @@ BEGIN
                          LIMIT c_batch
                            FOR UPDATE OF balance SKIP LOCKED
                     ), overdue AS (
-                        SELECT EXISTS (
-                            SELECT 1
-                              FROM public.inventory_reservation AS reservation
-                              JOIN public.inventory_reservationline AS line
-                                ON line.tenant_id = reservation.tenant_id
-                               AND line.reservation_id = reservation.id
-                             WHERE reservation.tenant_id = p_tenant
-                               AND reservation.warehouse_id = p_warehouse
-                               AND reservation.status = 'OPEN'
-                               AND reservation.expires_at <= p_now
-                               AND line.product_id = v_line.product_id
-                               AND line.allocated > 0
-                        ) AS due
+                        SELECT public.inventory_holds_overdue(
+                                   p_tenant, p_warehouse, v_line.product_id, p_now) AS due
                     ), shared AS (
                         SELECT balance.on_hand - balance.reserved AS free, overdue.due
                           FROM public.inventory_balance AS balance
@@ -469,21 +504,13 @@ BEGIN
                   FROM unnest(v_candidates) AS candidate;
             END LOOP;
             -- Take in FEFO order.
-            v_remaining := v_line.quantity;
-            FOR v_candidate IN
-                SELECT * FROM unnest(v_candidates) AS candidate
-                 ORDER BY candidate.expires_on NULLS LAST, candidate.received_at, candidate.balance_id
-            LOOP
-                EXIT WHEN v_remaining <= 0;
-                CONTINUE WHEN v_candidate.free <= 0;
-                v_amount := least(v_candidate.free, v_remaining);
-                v_takes := v_takes || jsonb_build_object(
-                    'lot_id', v_candidate.lot_id, 'location_id', v_candidate.location_id,
-                    'lot_code', v_candidate.lot_code, 'location_code', v_candidate.location_code,
-                    'quantity', v_amount::text);
-                v_held := v_held + v_amount;
-                v_remaining := v_remaining - v_amount;
-            END LOOP;
+            SELECT taken.takes, taken.held INTO v_takes, v_held
+              FROM public.inventory_take(
+                       ARRAY(SELECT ROW(candidate.*)::public.inventory_candidate
+                               FROM unnest(v_candidates) AS candidate
+                              ORDER BY candidate.expires_on NULLS LAST, candidate.received_at,
+                                       candidate.balance_id),
+                       v_line.quantity) AS taken;
             IF v_held < v_line.quantity THEN
                 -- Short: give back every row of this line before any wait.
                 RAISE EXCEPTION USING ERRCODE = 'SY002';
@@ -505,19 +532,8 @@ BEGIN
                           JOIN public.inventory_lot AS lot
                             ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
                          CROSS JOIN (
-                            SELECT EXISTS (
-                                SELECT 1
-                                  FROM public.inventory_reservation AS reservation
-                                  JOIN public.inventory_reservationline AS line
-                                    ON line.tenant_id = reservation.tenant_id
-                                   AND line.reservation_id = reservation.id
-                                 WHERE reservation.tenant_id = p_tenant
-                                   AND reservation.warehouse_id = p_warehouse
-                                   AND reservation.status = 'OPEN'
-                                   AND reservation.expires_at <= p_now
-                                   AND line.product_id = v_line.product_id
-                                   AND line.allocated > 0
-                            ) AS due
+                            SELECT public.inventory_holds_overdue(
+                                       p_tenant, p_warehouse, v_line.product_id, p_now) AS due
                          ) AS overdue
                          WHERE balance.tenant_id = p_tenant
                            AND balance.product_id = v_line.product_id
@@ -574,21 +590,8 @@ BEGIN
                          ORDER BY balance.product_id, balance.location_id, balance.lot_id
                            FOR UPDATE OF balance
                       ) AS waiting;
-                    v_takes := '[]'::jsonb;
-                    v_held := 0;
-                    v_remaining := v_line.quantity;
-                    FOREACH v_candidate IN ARRAY v_candidates LOOP
-                        EXIT WHEN v_remaining <= 0;
-                        CONTINUE WHEN v_candidate.free <= 0;
-                        v_amount := least(v_candidate.free, v_remaining);
-                        v_takes := v_takes || jsonb_build_object(
-                            'lot_id', v_candidate.lot_id, 'location_id', v_candidate.location_id,
-                            'lot_code', v_candidate.lot_code,
-                            'location_code', v_candidate.location_code,
-                            'quantity', v_amount::text);
-                        v_held := v_held + v_amount;
-                        v_remaining := v_remaining - v_amount;
-                    END LOOP;
+                    SELECT taken.takes, taken.held INTO v_takes, v_held
+                      FROM public.inventory_take(v_candidates, v_line.quantity) AS taken;
                     EXIT WHEN v_held >= v_line.quantity OR v_attempt = 2;
                     -- Still short: expire and release the overdue holds of the
                     -- product in the warehouse, then count again (the rows are
@@ -780,6 +783,20 @@ BEGIN
 END;
 $$;
 
+-- What every API write function does last: store the answer on the
+-- operation for a replay of its key, and return it.
+CREATE FUNCTION public.inventory_api_answer(p_operation bigint, p_status integer, p_body jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    UPDATE public.inventory_operation SET response_status = p_status, response_body = p_body
+     WHERE id = p_operation;
+    RETURN jsonb_build_object(
+        'status', p_status, 'body', p_body, 'replayed', false, 'operation_id', p_operation);
+END;
+$$;
+
 -- Refuse a reservation that is missing or no longer open (issue, cancel).
 CREATE FUNCTION public.inventory_refuse_unless_open(p_reservation bigint, p_status text)
 RETURNS void
@@ -923,11 +940,7 @@ BEGIN
                        'quantity', issued ->> 'quantity') ORDER BY issued.position), '[]')
               FROM jsonb_array_elements(v_result -> 'lots_issued')
                    WITH ORDINALITY AS issued(issued, position)));
-    UPDATE public.inventory_operation SET response_status = 200, response_body = v_body
-     WHERE id = (v_result ->> 'operation_id')::bigint;
-    RETURN jsonb_build_object(
-        'status', 200, 'body', v_body, 'replayed', false,
-        'operation_id', (v_result ->> 'operation_id')::bigint);
+    RETURN public.inventory_api_answer((v_result ->> 'operation_id')::bigint, 200, v_body);
 END;
 $$;
 
@@ -1045,11 +1058,7 @@ BEGIN
     v_result := public.inventory_cancel(
         p_tenant, p_reservation, v_operation, p_kind, p_fingerprint, NULL, p_token, v_now);
     v_body := public.inventory_reservation_json(p_reservation, v_now);
-    UPDATE public.inventory_operation SET response_status = 200, response_body = v_body
-     WHERE id = (v_result ->> 'operation_id')::bigint;
-    RETURN jsonb_build_object(
-        'status', 200, 'body', v_body, 'replayed', false,
-        'operation_id', (v_result ->> 'operation_id')::bigint);
+    RETURN public.inventory_api_answer((v_result ->> 'operation_id')::bigint, 200, v_body);
 END;
 $$;
 
@@ -1166,12 +1175,7 @@ BEGIN
 
     v_body := public.inventory_reservation_json((v_result ->> 'id')::bigint, v_now);
 
-    UPDATE public.inventory_operation
-       SET response_status = 201, response_body = v_body
-     WHERE id = (v_result ->> 'operation_id')::bigint;
-    RETURN jsonb_build_object(
-        'status', 201, 'body', v_body, 'replayed', false,
-        'operation_id', (v_result ->> 'operation_id')::bigint);
+    RETURN public.inventory_api_answer((v_result ->> 'operation_id')::bigint, 201, v_body);
 END;
 $$;
 """
@@ -1184,6 +1188,7 @@ FUNCTIONS = (
     "public.inventory_issue(bigint, bigint, bigint, text, text, integer, bigint, timestamptz, date)",
     "public.inventory_claim_key(bigint, text, text, text, interval)",
     "public.inventory_api_begin(bigint, text, text, text, text, interval)",
+    "public.inventory_api_answer(bigint, integer, jsonb)",
     "public.inventory_refuse_unless_open(bigint, text)",
     "public.inventory_api_token(text)",
     "public.inventory_api_reserve(bigint, bigint, text, text, text, text, interval, jsonb, jsonb, text)",
@@ -1191,6 +1196,8 @@ FUNCTIONS = (
     " bigint, text, text, integer, bigint)",
     "public.inventory_refuse_shortage(bigint, bigint, date, boolean)",
     "public.inventory_operation_for(bigint, bigint, text, text)",
+    "public.inventory_take(public.inventory_candidate[], numeric)",
+    "public.inventory_holds_overdue(bigint, bigint, bigint, timestamptz)",
     "public.inventory_release_reservations(bigint, bigint[], bigint, integer, bigint, timestamptz,"
     " text)",
     "public.inventory_post(bigint, public.inventory_posting[], bigint, integer, bigint, timestamptz)",

@@ -15,6 +15,8 @@ What (``SECURITY INVOKER``, under the tenant policies like any query):
   their expiry (at ``now``) still hold of available lots counts as available,
   not reserved: the next allocation, or the sweep, releases it. The parts add
   up: ``on_hand = available + reserved + quarantined + rejected + expired``.
+* ``inventory_stock_summary(products, warehouse, today, now)``: those rows
+  summed, what ``stock_summary`` and the API's stock read answer.
 * ``inventory_api_stock(tenant, request, time_zone)``: ``GET /api/v1/stock``
   whole: the tenant context, the SKU and warehouse by their stored keys, the
   sums, the answer as JSON; refusals as SQLSTATE ``SY001`` (migration 0017).
@@ -100,6 +102,22 @@ BEGIN
 END;
 $$;
 
+-- The stock rows summed: one product's stock (or several products') in one
+-- warehouse, or in all of them when ``p_warehouse`` is NULL.
+CREATE FUNCTION public.inventory_stock_summary(
+    p_products bigint[], p_warehouse bigint, p_today date, p_now timestamptz
+) RETURNS TABLE (
+    on_hand numeric, reserved numeric, available numeric, quarantined numeric,
+    rejected numeric, expired numeric
+)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT coalesce(sum(stock.on_hand), 0.000), coalesce(sum(stock.reserved), 0.000),
+           coalesce(sum(stock.available), 0.000), coalesce(sum(stock.quarantined), 0.000),
+           coalesce(sum(stock.rejected), 0.000), coalesce(sum(stock.expired), 0.000)
+      FROM public.inventory_stock_rows(p_products, p_warehouse, p_today, p_now) AS stock;
+END;
+
 CREATE FUNCTION public.inventory_api_stock(p_tenant bigint, p_request jsonb, p_time_zone text)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -130,16 +148,9 @@ BEGIN
                 format('No warehouse with code %s.', p_request ->> 'warehouse_quoted'));
         END IF;
     END IF;
-    SELECT coalesce(sum(stock.on_hand), 0.000) AS on_hand,
-           coalesce(sum(stock.reserved), 0.000) AS reserved,
-           coalesce(sum(stock.available), 0.000) AS available,
-           coalesce(sum(stock.quarantined), 0.000) AS quarantined,
-           coalesce(sum(stock.rejected), 0.000) AS rejected,
-           coalesce(sum(stock.expired), 0.000) AS expired
-      INTO v_totals
-      FROM public.inventory_stock_rows(
-               ARRAY[v_product.id], v_warehouse_id,
-               (v_now AT TIME ZONE p_time_zone)::date, v_now) AS stock;
+    SELECT * INTO v_totals
+      FROM public.inventory_stock_summary(
+               ARRAY[v_product.id], v_warehouse_id, (v_now AT TIME ZONE p_time_zone)::date, v_now);
     RETURN jsonb_build_object(
         'sku', v_product.sku,
         'warehouse', v_warehouse_code,
@@ -155,6 +166,7 @@ $$;
 
 FUNCTIONS = (
     "public.inventory_api_stock(bigint, jsonb, text)",
+    "public.inventory_stock_summary(bigint[], bigint, date, timestamptz)",
     "public.inventory_stock_rows(bigint[], bigint, date, timestamptz)",
 )
 

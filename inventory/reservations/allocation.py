@@ -52,12 +52,13 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
-from inventory.core import transactions
 from inventory.core.errors import ValidationFailed, WarehouseNotFound
 from inventory.core.functions import call_function
-from inventory.core.idempotency import IdempotentResult, key_retention, request_fingerprint
+from inventory.core.idempotency import IdempotentResult, request_fingerprint
 from inventory.core.validation import clean_text, owned
+from inventory.core.writes import write_by_function
 from inventory.ledger.posting import SYSTEM, Actor
 from inventory.models import (
     UOM_DECIMAL_PLACES,
@@ -79,8 +80,6 @@ from warehouse.models import Location, Tenant, Warehouse
 from warehouse.tenancy import tenant_context
 
 _ALLOCATE = "SELECT inventory_allocate(%s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-_API_RESERVE = "SELECT inventory_api_reserve(%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)"
-_PLACES = json.dumps(UOM_DECIMAL_PLACES)
 
 
 def _ttl(ttl_seconds: Any) -> int | None:
@@ -269,22 +268,12 @@ def api_reserve(
     ``inventory_api_reserve``). Raises the domain errors it refuses with, and
     ``Contention`` when contention outlasts the retries.
     """
-    params = [
-        tenant_id,
-        token_id,
-        transactions.LOCK_TIMEOUT,
-        key,
-        kind,
-        request_fingerprint(kind, payload),
-        key_retention(),
-        json.dumps(request),
-        _PLACES,
-        settings.TIME_ZONE,
-    ]
-    answer = transactions.run_statement(lambda: call_function(_API_RESERVE, params))
-    return IdempotentResult(
-        status=answer["status"],
-        body=answer["body"],
-        replayed=answer["replayed"],
-        operation_id=answer["operation_id"],
+    return write_by_function(
+        "inventory_api_reserve",
+        tenant_id=tenant_id,
+        token_id=token_id,
+        key=key,
+        kind=kind,
+        payload=payload,
+        arguments=[Jsonb(request), Jsonb(UOM_DECIMAL_PLACES), settings.TIME_ZONE],
     )

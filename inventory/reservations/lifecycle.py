@@ -14,28 +14,17 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from inventory.core import transactions
-from inventory.core.errors import (
-    ValidationFailed,
-)
+from inventory.core.errors import ValidationFailed
 from inventory.core.functions import call_function
-from inventory.core.idempotency import (
-    IdempotentResult,
-    key_retention,
-    request_fingerprint,
-)
+from inventory.core.idempotency import request_fingerprint
 from inventory.core.validation import owned
+from inventory.core.writes import write_by_function
 from inventory.ledger.posting import SYSTEM, Actor
 from inventory.models import Operation, Reservation
 from inventory.reservations.requests import IssuedLot, ReservationResult
 from inventory.reservations.selectors import load_reservation
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
-
-_ISSUE = "SELECT inventory_issue(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-_API_ISSUE = "SELECT inventory_api_issue(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-_CANCEL = "SELECT inventory_cancel(%s, %s, %s, %s, %s, %s, %s, %s)"
-_API_CANCEL = "SELECT inventory_api_cancel(%s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def issue_reservation(
@@ -58,78 +47,19 @@ def issue_reservation(
     since), ``InsufficientStock`` (the stock was lost meanwhile).
     """
     now = timezone.now()
-    today = today or timezone.localdate(now)
-    with tenant_context(tenant.pk):
-        if operation is not None:
-            owned(operation, tenant, ValidationFailed, Operation)
-        # The tenant context is the call's savepoint.
-        call_function(
-            _ISSUE,
-            [
-                tenant.pk,
-                reservation_id,
-                None if operation is None else operation.pk,
-                "issue",
-                request_fingerprint("issue", None),
-                actor.user_id,
-                actor.api_token_id,
-                now,
-                today,
-            ],
-            savepoint=False,
-        )
-        reservation = Reservation.objects.select_related("warehouse").get(pk=reservation_id)
-        result = load_reservation(reservation, created=False)
+    result = _end(
+        "inventory_issue",
+        "issue",
+        tenant=tenant,
+        reservation_id=reservation_id,
+        actor=actor,
+        operation=operation,
+        moment=[now, today or timezone.localdate(now)],
+    )
     result.lots_issued = [
         IssuedLot(lot=a.lot, location=a.location, quantity=a.quantity) for a in result.allocations
     ]
     return result
-
-
-def api_issue(*, tenant_id: int, token_id: int, key: str | None, reservation_id: int):
-    """``POST /api/v1/reservations/{id}/issue`` in one retried statement (``inventory_api_issue``).
-
-    Its answer, fresh or replayed, is ``IssueOut``'s shape.
-    """
-    return _api_call(
-        _API_ISSUE,
-        "api.reservation_issue",
-        tenant_id,
-        token_id,
-        key,
-        reservation_id,
-        settings.TIME_ZONE,
-    )
-
-
-def _api_call(
-    sql: str,
-    kind: str,
-    tenant_id: int,
-    token_id: int,
-    key: str | None,
-    reservation_id: int,
-    *more: object,
-) -> IdempotentResult:
-    """One API write on a reservation, under the write policy; the key fingerprints the id."""
-    params = [
-        tenant_id,
-        token_id,
-        transactions.LOCK_TIMEOUT,
-        key,
-        kind,
-        request_fingerprint(kind, {"reservation_id": reservation_id}),
-        key_retention(),
-        reservation_id,
-        *more,
-    ]
-    answer = transactions.run_statement(lambda: call_function(sql, params))
-    return IdempotentResult(
-        status=answer["status"],
-        body=answer["body"],
-        replayed=answer["replayed"],
-        operation_id=answer["operation_id"],
-    )
 
 
 def cancel_reservation(
@@ -147,27 +77,68 @@ def cancel_reservation(
     Raises ``ReservationNotFound``, ``ReservationAlreadyIssued``,
     ``ReservationCancelled``, ``ReservationExpired``.
     """
-    now = timezone.now()
+    return _end(
+        "inventory_cancel",
+        "cancellation",
+        tenant=tenant,
+        reservation_id=reservation_id,
+        actor=actor,
+        operation=operation,
+        moment=[timezone.now()],
+    )
+
+
+def _end(
+    function: str,
+    kind: str,
+    *,
+    tenant: Tenant,
+    reservation_id: int,
+    actor: Actor,
+    operation: Operation | None,
+    moment: list,
+) -> ReservationResult:
+    """Call ``function`` on an open reservation; the reservation as it is after.
+
+    Without ``operation`` the function writes one of ``kind`` with a
+    generated key. ``moment``: the function's last arguments (now, and for
+    an issue the day lots must be available on).
+    """
+    params = [
+        tenant.pk,
+        reservation_id,
+        None if operation is None else operation.pk,
+        kind,
+        request_fingerprint(kind, None),
+        actor.user_id,
+        actor.api_token_id,
+        *moment,
+    ]
     with tenant_context(tenant.pk):
         if operation is not None:
             owned(operation, tenant, ValidationFailed, Operation)
         # The tenant context is the call's savepoint.
-        call_function(
-            _CANCEL,
-            [
-                tenant.pk,
-                reservation_id,
-                None if operation is None else operation.pk,
-                "cancellation",
-                request_fingerprint("cancellation", None),
-                actor.user_id,
-                actor.api_token_id,
-                now,
-            ],
-            savepoint=False,
-        )
+        placeholders = ", ".join(["%s"] * len(params))
+        call_function(f"SELECT {function}({placeholders})", params, savepoint=False)
         reservation = Reservation.objects.select_related("warehouse").get(pk=reservation_id)
         return load_reservation(reservation, created=False)
+
+
+def api_issue(*, tenant_id: int, token_id: int, key: str | None, reservation_id: int):
+    """``POST /api/v1/reservations/{id}/issue`` in one retried statement (``inventory_api_issue``).
+
+    Its answer, fresh or replayed, is ``IssueOut``'s shape; the key's
+    fingerprint covers the reservation id, as ``write_endpoint`` fingerprints it.
+    """
+    return write_by_function(
+        "inventory_api_issue",
+        tenant_id=tenant_id,
+        token_id=token_id,
+        key=key,
+        kind="api.reservation_issue",
+        payload={"reservation_id": reservation_id},
+        arguments=[reservation_id, settings.TIME_ZONE],
+    )
 
 
 def api_cancel(*, tenant_id: int, token_id: int, key: str | None, reservation_id: int):
@@ -176,6 +147,12 @@ def api_cancel(*, tenant_id: int, token_id: int, key: str | None, reservation_id
     The statement is ``inventory_api_cancel``; its answer, fresh or replayed,
     is ``ReservationOut``'s shape.
     """
-    return _api_call(
-        _API_CANCEL, "api.reservation_cancel", tenant_id, token_id, key, reservation_id
+    return write_by_function(
+        "inventory_api_cancel",
+        tenant_id=tenant_id,
+        token_id=token_id,
+        key=key,
+        kind="api.reservation_cancel",
+        payload={"reservation_id": reservation_id},
+        arguments=[reservation_id],
     )

@@ -43,12 +43,7 @@ class StockSummary:
 
 # The numbers themselves are ``inventory_stock_rows`` (migration ``0018``): one
 # definition for the API, the screens and the services.
-_SUMMARY = """
-    SELECT coalesce(sum(stock.on_hand), 0.000), coalesce(sum(stock.reserved), 0.000),
-           coalesce(sum(stock.available), 0.000), coalesce(sum(stock.quarantined), 0.000),
-           coalesce(sum(stock.rejected), 0.000), coalesce(sum(stock.expired), 0.000)
-      FROM inventory_stock_rows(%s::bigint[], %s, %s, %s) AS stock
-"""
+_SUMMARY = "SELECT * FROM inventory_stock_summary(%s::bigint[], %s, %s, %s)"
 _OVERVIEW = """
     SELECT stock.product_id, stock.warehouse_id, product.sku, product.name, product.uom,
            warehouse.code, stock.on_hand, stock.reserved, stock.available,
