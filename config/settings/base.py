@@ -137,7 +137,9 @@ STORAGES = {
 }
 
 MESSAGE_TAGS = {40: "danger"}
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+# Every list screen: sort and page links that htmx follows too (inventory.web.tables).
+DJANGO_TABLES2_TEMPLATE = "tables/table.html"
+DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-hover align-middle mb-0"}
 
 # Content Security Policy: every asset is served by the app itself, so pages
 # may load scripts, styles, fonts and images from their own origin only. No

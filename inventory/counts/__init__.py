@@ -1,0 +1,1 @@
+"""Cycle counts: count sessions, blind counting, review and posting."""

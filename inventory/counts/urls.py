@@ -1,0 +1,3 @@
+"""Screens of this area (included by inventory.urls in the inventory namespace)."""
+
+urlpatterns = []

@@ -1,0 +1,1 @@
+"""What every inventory screen shares: the table pattern, list rendering, formats."""

@@ -1,0 +1,116 @@
+"""The list pattern of every screen: a django-tables2 table inside a named partial.
+
+A list screen is one template with the table region as a named partial
+(``{% partialdef orders-table inline %}``) wrapped in
+``<div id="orders-table" hx-target="this" hx-swap="outerHTML">``. Sort and
+page links are plain links that htmx also follows (``templates/tables/table.html``),
+so they swap only the region and work without JavaScript; the filter form
+targets the same region. ``render_region`` answers the partial to a request
+aimed at that region and the whole page to anything else.
+
+Sorting and paging happen in the database: the table gets a queryset
+(``order_by`` by column, ``LIMIT``/``OFFSET`` by page), so a list costs the
+same queries whatever its length. Lists too long to count (the ledger)
+use ``LazyPaginator``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_tables2 as tables
+from django.shortcuts import render
+from django.utils.html import format_html
+from django_tables2.paginators import LazyPaginator
+
+from inventory.templatetags.stock import day, moment, quantity_in
+
+PER_PAGE = 25
+
+
+class ListTable(tables.Table):
+    """Base of every list table (template and look come from the settings).
+
+    A subclass's ``Meta`` replaces this one unless it subclasses it
+    (``class Meta(ListTable.Meta)``), as django-tables2 reads only the
+    table's own ``Meta``; the settings ``DJANGO_TABLES2_TEMPLATE`` and
+    ``DJANGO_TABLES2_TABLE_ATTRS`` make the look the same either way.
+    """
+
+    class Meta:
+        per_page = PER_PAGE
+
+
+def configure_table(request, table: tables.Table, *, lazy: bool = False) -> tables.Table:
+    """Apply the request's sort and page to ``table`` (bad values fall back quietly).
+
+    An unknown sort column is ignored and a page out of range shows the
+    last page (django-tables2's ``silent`` paging), so no link a user can
+    edit gives an error. ``lazy`` pages without counting the rows.
+    """
+    paginate = {"per_page": getattr(table._meta, "per_page", None) or PER_PAGE}
+    if lazy:
+        paginate["paginator_class"] = LazyPaginator
+    page = request.GET.get(table.prefixed_page_field, "1")
+    if not (page.isascii() and page.isdigit() and len(page) <= 6):
+        # Bounded before it costs anything: "page=9999999999999" is page 1.
+        paginate["page"] = 1
+    tables.RequestConfig(request, paginate=paginate).configure(table)
+    table.uncounted = lazy  # the page summary then shows the page number alone
+    return table
+
+
+def render_region(request, template: str, region: str, context: dict, *, status: int = 200):
+    """The named partial ``region`` to an htmx request aimed at it, else the page."""
+    if request.htmx and request.htmx.target == region:
+        return render(request, f"{template}#{region}", context, status=status)
+    return render(request, template, context, status=status)
+
+
+class QuantityColumn(tables.Column):
+    """A quantity, right-aligned, with the fixed decimals of its unit and the unit.
+
+    ``unit`` is the accessor of the unit of measure on the row (``"product.uom"``
+    on a model row, ``"uom"`` on a dict row).
+    """
+
+    def __init__(self, *args, unit: str = "product.uom", **kwargs):
+        self.unit = tables.A(unit)
+        attrs = kwargs.pop("attrs", {})
+        attrs.setdefault("th", {"class": "text-end"})
+        attrs.setdefault("td", {"class": "sy-num"})
+        super().__init__(*args, attrs=attrs, **kwargs)
+
+    def render(self, value, record):
+        uom = self.unit.resolve(record, quiet=True)
+        return format_html('{} <span class="sy-unit">{}</span>', quantity_in(value, uom), uom or "")
+
+    def value(self, value, record):  # the CSV export: the number alone
+        return value
+
+
+class MoneyColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"th": {"class": "text-end"}, "td": {"class": "sy-num"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return f"{Decimal(value):,.2f}"
+
+
+class CodeColumn(tables.Column):
+    """A SKU, lot or bin code: monospaced and never wrapped at its hyphens."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "sy-code"}})
+        super().__init__(*args, **kwargs)
+
+
+class DayColumn(tables.Column):
+    def render(self, value):
+        return day(value)
+
+
+class MomentColumn(tables.Column):
+    def render(self, value):
+        return moment(value)
