@@ -24,7 +24,7 @@ from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from warehouse.models import Location, TenantOwned, Warehouse, lowered_key
-from warehouse.validators import CodeValidator, TextValidator
+from warehouse.validators import CodeValidator, GtinValidator, TextValidator
 
 QUANTITY_DIGITS = 18
 QUANTITY_PLACES = 3
@@ -90,6 +90,11 @@ class Product(TenantOwned):
         max_digits=COST_DIGITS, decimal_places=COST_PLACES, default=Decimal("0")
     )
     attributes = models.JSONField(default=dict, blank=True)
+    # The GS1 trade item number a barcode carries (14 digits, GTIN-8/12/13
+    # padded with leading zeros); "" when the product has none.
+    gtin = models.CharField(
+        "GTIN", max_length=14, blank=True, default="", validators=[GtinValidator()]
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # What SKU lookups compare with ``=`` (see ``warehouse.models.lowered_key``).
@@ -107,6 +112,12 @@ class Product(TenantOwned):
             ),
             models.CheckConstraint(
                 condition=Q(uom__in=UnitOfMeasure.values), name="product_uom_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "gtin"], condition=~Q(gtin=""), name="product_tenant_gtin_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(gtin="") | Q(gtin__regex=r"^[0-9]{14}$"), name="product_gtin_digits"
             ),
         ]
         indexes = [
@@ -637,10 +648,29 @@ class Allocation(TenantOwned):
 class OrderStatus(models.TextChoices):
     OPEN = "OPEN", "Open"
     ALLOCATED = "ALLOCATED", "Allocated"
+    PICKING = "PICKING", "Picking"
+    SHIPPED = "SHIPPED", "Shipped"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+# Where an order may go from each status (``inventory.orders`` enforces it with
+# conditional updates; SHIPPED and CANCELLED are final).
+ORDER_TRANSITIONS = {
+    OrderStatus.OPEN: (OrderStatus.ALLOCATED, OrderStatus.CANCELLED),
+    OrderStatus.ALLOCATED: (OrderStatus.PICKING, OrderStatus.SHIPPED, OrderStatus.CANCELLED),
+    OrderStatus.PICKING: (OrderStatus.SHIPPED, OrderStatus.CANCELLED),
+    OrderStatus.SHIPPED: (),
+    OrderStatus.CANCELLED: (),
+}
 
 
 class Order(TenantOwned):
-    """A customer's order; allocating it creates its reservation."""
+    """A customer's order: ``OPEN → ALLOCATED → PICKING → SHIPPED``, or ``CANCELLED``.
+
+    Allocating it creates its reservation. Shipping writes ``SHIP`` entries
+    under ``shipment_operation``, which is how a lot is traced to the orders
+    and customers it went to.
+    """
 
     reference = models.CharField(max_length=100)
     customer = models.CharField(max_length=200)
@@ -649,6 +679,11 @@ class Order(TenantOwned):
     reservation = _reference(Reservation, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     allocated_at = models.DateTimeField(null=True, blank=True)
+    picking_started_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The operation whose SHIP entries shipped this order.
+    shipment_operation = _reference(Operation, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -659,6 +694,24 @@ class Order(TenantOwned):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=OrderStatus.values), name="order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=OrderStatus.SHIPPED) | Q(shipped_at__isnull=False),
+                name="order_shipped_dated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=OrderStatus.CANCELLED) | Q(cancelled_at__isnull=False),
+                name="order_cancelled_dated",
+            ),
+        ]
+        indexes = [
+            # The order list filtered by status, newest first.
+            models.Index(fields=["tenant", "status", "created_at"], name="order_status_idx"),
+            # A lot's trace: from a SHIP entry's operation to its order.
+            models.Index(
+                fields=["tenant", "shipment_operation"],
+                condition=Q(shipment_operation__isnull=False),
+                name="order_shipment_idx",
             ),
         ]
 

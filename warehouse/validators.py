@@ -161,3 +161,37 @@ class TextValidator:
 
     def __eq__(self, other):
         return isinstance(other, TextValidator) and other.what == self.what
+
+
+def gtin_check_digit(digits: str) -> int:
+    """The GS1 check digit of ``digits`` (a GTIN without its last digit)."""
+    total = sum(
+        int(digit) * (3 if position % 2 == 0 else 1)
+        for position, digit in enumerate(reversed(digits))
+    )
+    return (10 - total % 10) % 10
+
+
+def normalize_gtin(value: str) -> str | None:
+    """A GTIN-8, -12, -13 or -14 as its 14-digit form, or None if it is not a valid one."""
+    value = value.strip()
+    if len(value) not in (8, 12, 13, 14) or not (value.isascii() and value.isdigit()):
+        return None
+    if gtin_check_digit(value[:-1]) != int(value[-1]):
+        return None
+    return value.zfill(14)
+
+
+@deconstructible
+class GtinValidator:
+    """A stored GTIN: 14 digits with a valid GS1 check digit (or empty)."""
+
+    def __call__(self, value):
+        if value and (len(value) != 14 or normalize_gtin(value) != value):
+            raise ValidationError(
+                "A GTIN has 8, 12, 13 or 14 digits ending in a valid check digit.",
+                code="invalid_gtin",
+            )
+
+    def __eq__(self, other):
+        return isinstance(other, GtinValidator)
