@@ -118,7 +118,8 @@ def run_gunicorn(port: int, log_path: Path, database: str = DATABASE):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        # A caller that signs sessions in itself passes its key along.
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(64),
         "DJANGO_LOG_LEVEL": "WARNING",
         "GUNICORN_ACCESS_LOG": "/dev/null",
         **server_environment(database),
