@@ -93,7 +93,12 @@ class Product(TenantOwned):
     # The GS1 trade item number a barcode carries (14 digits, GTIN-8/12/13
     # padded with leading zeros); "" when the product has none.
     gtin = models.CharField(
-        "GTIN", max_length=14, blank=True, default="", validators=[GtinValidator()]
+        "GTIN",
+        max_length=14,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[GtinValidator()],
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
