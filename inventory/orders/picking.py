@@ -83,15 +83,6 @@ class PickOutcome:
     reported_short: Decimal = Decimal(0)
 
 
-def picks_in_walk_order(order: Order):
-    """The order's picks in the order an operator walks the warehouse (call in its tenant)."""
-    return (
-        Pick.objects.filter(order=order)
-        .select_related("product", "lot", "location")
-        .order_by("location__pick_sequence", "location__code", "id")
-    )
-
-
 def start_picking(*, tenant: Tenant, order_id: int, actor: Actor = SYSTEM) -> Order:
     """``ALLOCATED → PICKING``: one pick per allocation of the order's reservation.
 
