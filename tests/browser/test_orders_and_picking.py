@@ -98,6 +98,10 @@ def test_order_is_created_allocated_picked_and_shipped(
     expect(page.get_by_text("Order SO-77 shipped.")).to_be_visible()
     screenshot("order-shipped")
     assert on_hand(tenant, soap) == Decimal("16")
+    open_from_menu(page, "Orders")
+    row = page.get_by_role("row", name=re.compile("SO-77"))
+    expect(row.get_by_test_id("order-status")).to_have_text("Shipped")
+    screenshot("orders-list")
 
 
 def test_picking_on_a_phone(live_server, page, screenshot, tenant, floor):
@@ -117,6 +121,7 @@ def test_picking_on_a_phone(live_server, page, screenshot, tenant, floor):
     page.goto(f"{live_server.url}/orders/")
     expect(page.get_by_role("link", name="SO-78")).to_be_visible()
     fits_the_screen(page, PHONE["width"])
+    screenshot("orders-list-phone")
     page.goto(f"{live_server.url}/orders/{order.pk}/pick/")
     for key in ("pick-bin", "pick-lot", "pick-quantity", "scan-submit", "pick-progress"):
         expect(page.get_by_test_id(key)).to_be_in_viewport()
