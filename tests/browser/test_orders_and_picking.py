@@ -102,6 +102,13 @@ def test_order_is_created_allocated_picked_and_shipped(
     row = page.get_by_role("row", name=re.compile("SO-77"))
     expect(row.get_by_test_id("order-status")).to_have_text("Shipped")
     screenshot("orders-list")
+    # The table follows the search as it is typed, in place.
+    page.get_by_placeholder("Search reference or customer").fill("nobody")
+    expect(page.get_by_test_id("empty-state")).to_contain_text("No orders match")
+    page.get_by_label("Status").select_option("SHIPPED")
+    page.get_by_placeholder("Search reference or customer").fill("harbour")
+    expect(page.get_by_role("link", name="SO-77")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"status=SHIPPED"))
 
 
 def test_picking_on_a_phone(live_server, page, screenshot, tenant, floor):
