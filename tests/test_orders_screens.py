@@ -421,3 +421,27 @@ def test_short_pick_needs_a_reason(tenant, picking):
     assert "Choose why" in response.content.decode()
     with tenant_context(tenant.id):
         assert Pick.objects.get(pk=pick.pk).short == 0
+
+
+def test_a_short_pick_is_reported_and_the_order_says_why(tenant, picking):
+    client, order, pick = picking
+    # 20 of the lot are in A-01 and 4 are held: the 3 missing are held again from
+    # the 16 free there (a damaged piece is replaced from the same bin).
+    response = step(
+        client,
+        order,
+        pick,
+        "short",
+        bin_code="A-01",
+        lot_code="S-100",
+        quantity="1",
+        short_reason="DAMAGED",
+        idempotency_key="form:s10",
+    )
+    assert response.status_code == 200
+    assert "3 ea short; other stock was found" in response.content.decode()
+    assert "1 of 2 lines picked" in response.content.decode()
+
+    detail = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "1 of 2 lines picked" in detail
+    assert "Damaged" in detail
