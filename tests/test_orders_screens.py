@@ -309,6 +309,14 @@ def test_another_tenants_orders_are_invisible(tenant, other_tenant, site, stocke
         assert Order.objects.get(pk=order.pk).status == OrderStatus.OPEN
 
 
+def test_ids_too_large_for_the_database_are_not_found(operator, site):
+    client = signed_in("operator")
+    assert client.get(f"/orders/{2**64}/").status_code == 404
+    assert client.get(f"/orders/{2**64}/pick/").status_code == 404
+    response = client.post(f"/orders/{2**64}/ship/", {"idempotency_key": "form:big"})
+    assert response.status_code == 404
+
+
 # -- picking --------------------------------------------------------------------------
 
 

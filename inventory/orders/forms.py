@@ -16,6 +16,7 @@ from warehouse.models import Warehouse
 
 # The line rows the create screen offers; an order needs at least one filled in.
 ORDER_FORM_LINES = 5
+# Row ids are bigints: anything larger is no row, refused before it reaches the database.
 MAX_PICK_ID = 2**63 - 1
 
 

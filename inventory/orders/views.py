@@ -32,7 +32,13 @@ from inventory.ledger.posting import Actor
 from inventory.models import OrderStatus, Pick
 from inventory.orders import selectors
 from inventory.orders.filters import OrderFilter
-from inventory.orders.forms import ActionForm, OrderForm, OrderLineFormSet, PickStepForm
+from inventory.orders.forms import (
+    MAX_PICK_ID,
+    ActionForm,
+    OrderForm,
+    OrderLineFormSet,
+    PickStepForm,
+)
 from inventory.orders.picking import check_bin, check_lot, pick_line, start_picking
 from inventory.orders.services import allocate_order, cancel_order, create_order
 from inventory.orders.shipping import ship_order
@@ -52,6 +58,9 @@ def _problems(form) -> str:
 
 
 def _order_or_404(request, order_id: int):
+    # The URL's digits are unbounded; PostgreSQL's bigint is not.
+    if not 0 < order_id <= MAX_PICK_ID:
+        raise Http404("No such order.")
     try:
         return selectors.get_order(tenant=request.tenant, order_id=order_id)
     except NotFound:
