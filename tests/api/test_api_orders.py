@@ -3,6 +3,7 @@
 import pytest
 
 from inventory.models import LedgerEntry, Order
+from inventory.orders.picking import start_picking
 from tests.api.conftest import ledger_count
 from warehouse.tenancy import tenant_context
 
@@ -123,3 +124,15 @@ def test_another_tenants_order_cannot_be_shipped_or_cancelled(
     assert acme_api.post(f"/orders/{2**63}/ship").status_code == 404
     assert ledger_count(tenant) == entries
     assert acme_api.get(f"/orders/{allocated['id']}").json()["status"] == "ALLOCATED"
+
+
+def test_ship_of_an_order_still_being_picked_is_409(acme_api, allocated, tenant):
+    start_picking(tenant=tenant, order_id=allocated["id"])
+    entries = ledger_count(tenant)
+    response = acme_api.post(f"/orders/{allocated['id']}/ship")
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        409,
+        "PICKING_INCOMPLETE",
+    )
+    assert "still to be picked" in response.json()["error"]["message"]
+    assert ledger_count(tenant) == entries
