@@ -741,3 +741,73 @@ class OrderLine(TenantOwned):
 
     def __str__(self):
         return f"{self.quantity} of product {self.product_id}"
+
+
+class ShortReason(models.TextChoices):
+    """Why a picker took less than the pick asked for (the list the pick screen offers)."""
+
+    NOT_FOUND = "NOT_FOUND", "Not in the bin"
+    DAMAGED = "DAMAGED", "Damaged"
+    EXPIRED = "EXPIRED", "Expired or short-dated"
+    WRONG_PRODUCT = "WRONG_PRODUCT", "Wrong product in the bin"
+
+
+class Pick(TenantOwned):
+    """One allocation of an order to pick: where, what, how much, and what was taken.
+
+    Written when picking starts (one per allocation of the order's
+    reservation, in the bins' pick sequence) and when a short pick is
+    re-allocated (the new reservation's allocations). ``picked`` and
+    ``short`` only grow, by conditional updates (``inventory.orders.picking``);
+    a pick is done when they add up to ``quantity``. Shipping posts ``SHIP``
+    entries for ``picked`` exactly.
+    """
+
+    order = _reference(Order, related_name="picks")
+    reservation = _reference(Reservation, related_name="+")
+    allocation = _reference(Allocation, related_name="+")
+    product = _reference(Product, related_name="+")
+    lot = _reference(Lot, related_name="+")
+    location = _reference(Location, related_name="+")
+    quantity = QuantityField()
+    picked = QuantityField(default=Decimal("0"))
+    short = QuantityField(default=Decimal("0"))
+    short_reason = models.CharField(max_length=16, choices=ShortReason.choices, blank=True)
+    picked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+    )
+    picked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="pick_tenant_id_key"),
+            models.UniqueConstraint(fields=["tenant", "allocation"], name="pick_allocation_key"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="pick_quantity_positive"),
+            # The last line of defence against picking more than was held.
+            models.CheckConstraint(
+                condition=Q(picked__gte=0, short__gte=0)
+                & Q(quantity__gte=models.F("picked") + models.F("short")),
+                name="pick_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(short=0) | ~Q(short_reason=""), name="pick_short_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "order"], name="pick_order_idx")]
+
+    def __str__(self):
+        return f"{self.picked} of {self.quantity} of lot {self.lot_id} at {self.location_id}"
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.quantity - self.picked - self.short
+
+    @property
+    def is_done(self) -> bool:
+        return self.remaining == 0

@@ -1,4 +1,4 @@
-"""API v1, orders: record an order, allocate it into a reservation, read it."""
+"""API v1, orders: record an order, allocate it, ship or cancel it, read it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from inventory.catalog.selectors import get_warehouse_by_code
 from inventory.core.errors import OrderNotFound
 from inventory.models import Operation
 from inventory.orders import selectors, services
+from inventory.orders.shipping import ship_order as ship
 from inventory.reservations.selectors import get_reservation
 from warehouse.tenancy import tenant_context
 
@@ -64,3 +65,36 @@ def get_order(request, order_id: int):
         if order.reservation_id is not None:
             result = get_reservation(tenant=request.tenant, reservation_id=order.reservation_id)
         return responses.OrderOut.from_orm(order, context={"reservation": result})
+
+
+def _order_out(request, order_id: int) -> responses.OrderOut:
+    """The order as it is now, with its reservation (inside the write's transaction)."""
+    order = selectors.get_order(tenant=request.tenant, order_id=order_id)
+    result = None
+    if order.reservation_id is not None:
+        result = get_reservation(tenant=request.tenant, reservation_id=order.reservation_id)
+    return responses.OrderOut.from_orm(order, context={"reservation": result})
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    response={200: responses.OrderOut, **WRITE_ERRORS},
+    summary="Cancel an order: RELEASE of everything held for it (again: no change)",
+)
+@write_endpoint("api.order_cancel", payload=_order_payload)
+def cancel_order(request, order_id: int, *, operation: Operation):
+    services.cancel_order(
+        tenant=request.tenant, order_id=order_id, actor=actor_of(request), operation=operation
+    )
+    return 200, _order_out(request, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/ship",
+    response={200: responses.OrderOut, **WRITE_ERRORS},
+    summary="Ship an order: SHIP of what was picked (never picked: of everything held)",
+)
+@write_endpoint("api.order_ship", payload=_order_payload)
+def ship_order(request, order_id: int, *, operation: Operation):
+    ship(tenant=request.tenant, order_id=order_id, actor=actor_of(request), operation=operation)
+    return 200, _order_out(request, order_id)

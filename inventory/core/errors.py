@@ -198,3 +198,53 @@ def error_class(code: str) -> type[DomainError]:
             return candidate
         pending.extend(candidate.__subclasses__())
     return DomainError
+
+
+# -- orders and picking ------------------------------------------------------------
+
+
+class OrderNotCancellable(Conflict):
+    """A cancel of an order that has shipped (or was cancelled by someone else's request)."""
+
+    code = "ORDER_NOT_CANCELLABLE"
+    default_message = "The order can no longer be cancelled."
+
+
+class OrderStatusConflict(Conflict):
+    """An order change its current status does not allow (allocate, pick or ship)."""
+
+    code = "ORDER_STATUS_CONFLICT"
+    default_message = "The order's status does not allow this."
+
+
+class PickingIncomplete(Conflict):
+    """Shipping an order while some of its picks are still to be done."""
+
+    code = "PICKING_INCOMPLETE"
+    default_message = "Some lines of the order are still to be picked."
+
+
+class PickNotFound(NotFound):
+    code = "PICK_NOT_FOUND"
+    default_message = "No such pick."
+
+
+class WrongBin(Unprocessable):
+    """The scanned bin is not the one the pick is in."""
+
+    code = "WRONG_BIN"
+    default_message = "This is not the bin to pick from."
+
+
+class WrongLot(Unprocessable):
+    """The scanned lot (or product) is not the one the pick holds."""
+
+    code = "WRONG_LOT"
+    default_message = "This is not the lot to pick."
+
+
+class PickExceedsAllocation(Conflict):
+    """More picked than the pick holds (or someone else picked it meanwhile)."""
+
+    code = "PICK_EXCEEDS_ALLOCATION"
+    default_message = "That is more than is left to pick here."
