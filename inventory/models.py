@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower, Now
+from django.db.models.functions import Collate, Lower, Now
 from django.utils import timezone
 
 from warehouse.models import Location, TenantOwned, Warehouse, lowered_key
@@ -266,6 +266,8 @@ class Lot(TenantOwned):
                 condition=Q(qc_status="QUARANTINE"),
                 name="lot_quarantine_queue_idx",
             ),
+            # A recall: a lot code across every product (lot trace).
+            models.Index(fields=["tenant", "code_key"], name="lot_trace_code_idx"),
         ]
 
     def __str__(self):
@@ -712,6 +714,13 @@ class Order(TenantOwned):
                 fields=["tenant", "shipment_operation"],
                 condition=Q(shipment_operation__isnull=False),
                 name="order_shipment_idx",
+            ),
+            # A recall: a customer's shipped orders by name prefix, any letter case.
+            models.Index(
+                "tenant",
+                Collate(Lower("customer"), "C"),
+                condition=Q(shipment_operation__isnull=False),
+                name="order_customer_idx",
             ),
         ]
 
