@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Collate, Lower, Now
+from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from warehouse.models import Location, TenantOwned, Warehouse, lowered_key
@@ -676,6 +676,8 @@ class Order(TenantOwned):
 
     reference = models.CharField(max_length=100)
     customer = models.CharField(max_length=200)
+    # A recall finds a customer's orders by this key (``inventory.ledger.history``).
+    customer_key = lowered_key("customer", 200, "customer")
     warehouse = _reference(Warehouse, related_name="+")
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.OPEN)
     reservation = _reference(Reservation, null=True, blank=True, related_name="+")
@@ -717,8 +719,7 @@ class Order(TenantOwned):
             ),
             # A recall: a customer's shipped orders by name prefix, any letter case.
             models.Index(
-                "tenant",
-                Collate(Lower("customer"), "C"),
+                fields=["tenant", "customer_key"],
                 condition=Q(shipment_operation__isnull=False),
                 name="order_customer_idx",
             ),

@@ -38,7 +38,8 @@ def actor_name(entry: LedgerEntry) -> str:
 
 def _with_order(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
     """Annotate ``SHIP`` entries with the reference and customer of the order they shipped."""
-    shipped = Order.objects.filter(shipment_operation_id=OuterRef("operation_id"))
+    # One order per shipment operation: no ordering needed.
+    shipped = Order.objects.filter(shipment_operation_id=OuterRef("operation_id")).order_by()
 
     def of_shipment(field):
         return Case(
@@ -78,8 +79,9 @@ def lot_movements(lot: Lot) -> QuerySet[LedgerEntry]:
 def orders_of_customer(name: str) -> QuerySet[Order]:
     """Shipped orders whose customer name starts with ``name`` (any letter case).
 
-    A range on ``lower(customer) COLLATE "C"``: range comparisons are
-    LEAKPROOF, so ``order_customer_idx`` serves them under row-level security.
+    A range on the stored ``customer_key`` (``lower(customer)``, C collation):
+    range comparisons are LEAKPROOF, so ``order_customer_idx`` serves them
+    under row-level security.
     """
     name = " ".join(name.split())
     if not name or "\x00" in name:
@@ -88,15 +90,11 @@ def orders_of_customer(name: str) -> QuerySet[Order]:
     # lower() of a constant is folded before the index is searched.
     start = Collate(Lower(Value(name)), "C")
     end = Collate(Concat(Lower(Value(name)), Value(_HIGHEST_CHARACTER)), "C")
-    return (
-        Order.objects.alias(customer_lower=Collate(Lower("customer"), "C"))
-        .filter(
-            customer_lower__gte=start,
-            customer_lower__lt=end,
-            shipment_operation__isnull=False,
-        )
-        .order_by("customer", "-shipped_at", "id")
-    )
+    return Order.objects.filter(
+        customer_key__gte=start,
+        customer_key__lt=end,
+        shipment_operation__isnull=False,
+    ).order_by("customer", "-shipped_at", "id")
 
 
 def customer_receipts(name: str) -> QuerySet[LedgerEntry]:
