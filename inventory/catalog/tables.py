@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from inventory.ledger.history import actor_name
-from inventory.templatetags.stock import quantity_in
+from inventory.templatetags.stock import day, quantity_in
 from inventory.web.tables import CodeColumn, ListTable, MomentColumn, QuantityColumn
 
 
@@ -56,10 +57,23 @@ class SignedQuantityColumn(QuantityColumn):
         )
 
 
+class WhenColumn(MomentColumn):
+    """A moment on two short lines (day, then time), so a phone keeps room for the numbers."""
+
+    def render(self, value):
+        local = timezone.localtime(value)
+        return format_html(
+            '<span class="text-nowrap">{}</span> <span class="text-nowrap small '
+            'text-body-secondary">{}</span>',
+            day(local),
+            f"{local:%H:%M}",
+        )
+
+
 class HistoryTable(ListTable):
     """A product's ledger entries, newest first; paged without counting."""
 
-    occurred_at = MomentColumn(verbose_name="When", order_by=("occurred_at", "id"))
+    occurred_at = WhenColumn(verbose_name="When", order_by=("occurred_at", "id"))
     kind = tables.Column(verbose_name="What", orderable=False)
     quantity = SignedQuantityColumn(unit="product__uom", orderable=False)
     lot = CodeColumn(accessor="lot__code", verbose_name="Lot", orderable=False)

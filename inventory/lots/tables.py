@@ -6,9 +6,9 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from inventory.catalog.tables import SignedQuantityColumn
+from inventory.catalog.tables import SignedQuantityColumn, WhenColumn
 from inventory.ledger.history import actor_name
-from inventory.web.tables import CodeColumn, ListTable, MomentColumn, QuantityColumn
+from inventory.web.tables import CodeColumn, ListTable, QuantityColumn
 
 
 def _order(record) -> str:
@@ -24,7 +24,7 @@ def _order(record) -> str:
 class MovementTable(ListTable):
     """Every ledger entry of one lot, oldest first: receipt, moves, reservations, shipments."""
 
-    occurred_at = MomentColumn(verbose_name="When", order_by=("occurred_at", "id"))
+    occurred_at = WhenColumn(verbose_name="When", order_by=("occurred_at", "id"))
     kind = tables.Column(verbose_name="What", orderable=False)
     quantity = SignedQuantityColumn(unit="product__uom", orderable=False)
     location = CodeColumn(accessor="location__code", verbose_name="Bin", orderable=False)
@@ -72,7 +72,7 @@ class MovementTable(ListTable):
 class CustomerReceiptTable(ListTable):
     """What customers received: one row per shipment entry, newest first."""
 
-    occurred_at = MomentColumn(verbose_name="Shipped", order_by=("occurred_at", "id"))
+    occurred_at = WhenColumn(verbose_name="Shipped", order_by=("occurred_at", "id"))
     lot = CodeColumn(
         accessor="lot__code",
         verbose_name="Lot",
