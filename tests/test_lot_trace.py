@@ -286,3 +286,57 @@ def test_lot_trace_costs_the_same_queries_for_10_and_1000_movements(tenant, insp
             assert client.get(url).status_code == 200
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_customer_trace_costs_the_same_queries_for_10_and_1000_shipments(
+    tenant, inspector, site, flour
+):
+    location = bin_of(tenant, site, "A-01")
+    lot = receive_stock(
+        tenant=tenant,
+        product=flour,
+        warehouse=site,
+        location=location,
+        lot_code="C-1",
+        quantity="1",
+    ).lot
+
+    def shipments(count, customer):
+        with tenant_context(tenant.id):
+            operation = new_operation(tenant=tenant, kind="test")
+            LedgerEntry.objects.bulk_create(
+                LedgerEntry(
+                    tenant=tenant,
+                    occurred_at=RECEIVED + datetime.timedelta(minutes=number),
+                    kind=LedgerKind.SHIP,
+                    product=flour,
+                    warehouse=site,
+                    location=location,
+                    lot=lot,
+                    quantity=Decimal(-1),
+                    operation=operation,
+                )
+                for number in range(count)
+            )
+            Order.objects.create(
+                tenant=tenant,
+                reference=f"SO-{customer}",
+                customer=customer,
+                warehouse=site,
+                status=OrderStatus.SHIPPED,
+                shipped_at=RECEIVED,
+                shipment_operation=operation,
+            )
+
+    shipments(10, "Few Foods")
+    shipments(1000, "Many Meals")
+    client = signed_in("inspector")
+    client.get("/")  # the session settles on its first request
+    counts = []
+    for params in ({"customer": "few"}, {"customer": "many", "page": "7"}):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/lots/trace/", params)
+        assert response.status_code == 200
+        assert "C-1" in response.content.decode()
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]

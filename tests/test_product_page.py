@@ -333,3 +333,8 @@ def test_approved_lot_is_available_on_the_product_page(tenant, inspector, vaccin
     row = page.split('data-testid="holding-RECEIVING-V-9"')[1].split("</tr>")[0]
     assert 'data-column="available">12<' in row
     assert "Approved" in row
+
+
+def test_empty_catalog_says_where_products_come_from(tenant, operator):
+    page = signed_in("operator").get("/products/").content.decode()
+    assert "No products yet. Products are added in the admin" in page

@@ -46,6 +46,8 @@ def products(request):
             url = reverse("inventory:product", args=[product.pk])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     table = ProductTable(find_products(query) if form.is_valid() else find_products().none())
+    if form.is_valid() and not query:
+        table.empty_text = "No products yet. Products are added in the admin, under Catalog."
     configure_table(request, table)
     return render_region(
         request,
