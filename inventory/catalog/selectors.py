@@ -35,6 +35,7 @@ from inventory.models import (
     LotAvailable,
     Order,
     Product,
+    QcStatus,
     ReservationLine,
     ReservationStatus,
 )
@@ -225,7 +226,8 @@ def stock_by_warehouse(product: Product, *, today=None) -> list[dict]:
 def product_holdings(product: Product) -> QuerySet:
     """The product's stock per bin and lot (rows with stock only), by warehouse, bin, expiry.
 
-    Balances with their lot and location; ``promisable`` is what can still be
+    Balances with their lot and location; ``quarantined`` is the row's stock
+    while its lot waits for QC; ``promisable`` is what can still be
     promised of the row (approved, unexpired lots only, less what is reserved;
     ``Balance.available`` counts any lot).
     """
@@ -238,7 +240,12 @@ def product_holdings(product: Product) -> QuerySet:
                 When(LotAvailable(today, prefix="lot__"), then=F("on_hand") - F("reserved")),
                 default=Value(0),
                 output_field=DecimalField(),
-            )
+            ),
+            quarantined=Case(
+                When(lot__qc_status=QcStatus.QUARANTINE, then=F("on_hand")),
+                default=Value(0),
+                output_field=DecimalField(),
+            ),
         )
         .order_by("warehouse__code", "location__code", "lot__expires_on", "lot__code")[
             :MAX_HOLDINGS

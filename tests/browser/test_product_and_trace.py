@@ -149,3 +149,4 @@ def test_manager_traces_a_lot_to_its_customer(live_server, page, screenshot, shi
     expect(customers).to_contain_text("100.000")
     expect(page.get_by_test_id("customer-csv")).to_be_visible()
     fits_the_screen(page, PHONE["width"])
+    screenshot("customer-phone")
