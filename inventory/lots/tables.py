@@ -88,6 +88,8 @@ class CustomerReceiptTable(ListTable):
             "No shipment to a customer by that name. Check the spelling, or type less of it."
         )
         attrs = {"data-testid": "customer-table"}
+        # Lot, quantity and order first: what a recall needs, in view on a phone.
+        sequence = ("lot", "quantity", "order_reference", "product", "occurred_at")
         order_by = ("-occurred_at",)
 
     def render_quantity(self, value, record):
