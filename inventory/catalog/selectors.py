@@ -170,9 +170,13 @@ def product_by_code(code: str) -> Product | None:
     key = code_key(code)
     if not key:
         return None
+    products = Product.objects.active()
+    product = products.filter(sku_key=key).first()
     gtin = normalize_gtin(key)
-    wanted = Q(sku_key=key) | Q(gtin=gtin) if gtin else Q(sku_key=key)
-    return Product.objects.active().filter(wanted).order_by("-sku_key").first()
+    if product is None and gtin:
+        # A SKU made of digits wins over another product's barcode.
+        product = products.filter(gtin=gtin).first()
+    return product
 
 
 def find_products(query: str = "") -> QuerySet[Product]:
