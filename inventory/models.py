@@ -271,6 +271,8 @@ class Lot(TenantOwned):
                 condition=Q(qc_status="QUARANTINE"),
                 name="lot_quarantine_queue_idx",
             ),
+            # A recall: a lot code across every product (lot trace).
+            models.Index(fields=["tenant", "code_key"], name="lot_trace_code_idx"),
         ]
 
     def __str__(self):
@@ -679,6 +681,8 @@ class Order(TenantOwned):
 
     reference = models.CharField(max_length=100)
     customer = models.CharField(max_length=200)
+    # A recall finds a customer's orders by this key (``inventory.ledger.history``).
+    customer_key = lowered_key("customer", 200, "customer")
     warehouse = _reference(Warehouse, related_name="+")
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.OPEN)
     reservation = _reference(Reservation, null=True, blank=True, related_name="+")
@@ -717,6 +721,12 @@ class Order(TenantOwned):
                 fields=["tenant", "shipment_operation"],
                 condition=Q(shipment_operation__isnull=False),
                 name="order_shipment_idx",
+            ),
+            # A recall: a customer's shipped orders by name prefix, any letter case.
+            models.Index(
+                fields=["tenant", "customer_key"],
+                condition=Q(shipment_operation__isnull=False),
+                name="order_customer_idx",
             ),
         ]
 

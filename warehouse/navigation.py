@@ -28,6 +28,8 @@ NAVIGATION = [
     NavItem("Orders", "inventory:orders", "receipt", roles=(Role.OPERATOR, Role.MANAGER)),
     NavItem("QC queue", "inventory:qc-queue", "clipboard-check", roles=(Role.QC, Role.MANAGER)),
     NavItem("Stock", "inventory:stock", "boxes"),
+    NavItem("Products", "inventory:products", "upc-scan"),
+    NavItem("Trace", "inventory:trace", "diagram-3", roles=(Role.QC, Role.MANAGER)),
     NavItem("Warehouses", "warehouse:list", "buildings"),
     NavItem("Team", "warehouse:team", "people", roles=(Role.MANAGER, Role.ADMIN)),
 ]

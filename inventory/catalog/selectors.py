@@ -10,12 +10,37 @@ from __future__ import annotations
 import json
 
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import BigIntegerField, BooleanField, F, FloatField, Func, QuerySet
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    DecimalField,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from inventory.core.errors import LocationNotFound, ProductNotFound, WarehouseNotFound
-from inventory.models import Product
+from inventory.models import (
+    Balance,
+    LotAvailable,
+    Order,
+    Product,
+    QcStatus,
+    ReservationLine,
+    ReservationStatus,
+)
 from warehouse.models import Location, LocationKind, Warehouse
+from warehouse.validators import normalize_gtin
 
 # Either stemmed (names) or verbatim (SKUs, codes) words may match.
 SEARCH_QUERY = "(websearch_to_tsquery('english', %s) || websearch_to_tsquery('simple', %s))"
@@ -125,4 +150,124 @@ def products_with_attributes(attributes: dict, *, limit: int = 50) -> QuerySet[P
         Product.objects.active()
         .filter(_matching("inventory_product_attribute_match", wanted, limit))
         .order_by("sku")[:limit]
+    )
+
+
+# -- the product screens --------------------------------------------------------
+
+# The most products a search lists (the best full-text matches, then SKU prefixes).
+MAX_SEARCH_MATCHES = 500
+# The most bins and lots the product page lists (a product is rarely in more).
+MAX_HOLDINGS = 500
+MAX_OPEN_RESERVATIONS = 100
+
+
+def product_by_code(code: str) -> Product | None:
+    """The active product whose SKU is ``code`` (any case) or whose GTIN it is, else None.
+
+    What a scanner sends: a SKU label or a GTIN-8/12/13/14 barcode.
+    """
+    key = code_key(code)
+    if not key:
+        return None
+    products = Product.objects.active()
+    product = products.filter(sku_key=key).first()
+    gtin = normalize_gtin(key)
+    if product is None and gtin:
+        # A SKU made of digits wins over another product's barcode.
+        product = products.filter(gtin=gtin).first()
+    return product
+
+
+def find_products(query: str = "") -> QuerySet[Product]:
+    """Active products matching ``query`` in full text or by SKU prefix (all when blank).
+
+    Unordered: the table sorts it (by SKU or name) in the database.
+    """
+    products = Product.objects.active()
+    query = query.strip()
+    if not query:
+        return products
+    matching = search_products(query, limit=MAX_SEARCH_MATCHES).values("pk")
+    wanted = Q(pk__in=matching)
+    prefix = code_key(query)
+    if prefix:
+        # A byte range on the C-collated key, as ``stock_overview``: LEAKPROOF.
+        wanted |= Q(sku_key__gte=prefix, sku_key__lt=prefix + "\x7f")
+    return products.filter(wanted)
+
+
+def get_product(product_id) -> Product:
+    try:
+        return Product.objects.get(pk=int(product_id))
+    except (Product.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise ProductNotFound(f"No product {product_id}.") from None
+
+
+def stock_by_warehouse(product: Product, *, today=None) -> list[dict]:
+    """The product's stock per warehouse: ``inventory_stock_rows``, the one definition.
+
+    Rows carry ``warehouse`` (code) and the numbers of ``StockSummary``; they
+    add up to ``stock_summary(product=product)``.
+    """
+    today = today or timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT warehouse.id, warehouse.code, warehouse.name, stock.on_hand, stock.reserved,
+                   stock.available, stock.quarantined, stock.rejected, stock.expired
+              FROM inventory_stock_rows(ARRAY[%s]::bigint[], NULL, %s, %s) AS stock
+              JOIN warehouse_warehouse AS warehouse ON warehouse.id = stock.warehouse_id
+             ORDER BY warehouse.code
+            """,
+            [product.pk, today, timezone.now()],
+        )
+        columns = [column.name for column in cursor.description]
+        columns[0:3] = ["warehouse_id", "warehouse", "warehouse_name"]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def product_holdings(product: Product) -> QuerySet:
+    """The product's stock per bin and lot (rows with stock only), by warehouse, bin, expiry.
+
+    Balances with their lot and location; ``quarantined`` is the row's stock
+    while its lot waits for QC; ``promisable`` is what can still be
+    promised of the row (approved, unexpired lots only, less what is reserved;
+    ``Balance.available`` counts any lot).
+    """
+    today = timezone.localdate()
+    return (
+        Balance.objects.filter(product=product, on_hand__gt=0)
+        .select_related("lot", "location", "warehouse")
+        .annotate(
+            promisable=Case(
+                When(LotAvailable(today, prefix="lot__"), then=F("on_hand") - F("reserved")),
+                default=Value(0),
+                output_field=DecimalField(),
+            ),
+            quarantined=Case(
+                When(lot__qc_status=QcStatus.QUARANTINE, then=F("on_hand")),
+                default=Value(0),
+                output_field=DecimalField(),
+            ),
+        )
+        .order_by("warehouse__code", "location__code", "lot__expires_on", "lot__code")[
+            :MAX_HOLDINGS
+        ]
+    )
+
+
+def open_reservations_of(product: Product) -> QuerySet:
+    """Open reservations holding ``product``: their lines, with the order they serve."""
+    order = Order.objects.filter(reservation_id=OuterRef("reservation_id"))
+    return (
+        ReservationLine.objects.filter(product=product, reservation__status=ReservationStatus.OPEN)
+        .select_related("reservation", "reservation__warehouse")
+        .annotate(
+            order_reference=Subquery(order.values("reference")[:1]),
+            customer=Subquery(order.values("customer")[:1]),
+        )
+        .order_by("reservation__expires_at", "reservation__created_at", "id")[
+            :MAX_OPEN_RESERVATIONS
+        ]
     )

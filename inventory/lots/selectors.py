@@ -72,3 +72,43 @@ def recent_qc_decisions(limit: int = 10) -> list[QcDecision]:
             and decision.lot.qc_status == decision.status
         )
     return decisions
+
+
+# -- the lot trace -----------------------------------------------------------
+
+# Lots sharing one code across products: a recall lists them all, up to this.
+MAX_LOTS_PER_CODE = 50
+
+
+def lots_with_code(code: str) -> QuerySet[Lot]:
+    """Every lot with ``code`` (any letter case), whatever its product, by SKU.
+
+    Compares the stored ``code_key`` (``lot_trace_code_idx``).
+    """
+    key = code_key(code)
+    if not key:
+        return Lot.objects.none()
+    return (
+        Lot.objects.filter(code_key=key)
+        .select_related("product")
+        .annotate(on_hand=Coalesce(Sum("balances__on_hand"), ZERO_QUANTITY))
+        .order_by("product__sku", "id")[:MAX_LOTS_PER_CODE]
+    )
+
+
+def lot_bins(lot: Lot) -> QuerySet[Balance]:
+    """Where ``lot`` still is: its balances with stock, by warehouse and bin."""
+    return (
+        Balance.objects.filter(lot_id=lot.pk, on_hand__gt=0)
+        .select_related("location", "warehouse")
+        .order_by("warehouse__code", "location__code")
+    )
+
+
+def lot_decisions(lot: Lot) -> QuerySet[QcDecision]:
+    """The QC decisions and reversals of ``lot``, oldest first."""
+    return (
+        QcDecision.objects.filter(lot_id=lot.pk)
+        .select_related("decided_by", "decided_by_token")
+        .order_by("decided_at", "id")
+    )
