@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0019_order_lifecycle_and_gtin"),
+        ("inventory", "0020_order_picking"),
     ]
 
     operations = [
