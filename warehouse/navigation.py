@@ -25,6 +25,7 @@ NAVIGATION = [
     NavItem(
         "Receive", "inventory:receive", "box-arrow-in-down", roles=(Role.OPERATOR, Role.MANAGER)
     ),
+    NavItem("Counts", "inventory:counts", "list-check", roles=(Role.OPERATOR, Role.MANAGER)),
     NavItem("QC queue", "inventory:qc-queue", "clipboard-check", roles=(Role.QC, Role.MANAGER)),
     NavItem("Stock", "inventory:stock", "boxes"),
     NavItem("Warehouses", "warehouse:list", "buildings"),
