@@ -258,17 +258,28 @@ def test_a_count_resumes_after_signing_in_again(tenant, bin_count, operator):
     assert "Saved: 4300 ea by operator" in page
 
 
-def test_a_lot_found_on_the_shelf_joins_the_count(tenant, bin_count, stock, operator):
-    response = signed_in("operator").post(
-        f"/counts/{bin_count.pk}/found/",
-        {"location": "A-01", "sku": "bolt-8", "lot_code": "b-2", "counted": "3"},
-        HTTP_HX_REQUEST="true",
-        HTTP_HX_TARGET="count-sheet",
-    )
-    assert response.status_code == 200
-    assert 'data-testid="line-A-01-B-2"' in response.content.decode()
+def test_a_lot_found_on_the_shelf_joins_the_count_once(tenant, bin_count, stock, operator):
+    client = signed_in("operator")
+    form = {
+        "idempotency_key": "form:found-1",
+        "location": "A-01",
+        "sku": "bolt-8",
+        "lot_code": "b-2",
+        "counted": "3",
+    }
+    for _ in range(2):  # a double submit
+        response = client.post(
+            f"/counts/{bin_count.pk}/found/",
+            form,
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="count-sheet",
+        )
+        assert response.status_code == 200
+        assert 'data-testid="line-A-01-B-2"' in response.content.decode()
+        assert "form:found-1" not in response.content.decode()  # a fresh key for the next lot
     found = lines_of(tenant, bin_count)["B-2"]
     assert found.is_found and found.counted_quantity == 3
+    assert len(lines_of(tenant, bin_count)) == 3
 
 
 @pytest.mark.parametrize(
@@ -283,7 +294,7 @@ def test_a_lot_found_on_the_shelf_joins_the_count(tenant, bin_count, stock, oper
 def test_a_found_lot_is_refused_with_a_reason(tenant, bin_count, operator, form, message):
     response = signed_in("operator").post(
         f"/counts/{bin_count.pk}/found/",
-        {**form, "counted": "1"},
+        {**form, "counted": "1", "idempotency_key": "form:found-2"},
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="count-sheet",
     )
@@ -534,3 +545,43 @@ def test_a_second_member_of_the_tenant_resumes_anothers_count(tenant, bin_count)
     page = signed_in("olga").get(f"/counts/{bin_count.pk}/")
     assert page.status_code == 200
     assert 'data-testid="submit-count"' in page.content.decode()
+
+
+def test_an_open_count_has_no_review_yet_so_it_stays_blind(tenant, bin_count, operator):
+    response = signed_in("operator").get(f"/counts/{bin_count.pk}/review/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/counts/{bin_count.pk}/"
+
+
+def test_htmx_start_and_submit_take_the_browser_to_the_next_page(tenant, site, stock, operator):
+    client = signed_in("operator")
+    started = client.post(
+        "/counts/",
+        {"idempotency_key": "form:count-3", "warehouse": site.pk, "bins": "", "sku": "BOLT-8"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="start-form",
+    )
+    with tenant_context(tenant.id):
+        session = CountSession.objects.get()
+    assert started["HX-Redirect"] == f"/counts/{session.pk}/"
+    count_all(tenant, session, operator, {"B-1": 4321, "B-2": 17})
+    submitted = client.post(
+        f"/counts/{session.pk}/submit/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="count-sheet"
+    )
+    assert submitted["HX-Redirect"] == f"/counts/{session.pk}/review/"
+    assert status_of(tenant, session) == CountStatus.SUBMITTED
+
+
+def test_a_manager_cancels_from_the_counting_sheet(tenant, bin_count, manager):
+    client = signed_in("manager")
+    assert 'data-testid="cancel-count"' in client.get(f"/counts/{bin_count.pk}/").content.decode()
+    response = client.post(
+        f"/counts/{bin_count.pk}/cancel/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="count-sheet"
+    )
+    assert response["HX-Redirect"] == f"/counts/{bin_count.pk}/review/"
+    assert status_of(tenant, bin_count) == CountStatus.CANCELLED
+
+
+def test_operators_see_no_cancel_button(tenant, bin_count, operator):
+    page = signed_in("operator").get(f"/counts/{bin_count.pk}/").content.decode()
+    assert 'data-testid="cancel-count"' not in page

@@ -90,8 +90,11 @@ class CountLineForm(forms.Form):
     counted = DecimalTextField(label="Counted", help_text="")
 
 
-class FoundLotForm(forms.Form):
-    """A lot on the shelf that the count does not list: where, which lot, how much."""
+class FoundLotForm(IdempotentForm):
+    """A lot on the shelf that the count does not list: where, which lot, how much.
+
+    Its key makes a double submit (or a scanner's double Enter) add the lot once.
+    """
 
     location = forms.CharField(label="Bin", max_length=32)
     sku = forms.CharField(label="Product SKU", max_length=64, required=False)

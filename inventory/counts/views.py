@@ -192,6 +192,18 @@ def count_line(request, session_id: int, line_id: int):
         )
 
 
+def _add_found_lot(request, session, data: dict, operation) -> tuple[int, dict]:
+    line = add_found_lot(
+        tenant=request.tenant,
+        session=session,
+        location=data["location_object"],
+        lot=data["lot"],
+        quantity=data["counted"],
+        user=request.user,
+    )
+    return 201, {"line_id": line.pk}
+
+
 @write_screen
 @require_POST
 @role_required(*COUNTERS)
@@ -204,21 +216,25 @@ def count_found(request, session_id: int):
     if is_valid:
         data = form.cleaned_data
         try:
-            line = write(
-                add_found_lot,
+            write_idempotent(
                 tenant=request.tenant,
-                session=session,
-                location=data["location_object"],
-                lot=data["lot"],
-                quantity=data["counted"],
-                user=request.user,
+                key=data["idempotency_key"],
+                kind="count-found",
+                payload={
+                    "session": session.pk,
+                    "location": data["location_object"].pk,
+                    "lot": data["lot"].pk,
+                    "counted": data["counted"],
+                },
+                perform=functools.partial(_add_found_lot, request, session, data),
             )
         except DomainError as failure:
             form.add_error(None, failure.message)
         else:
             if not request.htmx:
                 messages.success(
-                    request, f"Lot {line.lot.code} at {line.location.code} added to the count."
+                    request,
+                    f"Lot {data['lot'].code} at {data['location_object'].code} added to the count.",
                 )
                 return redirect("inventory:count", session.pk)
             form = None
