@@ -585,3 +585,37 @@ def test_a_manager_cancels_from_the_counting_sheet(tenant, bin_count, manager):
 def test_operators_see_no_cancel_button(tenant, bin_count, operator):
     page = signed_in("operator").get(f"/counts/{bin_count.pk}/").content.decode()
     assert 'data-testid="cancel-count"' not in page
+
+
+def _page_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_sheet_and_the_review_cost_the_same_queries_for_few_and_many_lines(
+    tenant, site, bolts, operator
+):
+    a01 = bin_of(tenant, site, "A-01")
+    sessions = []
+    for lots in (2, 12):
+        for number in range(lots):
+            receive_stock(
+                tenant=tenant,
+                product=bolts,
+                warehouse=site,
+                location=a01,
+                lot_code=f"L{lots}-{number}",
+                quantity=1,
+            )
+        sessions.append(start_count(tenant=tenant, warehouse=site, user=operator, locations=[a01]))
+    client = signed_in("operator")
+    client.get("/counts/")
+    sheets = [_page_queries(client, f"/counts/{session.pk}/") for session in sessions]
+    assert sheets[0] == sheets[1]
+    for session in sessions:
+        count_all(tenant, session, operator, dict.fromkeys(lines_of(tenant, session), 1))
+        submit_count(tenant=tenant, session=session, user=operator)
+    reviews = [_page_queries(client, f"/counts/{session.pk}/review/") for session in sessions]
+    assert reviews[0] == reviews[1]

@@ -26,7 +26,7 @@ def count_url(session: CountSession) -> str:
 class CountTable(ListTable):
     id = tables.Column(verbose_name="Count", attrs={"td": {"class": "sy-code"}})
     warehouse = CodeColumn(
-        accessor="warehouse__code", order_by="warehouse__code", attrs={"td": {"class": "sy-code"}}
+        verbose_name="Warehouse", accessor="warehouse__code", order_by="warehouse__code"
     )
     scope = tables.Column(verbose_name="What", empty_values=(), orderable=False)
     status = tables.Column()
@@ -54,7 +54,9 @@ class CountTable(ListTable):
         model = CountSession
         fields = ()
         order_by = ("-created_at",)
-        empty_text = "No counts yet. Start one above: choose the warehouse and the bins or a SKU."
+        empty_text = (
+            "No counts yet. Start one with the form: choose the warehouse, then the bins or a SKU."
+        )
         row_attrs = {"data-testid": lambda record: f"count-{record.pk}"}
 
     def render_id(self, value, record):

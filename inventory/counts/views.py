@@ -114,6 +114,8 @@ def counts(request):
     with acting_for(request):
         filters = CountFilter(request.GET, queryset=count_sessions(), request=request)
         table = configure_table(request, CountTable(filters.qs))
+        if request.GET.get("status") or request.GET.get("warehouse"):
+            table.empty_text = "No counts match these filters. Choose another status or warehouse."
         region = "start-form" if request.method == "POST" else "counts-table"
         return render_region(
             request,

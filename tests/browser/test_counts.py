@@ -99,6 +99,7 @@ def test_a_blind_count_with_a_difference_approved_by_a_manager(
 
     sign_in(page, live_server, "mia")
     open_from_menu(page, "Counts")
+    screenshot("counts-list")
     page.get_by_role("link", name="Review").click()
     difference = page.get_by_test_id("review-A-01-B-1").get_by_test_id("difference")
     expect(difference).to_contain_text("-10 ea")
@@ -121,6 +122,7 @@ def test_counting_on_a_phone(live_server, page, screenshot, tenant, shelf):
     page.goto(f"{live_server.url}/counts/")
     expect(page.get_by_role("link", name="Resume")).to_be_visible()
     fits_the_screen(page, 390)
+    screenshot("counts-list-phone")
 
     page.get_by_role("link", name="Resume").click()
     bolts = page.get_by_test_id("line-A-01-B-1")
