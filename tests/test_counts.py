@@ -619,3 +619,18 @@ def test_the_sheet_and_the_review_cost_the_same_queries_for_few_and_many_lines(
         submit_count(tenant=tenant, session=session, user=operator)
     reviews = [_page_queries(client, f"/counts/{session.pk}/review/") for session in sessions]
     assert reviews[0] == reviews[1]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/counts/99999999999999999999999/",
+        "/counts/99999999999999999999999/review/",
+        "/counts/{session}/lines/99999999999999999999999/",
+    ],
+)
+def test_ids_out_of_range_answer_404(tenant, bin_count, operator, url):
+    client = signed_in("operator")
+    target = url.format(session=bin_count.pk)
+    response = client.post(target, {"counted": "1"}) if "lines" in url else client.get(target)
+    assert response.status_code == 404
