@@ -34,18 +34,17 @@ def _count_of(model, **conditions) -> Subquery:
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
-def count_sessions(*, status: str = "", warehouse=None) -> QuerySet[CountSession]:
-    """Counts newest first, with how many lines they have, how many are counted, and their bins."""
-    sessions = CountSession.objects.select_related("warehouse", "product", "created_by").annotate(
+def count_sessions() -> QuerySet[CountSession]:
+    """Counts newest first, with how many lines they have, how many are counted, and their bins.
+
+    The numbers are correlated subqueries, so a page of counts is one query
+    however many counts and lines there are.
+    """
+    return CountSession.objects.select_related("warehouse", "product", "created_by").annotate(
         line_total=_count_of(CountLine),
         lines_counted=_count_of(CountLine, counted_quantity__isnull=False),
         bin_total=_count_of(CountLocation),
     )
-    if status:
-        sessions = sessions.filter(status=status)
-    if warehouse is not None:
-        sessions = sessions.filter(warehouse=warehouse)
-    return sessions
 
 
 def count_bins(session: CountSession) -> list[str]:
