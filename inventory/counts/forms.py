@@ -109,6 +109,9 @@ class FoundLotForm(IdempotentForm):
         for name in ("location", "sku", "lot_code"):
             if name in self.fields:
                 self.fields[name].widget.attrs.update(CODE_ATTRIBUTES)
+        # Scanned in this order: Enter moves to the next empty field (static/js/floor.js).
+        for field in self.visible_fields():
+            field.field.widget.attrs.update({"data-scan": field.name, "data-scan-required": ""})
         _style(self)
 
     def clean(self):
