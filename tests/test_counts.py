@@ -634,3 +634,24 @@ def test_ids_out_of_range_answer_404(tenant, bin_count, operator, url):
     target = url.format(session=bin_count.pk)
     response = client.post(target, {"counted": "1"}) if "lines" in url else client.get(target)
     assert response.status_code == 404
+
+
+def test_a_product_count_takes_a_found_lot_of_its_product_in_any_bin(
+    tenant, site, stock, bolts, operator
+):
+    session = start_count(tenant=tenant, warehouse=site, user=operator, product=bolts)
+    client = signed_in("operator")
+    page = client.get(f"/counts/{session.pk}/").content.decode()
+    assert 'name="sku"' not in page  # the lot is looked up under the counted product
+    added = client.post(
+        f"/counts/{session.pk}/found/",
+        {"idempotency_key": "form:found-3", "location": "A-01", "lot_code": "B-2", "counted": "2"},
+    )
+    assert added.status_code == 302
+    assert lines_of(tenant, session)["B-2"].is_found
+    refused = client.post(
+        f"/counts/{session.pk}/found/",
+        {"idempotency_key": "form:found-4", "location": "A-01", "lot_code": "F-1", "counted": "2"},
+        follow=True,
+    )
+    assert "Nothing added: Product BOLT-8 has no lot" in refused.content.decode()
