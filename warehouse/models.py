@@ -36,6 +36,12 @@ class Tenant(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(count_approval_value__gte=0),
+                name="tenant_count_approval_value_nonnegative",
+            )
+        ]
 
     def __str__(self):
         return self.name

@@ -18,9 +18,17 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("100.00"),
-                help_text="A count whose differences are worth more than this in total (at lot cost, gains and losses both counted) needs a manager to approve its posting.",
+                help_text="A count whose differences are worth more than this in total (at lot "
+                "cost, gains and losses both counted) needs a manager to approve its posting.",
                 max_digits=14,
                 validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="tenant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(count_approval_value__gte=0),
+                name="tenant_count_approval_value_nonnegative",
             ),
         ),
     ]
