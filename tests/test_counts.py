@@ -8,7 +8,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from inventory.catalog.services import create_product
-from inventory.counts.errors import CountNeedsApproval, CountNotInReview, CountNotOpen
+from inventory.counts.errors import (
+    CountNeedsApproval,
+    CountNotInReview,
+    CountNotOpen,
+    CountOverlaps,
+)
 from inventory.counts.services import (
     add_found_lot,
     post_count_session,
@@ -597,19 +602,21 @@ def _page_queries(client, url) -> int:
 def test_the_sheet_and_the_review_cost_the_same_queries_for_few_and_many_lines(
     tenant, site, bolts, operator
 ):
-    a01 = bin_of(tenant, site, "A-01")
     sessions = []
-    for lots in (2, 12):
+    for lots, code in ((2, "A-01"), (12, "A-02")):
+        location = bin_of(tenant, site, code)
         for number in range(lots):
             receive_stock(
                 tenant=tenant,
                 product=bolts,
                 warehouse=site,
-                location=a01,
+                location=location,
                 lot_code=f"L{lots}-{number}",
                 quantity=1,
             )
-        sessions.append(start_count(tenant=tenant, warehouse=site, user=operator, locations=[a01]))
+        sessions.append(
+            start_count(tenant=tenant, warehouse=site, user=operator, locations=[location])
+        )
     client = signed_in("operator")
     client.get("/counts/")
     sheets = [_page_queries(client, f"/counts/{session.pk}/") for session in sessions]
@@ -655,3 +662,24 @@ def test_a_product_count_takes_a_found_lot_of_its_product_in_any_bin(
         follow=True,
     )
     assert "Nothing added: Product BOLT-8 has no lot" in refused.content.decode()
+
+
+def test_a_bin_or_product_already_being_counted_cannot_be_counted_twice(
+    tenant, site, bin_count, bolts, operator, manager
+):
+    client = signed_in("operator")
+    form = {"idempotency_key": "form:count-4", "warehouse": site.pk, "bins": "A-02 A-01", "sku": ""}
+    response = client.post("/counts/", form, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="start-form")
+    assert response.status_code == 422
+    assert (
+        f"Bin A-01 is already being counted in count {bin_count.pk}: finish or cancel"
+        in response.content.decode()
+    )
+    by_product = start_count(tenant=tenant, warehouse=site, user=operator, product=bolts)
+    with pytest.raises(
+        CountOverlaps, match=f"BOLT-8 is already being counted in count {by_product.pk}"
+    ):
+        start_count(tenant=tenant, warehouse=site, user=operator, product=bolts)
+    signed_in("manager").post(f"/counts/{bin_count.pk}/cancel/")
+    again = client.post("/counts/", {**form, "idempotency_key": "form:count-5"})
+    assert again.status_code == 302

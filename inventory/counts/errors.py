@@ -44,3 +44,10 @@ class CountNeedsApproval(Conflict):
 
     code = "COUNT_NEEDS_APPROVAL"
     default_message = "The differences of this count need a manager's approval."
+
+
+class CountOverlaps(Conflict):
+    """A bin (or the product) is already in a count that is open or in review."""
+
+    code = "COUNT_OVERLAPS"
+    default_message = "This is already being counted: finish or cancel that count first."

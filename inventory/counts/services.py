@@ -44,6 +44,7 @@ from inventory.counts.errors import (
     CountNotFound,
     CountNotInReview,
     CountNotOpen,
+    CountOverlaps,
     LotAlreadyOnCount,
 )
 from inventory.ledger.posting import Actor
@@ -65,6 +66,10 @@ from warehouse.tenancy import tenant_context
 # what one request may ask for.
 MAX_COUNT_BINS = 100
 CENT = Decimal("0.01")
+# Counts that still claim their bins (or product): a second count of them waits.
+ACTIVE_STATUSES = (CountStatus.OPEN, CountStatus.SUBMITTED)
+# First key of the two-key transaction advisory lock on starting counts in a warehouse.
+COUNT_START_NAMESPACE = 0x4354  # "CT"
 
 
 def difference_value(difference: Decimal, unit_cost: Decimal) -> Decimal:
@@ -84,8 +89,10 @@ def start_count(
 
     Creates the session, its bins (a bin count) and one line per lot with
     stock in the scope now; the quantities are not copied (the count is
-    blind, and posting reads the balances then). Locks nothing. Raises
-    ``ValidationFailed`` (neither or both scopes, too many bins),
+    blind, and posting reads the balances then). Starts in one warehouse
+    take turns (see ``_refuse_overlap``). Raises ``CountOverlaps`` (a bin or
+    the product is in a count open or in review), ``ValidationFailed``
+    (neither or both scopes, too many bins),
     ``WarehouseNotFound``, ``LocationNotFound``, ``ProductNotFound``.
     """
     owned(warehouse, tenant, WarehouseNotFound, Warehouse)
@@ -97,7 +104,9 @@ def start_count(
         owned_location(location, warehouse, tenant)
     if product is not None:
         owned(product, tenant, ProductNotFound, Product)
+    location_ids = sorted({location.pk for location in locations})
     with tenant_context(tenant.pk):
+        _refuse_overlap(warehouse, location_ids, product)
         session = CountSession.objects.create(
             tenant=tenant, warehouse=warehouse, product=product, created_by=user
         )
@@ -105,7 +114,6 @@ def start_count(
         if product is not None:
             balances = balances.filter(product=product)
         else:
-            location_ids = sorted({location.pk for location in locations})
             CountLocation.objects.bulk_create(
                 CountLocation(tenant=tenant, session=session, location_id=location_id)
                 for location_id in location_ids
@@ -122,6 +130,40 @@ def start_count(
             for balance in balances.order_by("location_id", "lot_id")
         )
         return session
+
+
+def _refuse_overlap(warehouse: Warehouse, location_ids: list[int], product: Product | None):
+    """Refuse a count of bins (or a product) that an open or in-review count already covers.
+
+    Two counts of one shelf would each post their own truth. Starts in one
+    warehouse take turns (a transaction advisory lock on the warehouse, held
+    to commit), so two starts at once cannot both miss each other.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [COUNT_START_NAMESPACE, int(warehouse.pk) & 0x7FFFFFFF],
+        )
+    active = CountSession.objects.filter(warehouse=warehouse, status__in=ACTIVE_STATUSES)
+    if product is not None:
+        clash = active.filter(product=product).order_by("pk").first()
+        if clash is not None:
+            raise CountOverlaps(
+                f"{product.sku} is already being counted in count {clash.pk}: "
+                "finish or cancel that count first."
+            )
+        return
+    clash = (
+        CountLocation.objects.filter(session__in=active, location_id__in=location_ids)
+        .select_related("location")
+        .order_by("session_id", "location__code")
+        .first()
+    )
+    if clash is not None:
+        raise CountOverlaps(
+            f"Bin {clash.location.code} is already being counted in count {clash.session_id}: "
+            "finish or cancel that count first."
+        )
 
 
 def _hold_open(session: CountSession) -> None:

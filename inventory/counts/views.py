@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from inventory.core.errors import DomainError, NotFound
 from inventory.core.writes import acting_for, write, write_idempotent, write_screen
+from inventory.counts.errors import CountOverlaps
 from inventory.counts.forms import CountFilter, CountLineForm, FoundLotForm, StartCountForm
 from inventory.counts.selectors import (
     count_bins,
@@ -104,6 +105,8 @@ def counts(request):
                 payload=_start_payload(data),
                 perform=functools.partial(_start_count, request, data),
             )
+        except CountOverlaps as error:
+            form.add_error("sku" if data["product"] else "bins", error.message)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
