@@ -535,6 +535,163 @@ class Balance(TenantOwned):
         return self.on_hand - self.reserved
 
 
+# -- counts ------------------------------------------------------------------------
+
+
+class CountStatus(models.TextChoices):
+    OPEN = "OPEN", "Counting"
+    SUBMITTED = "SUBMITTED", "In review"
+    POSTED = "POSTED", "Posted"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+class CountSession(TenantOwned):
+    """A cycle count of some bins, or of one product, in one warehouse.
+
+    ``OPEN`` (counting, lines saved one by one) -> ``SUBMITTED`` (in review)
+    -> ``POSTED`` (its differences written as ``COUNT`` entries under
+    ``operation``), or ``CANCELLED``. Every transition is a conditional update
+    of the row in the status it leaves (``inventory.counts.services``), so it
+    happens once whoever else presses the same button. The bins of a bin count
+    are its ``CountLocation`` rows; a product count has ``product``.
+    """
+
+    warehouse = _reference(Warehouse, related_name="+")
+    product = _reference(Product, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=16, choices=CountStatus.choices, default=CountStatus.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The operation whose COUNT entries posted this count.
+    operation = _reference(Operation, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="countsession_tenant_id_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=CountStatus.values), name="countsession_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=CountStatus.OPEN)
+                | Q(status=CountStatus.CANCELLED)
+                | Q(submitted_at__isnull=False),
+                name="countsession_submitted_dated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CountStatus.POSTED)
+                | Q(posted_at__isnull=False, operation__isnull=False),
+                name="countsession_posted_dated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CountStatus.CANCELLED) | Q(cancelled_at__isnull=False),
+                name="countsession_cancelled_dated",
+            ),
+        ]
+        indexes = [
+            # The count list filtered by status, newest first.
+            models.Index(fields=["tenant", "status", "created_at"], name="countsession_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"count {self.pk} ({self.status})"
+
+    @property
+    def is_counting(self) -> bool:
+        return self.status == CountStatus.OPEN
+
+    @property
+    def is_in_review(self) -> bool:
+        return self.status == CountStatus.SUBMITTED
+
+
+class CountLocation(TenantOwned):
+    """A bin a count covers (a bin count): the bins stay in scope even when empty."""
+
+    session = _reference(CountSession, related_name="locations")
+    location = _reference(Location, related_name="+")
+
+    class Meta:
+        ordering = ["session_id", "location_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="countlocation_tenant_id_key"),
+            models.UniqueConstraint(
+                fields=["tenant", "session", "location"],
+                name="countlocation_tenant_session_location_key",
+            ),
+        ]
+
+    def __str__(self):
+        return f"bin {self.location_id} of count {self.session_id}"
+
+
+class CountLine(TenantOwned):
+    """One lot at one bin to count: what the counter found there, saved as entered.
+
+    ``counted_quantity`` is null until counted. ``expected_quantity`` and
+    ``difference`` stay null until posting, which records the balance the
+    count was posted against and the ``COUNT`` entry's quantity; before
+    that the expected quantity lives only in the balance, so the counting
+    screen cannot show it. ``is_found`` marks a lot the counter found on the
+    shelf that the books did not have there when the count started.
+    """
+
+    session = _reference(CountSession, related_name="lines")
+    location = _reference(Location, related_name="+")
+    lot = _reference(Lot, related_name="+")
+    product = _reference(Product, related_name="+")
+    is_found = models.BooleanField(default=False)
+    counted_quantity = QuantityField(null=True, blank=True)
+    counted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    counted_at = models.DateTimeField(null=True, blank=True)
+    expected_quantity = QuantityField(null=True, blank=True)
+    difference = QuantityField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["session_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "id"], name="countline_tenant_id_key"),
+            models.UniqueConstraint(
+                fields=["tenant", "session", "lot", "location"],
+                name="countline_tenant_session_lot_location_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(counted_quantity__isnull=True) | Q(counted_quantity__gte=0),
+                name="countline_counted_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(counted_quantity__isnull=True) | Q(counted_at__isnull=False),
+                name="countline_counted_dated",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_quantity__isnull=True) | Q(expected_quantity__gte=0),
+                name="countline_expected_nonnegative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"lot {self.lot_id} at {self.location_id}: {self.counted_quantity}"
+
+
 # -- reservations and orders ------------------------------------------------------
 
 

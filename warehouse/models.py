@@ -5,7 +5,10 @@
 limits every query to the tenant of the current transaction.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -21,10 +24,24 @@ class Tenant(models.Model):
         help_text="Refuse receipts whose expiry date has passed (otherwise: receive with a "
         "warning; the lot is on hand but never available).",
     )
+    count_approval_value = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("100.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="A count whose differences are worth more than this in total (at lot "
+        "cost, gains and losses both counted) needs a manager to approve its posting.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(count_approval_value__gte=0),
+                name="tenant_count_approval_value_nonnegative",
+            )
+        ]
 
     def __str__(self):
         return self.name

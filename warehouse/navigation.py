@@ -26,6 +26,7 @@ NAVIGATION = [
         "Receive", "inventory:receive", "box-arrow-in-down", roles=(Role.OPERATOR, Role.MANAGER)
     ),
     NavItem("Orders", "inventory:orders", "receipt", roles=(Role.OPERATOR, Role.MANAGER)),
+    NavItem("Counts", "inventory:counts", "list-check", roles=(Role.OPERATOR, Role.MANAGER)),
     NavItem("QC queue", "inventory:qc-queue", "clipboard-check", roles=(Role.QC, Role.MANAGER)),
     NavItem("Stock", "inventory:stock", "boxes"),
     NavItem("Products", "inventory:products", "upc-scan"),

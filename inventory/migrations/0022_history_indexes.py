@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0020_order_picking"),
+        ("inventory", "0021_count_sessions"),
     ]
 
     operations = [

@@ -1,0 +1,90 @@
+"""The count list: every count, newest first, with what is left to do on it."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from inventory.models import CountSession, CountStatus
+from inventory.web.tables import CodeColumn, ListTable, MomentColumn
+
+STATUS_BADGES = {
+    CountStatus.OPEN: "text-bg-warning",
+    CountStatus.SUBMITTED: "text-bg-info",
+    CountStatus.POSTED: "text-bg-success",
+    CountStatus.CANCELLED: "text-bg-secondary",
+}
+
+
+def count_url(session: CountSession) -> str:
+    """Where a count is worked on: the counting sheet while open, else its review."""
+    name = "inventory:count" if session.status == CountStatus.OPEN else "inventory:count-review"
+    return reverse(name, args=[session.pk])
+
+
+class CountTable(ListTable):
+    id = tables.Column(verbose_name="Count", attrs={"td": {"class": "sy-code"}})
+    warehouse = CodeColumn(
+        verbose_name="Warehouse", accessor="warehouse__code", order_by="warehouse__code"
+    )
+    scope = tables.Column(verbose_name="What", empty_values=(), orderable=False)
+    status = tables.Column()
+    progress = tables.Column(
+        verbose_name="Counted",
+        empty_values=(),
+        order_by="line_total",
+        attrs={"th": {"class": "text-end sy-wide-only"}, "td": {"class": "sy-num sy-wide-only"}},
+    )
+    created_by = tables.Column(
+        verbose_name="Started by",
+        accessor="created_by__username",
+        order_by="created_by__username",
+        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}},
+    )
+    created_at = MomentColumn(
+        verbose_name="Started",
+        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}},
+    )
+    action = tables.Column(
+        verbose_name="", empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}
+    )
+
+    class Meta(ListTable.Meta):
+        model = CountSession
+        fields = ()
+        order_by = ("-created_at",)
+        empty_text = (
+            "No counts yet. Start one with the form: choose the warehouse, then the bins or a SKU."
+        )
+        row_attrs = {"data-testid": lambda record: f"count-{record.pk}"}
+
+    def render_id(self, value, record):
+        return format_html('<a href="{}">#{}</a>', count_url(record), value)
+
+    def render_scope(self, record):
+        if record.product_id is not None:
+            return format_html('Product <span class="sy-code">{}</span>', record.product.sku)
+        bins = record.bin_total
+        return f"{bins} bin{'s' if bins != 1 else ''}"
+
+    def render_status(self, value, record):
+        return format_html(
+            '<span class="badge {}">{}</span>',
+            STATUS_BADGES.get(record.status, "text-bg-light"),
+            record.get_status_display(),
+        )
+
+    def render_progress(self, record):
+        return f"{record.lines_counted} of {record.line_total}"
+
+    def render_action(self, record):
+        if record.status == CountStatus.OPEN:
+            label, css = "Resume", "btn-warning"
+        elif record.status == CountStatus.SUBMITTED:
+            label, css = "Review", "btn-primary"
+        else:
+            label, css = "View", "btn-outline-secondary"
+        return format_html(
+            '<a class="btn btn-sm {}" href="{}">{}</a>', css, count_url(record), label
+        )
