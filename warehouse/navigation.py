@@ -25,6 +25,10 @@ NAVIGATION = [
     NavItem(
         "Receive", "inventory:receive", "box-arrow-in-down", roles=(Role.OPERATOR, Role.MANAGER)
     ),
+    NavItem(
+        "Put away", "inventory:put-away", "arrow-left-right", roles=(Role.OPERATOR, Role.MANAGER)
+    ),
+    NavItem("Adjust", "inventory:adjustments", "sliders", roles=(Role.MANAGER,)),
     NavItem("QC queue", "inventory:qc-queue", "clipboard-check", roles=(Role.QC, Role.MANAGER)),
     NavItem("Stock", "inventory:stock", "boxes"),
     NavItem("Warehouses", "warehouse:list", "buildings"),
