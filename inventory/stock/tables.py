@@ -8,6 +8,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import django_tables2 as tables
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -18,6 +19,11 @@ from inventory.web.tables import CodeColumn, DayColumn, ListTable, MomentColumn,
 WIDE_ONLY = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}}
 NOTE = '<span class="small text-body-secondary">{}</span>'
 WIDE_ONLY_CODE = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}}
+
+
+def table_attrs(testid: str) -> dict:
+    """The house table look (a ``Meta.attrs`` replaces the setting's) with a test id."""
+    return {**settings.DJANGO_TABLES2_TABLE_ATTRS, "data-testid": testid}
 
 
 def optional_url(name: str, *args) -> str | None:
@@ -141,7 +147,7 @@ class PutAwayTable(ListTable):
     )
 
     class Meta(ListTable.Meta):
-        attrs = {"data-testid": "put-away-table"}
+        attrs = table_attrs("put-away-table")
         row_attrs = {"data-testid": lambda record: f"put-away-{record.lot.code}"}
         empty_text = (
             "Nothing is waiting in a receiving bin. "
@@ -207,7 +213,7 @@ class BinContentsTable(ListTable):
     )
 
     class Meta(ListTable.Meta):
-        attrs = {"data-testid": "bin-contents"}
+        attrs = table_attrs("bin-contents")
         row_attrs = {"data-testid": lambda record: f"contents-{record.lot.code}"}
         empty_text = "This bin is empty. Move stock here from a receiving bin, or pick another bin."
         prefix = "contents-"
@@ -225,7 +231,7 @@ class BinMovementsTable(ListTable):
     reason = tables.Column(orderable=False, attrs=WIDE_ONLY)
 
     class Meta(ListTable.Meta):
-        attrs = {"data-testid": "bin-movements"}
+        attrs = table_attrs("bin-movements")
         empty_text = "Nothing has moved in or out of this bin yet."
         prefix = "moves-"
         order_by = ("-occurred_at",)
@@ -253,7 +259,7 @@ class AdjustmentsTable(ListTable):
     reason = tables.Column(verbose_name="Reason")
 
     class Meta(ListTable.Meta):
-        attrs = {"data-testid": "adjustments-table"}
+        attrs = table_attrs("adjustments-table")
         empty_text = (
             "No adjustments yet. Record one with the form above "
             "when stock is damaged, lost or found."
