@@ -57,21 +57,31 @@ def age(moment) -> str:
     return "today" if days < 1 else ("1 day" if days == 1 else f"{days:,} days")
 
 
-class ProductColumn(CodeColumn):
-    """The SKU (linked to the product page when there is one); the name too on wide screens."""
+class ProductColumn(tables.Column):
+    """The SKU (linked to the product page when there is one); the name too on wide screens.
 
-    def __init__(self, *args, **kwargs):
+    ``lot_on_phones`` puts the lot code under the SKU where the lot column steps aside.
+    """
+
+    def __init__(self, *args, lot_on_phones: bool = False, **kwargs):
         kwargs.setdefault("order_by", ("product__sku",))
         kwargs.setdefault("verbose_name", "Product")
+        self.lot_on_phones = lot_on_phones
         super().__init__(*args, accessor="product__sku", **kwargs)
 
     def render(self, value, record):
         product = record.product
-        return format_html(
-            '{} <span class="sy-wide-only small text-body-secondary sy-name">{}</span>',
+        sku = format_html(
+            '<span class="sy-code">{}</span> <span class="sy-wide-only small text-body-secondary">'
+            "{}</span>",
             _code_link(value, optional_url("inventory:product", product.pk)),
             product.name,
         )
+        if self.lot_on_phones:
+            return format_html(
+                '{}<div class="d-sm-none small sy-code">{}</div>', sku, record.lot.code
+            )
+        return sku
 
 
 class LotColumn(CodeColumn):
@@ -121,8 +131,8 @@ class QcColumn(tables.Column):
 class PutAwayTable(ListTable):
     """What waits in receiving bins, with where it should go and the button to move it."""
 
-    product = ProductColumn()
-    lot = LotColumn()
+    product = ProductColumn(lot_on_phones=True)
+    lot = LotColumn(attrs=WIDE_ONLY_CODE)
     quantity = QuantityColumn(unit="product__uom", accessor="on_hand", verbose_name="Quantity")
     location = CodeColumn(
         accessor="location__code",
@@ -131,7 +141,10 @@ class PutAwayTable(ListTable):
         attrs=WIDE_ONLY_CODE,
     )
     warehouse = tables.Column(
-        accessor="warehouse__code", order_by=("warehouse__code",), attrs=WIDE_ONLY
+        accessor="warehouse__code",
+        verbose_name="Warehouse",
+        order_by=("warehouse__code",),
+        attrs=WIDE_ONLY,
     )
     received = tables.Column(
         accessor="lot__received_at",
@@ -184,8 +197,12 @@ class PutAwayTable(ListTable):
             quantity=quantity(record.on_hand - record.reserved),
             to_location=suggestion.code if suggestion else "",
         )
+        # On a phone the button keeps its icon only, so it stays on screen.
         return format_html(
-            '<a class="btn btn-sm btn-warning text-nowrap" href="{}">Put away</a>', url
+            '<a class="btn btn-sm btn-warning text-nowrap" href="{}" aria-label="Put away">'
+            '<i class="bi bi-box-arrow-in-right" aria-hidden="true"></i>'
+            '<span class="sy-wide-only ms-1">Put away</span></a>',
+            url,
         )
 
 
@@ -224,7 +241,7 @@ class BinMovementsTable(ListTable):
 
     occurred_at = MomentColumn(verbose_name="When", order_by=("occurred_at", "id"))
     kind = tables.Column(verbose_name="What")
-    product = ProductColumn(attrs=WIDE_ONLY_CODE)
+    product = ProductColumn(attrs=WIDE_ONLY)
     lot = LotColumn(orderable=False)
     quantity = SignedQuantityColumn(unit="product__uom", verbose_name="Change")
     who = tables.Column(accessor="pk", verbose_name="By", orderable=False, attrs=WIDE_ONLY)
@@ -250,8 +267,8 @@ class AdjustmentsTable(ListTable):
     who = tables.Column(
         accessor="pk", verbose_name="By", order_by=("actor_user__username",), attrs=WIDE_ONLY
     )
-    product = ProductColumn(attrs=WIDE_ONLY_CODE)
-    lot = LotColumn()
+    product = ProductColumn(attrs=WIDE_ONLY)
+    lot = LotColumn(attrs=WIDE_ONLY_CODE)
     location = BinColumn(
         accessor="location__code", verbose_name="Bin", order_by=("location__code",)
     )
