@@ -148,6 +148,16 @@ def test_put_away_table_region_answers_the_table_alone(tenant, operator, site, f
     assert "F-1" in page
 
 
+def test_put_away_sorts_in_the_database(tenant, operator, site, flour):
+    receive(tenant, flour, site, "F-SMALL", 10)
+    receive(tenant, flour, site, "F-BIG", 40)
+    client = signed_in("operator")
+    ascending = client.get("/put-away/?sort=quantity").content.decode()
+    assert ascending.index("put-away-F-SMALL") < ascending.index("put-away-F-BIG")
+    descending = client.get("/put-away/?sort=-quantity").content.decode()
+    assert descending.index("put-away-F-BIG") < descending.index("put-away-F-SMALL")
+
+
 def test_put_away_filters_by_warehouse(tenant, operator, site, flour):
     other = create_warehouse(tenant=tenant, code="DC2", name="Second DC")
     receive(tenant, flour, site, "F-HERE", 10)

@@ -22,7 +22,16 @@ SCREENS = {"desktop": None, "phone": {"width": 390, "height": 844}}
 def screen(request, page):
     if SCREENS[request.param]:
         page.set_viewport_size(SCREENS[request.param])
-    return request.param
+    # The pages run under the Content Security Policy: nothing of them may be refused.
+    refusals = []
+    page.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield request.param
+    assert refusals == []
 
 
 def stocked_site(tenant, location=None):
