@@ -348,6 +348,15 @@ def test_move_form_opened_from_put_away_is_filled_in(tenant, operator, site, flo
     assert "autofocus" in form.fields["to_location"].widget.attrs
 
 
+def test_move_from_a_bin_page_starts_at_the_lot(tenant, operator, site):
+    form = (
+        signed_in("operator").get(f"/moves/?warehouse={site.pk}&from_location=A-01").context["form"]
+    )
+    assert form["from_location"].value() == "A-01"
+    assert "autofocus" in form.fields["lot_code"].widget.attrs
+    assert "autofocus" not in form.fields["from_location"].widget.attrs
+
+
 def test_quarantined_stock_may_be_moved_and_stays_unavailable(tenant, operator, site, vaccine):
     from inventory.stock.selectors import stock_summary
 

@@ -105,6 +105,7 @@ class MoveForm(ScanForm):
     to_location = forms.CharField(label="To bin", max_length=32)
 
     SCAN_ORDER = ("from_location", "lot_code", "sku", "quantity", "to_location")
+    REQUIRED_SCANS = ("from_location", "lot_code", "quantity", "to_location")
 
     def __init__(self, *args, focus: str = "from_location", **kwargs):
         super().__init__(*args, **kwargs)

@@ -118,9 +118,10 @@ def put_away(request):
 
 def _move_form(request, data=None) -> MoveForm:
     initial = _initial(request, MOVE_PREFILL) if data is None else {}
-    # Opened from a put-away row: everything is filled in but the bin it really goes to.
-    focus = "to_location" if initial.get("lot_code") else "from_location"
-    return MoveForm(data, initial=initial, focus=focus)
+    # The first field left to scan; opened from a put-away row, that is the bin
+    # the stock really goes to (the suggestion, selected, ready to be replaced).
+    empty = [name for name in MoveForm.REQUIRED_SCANS if not initial.get(name)]
+    return MoveForm(data, initial=initial, focus=empty[0] if empty else "to_location")
 
 
 def _move_payload(data: dict) -> dict:
