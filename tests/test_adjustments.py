@@ -115,6 +115,7 @@ def test_double_submitted_adjustment_counts_once(tenant, manager, site, stocked)
         ({"reason": ""}, "reason", "Choose a reason."),
         ({"reason": "bribery"}, "reason", "Select a valid choice."),
         ({"quantity": "41"}, "quantity", "Not enough"),
+        ({"location": "A-02"}, "quantity", "Not enough"),  # the lot is not in that bin
         ({"quantity": "-2"}, "quantity", "must not be negative"),
         ({"quantity": "0,0005"}, "quantity", "decimal"),
         ({"location": "Z-99"}, "location", "No bin 'Z-99' in warehouse DC1."),
