@@ -58,12 +58,25 @@ def test_empty_bin_says_what_to_do(tenant, operator, site):
     assert "Nothing has moved in or out of this bin yet" in page
 
 
+def test_each_lot_offers_the_actions_of_the_role(tenant, operator, manager, site, flour):
+    receive(tenant, flour, site, "F-1", 10, location="A-01")
+    url = bin_url(tenant, site, "A-01")
+    row = 'data-testid="contents-F-1"'
+    as_operator = signed_in("operator").get(url).content.decode().split(row)[1].split("</tr>")[0]
+    assert "/moves/?from_location=A-01&amp;warehouse=" in as_operator
+    assert "lot_code=F-1" in as_operator
+    assert "/adjustments/" not in as_operator
+    as_manager = signed_in("manager").get(url).content.decode().split(row)[1].split("</tr>")[0]
+    assert "/adjustments/?location=A-01" in as_manager
+
+
 def test_inspector_sees_the_bin_but_no_move_or_adjust_buttons(tenant, inspector, site, flour):
     receive(tenant, flour, site, "F-1", 10, location="A-01")
     page = signed_in("inspector").get(bin_url(tenant, site, "A-01")).content.decode()
     assert "F-1" in page
     assert 'data-testid="move-from-here"' not in page
     assert 'data-testid="adjust-here"' not in page
+    assert "/moves/" not in page and "/adjustments/" not in page
 
 
 def test_unknown_or_other_tenant_bin_is_404(

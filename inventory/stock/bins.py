@@ -67,7 +67,7 @@ def bin_contents(location: Location) -> QuerySet[Balance]:
     """What ``location`` holds, per lot: on hand, reserved and available (paginate it)."""
     return (
         Balance.objects.filter(location=location, on_hand__gt=0)
-        .select_related("product", "lot")
+        .select_related("product", "lot", "location")
         .annotate(available_quantity=F("on_hand") - F("reserved"))
         .order_by("product__sku", "lot__expires_on", "lot__code", "id")
     )

@@ -11,7 +11,7 @@ import django_tables2 as tables
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from inventory.templatetags.stock import day, quantity, quantity_in
 from inventory.web.tables import CodeColumn, DayColumn, ListTable, MomentColumn, QuantityColumn
@@ -228,12 +228,54 @@ class BinContentsTable(ListTable):
     qc = QcColumn(
         accessor="lot__qc_status", verbose_name="QC", order_by=("lot__qc_status",), attrs=WIDE_ONLY
     )
+    actions = tables.Column(
+        accessor="pk",
+        verbose_name="",
+        orderable=False,
+        attrs={
+            "th": {"class": "sy-wide-only"},
+            "td": {"class": "sy-wide-only text-end text-nowrap"},
+        },
+    )
 
     class Meta(ListTable.Meta):
         attrs = table_attrs("bin-contents")
         row_attrs = {"data-testid": lambda record: f"contents-{record.lot.code}"}
         empty_text = "This bin is empty. Move stock here from a receiving bin, or pick another bin."
         prefix = "contents-"
+
+    def __init__(self, *args, can_move: bool = False, can_adjust: bool = False, **kwargs):
+        if not (can_move or can_adjust):
+            kwargs["exclude"] = ("actions",)
+        super().__init__(*args, **kwargs)
+        self.can_move = can_move
+        self.can_adjust = can_adjust
+
+    def render_actions(self, record):
+        """This lot's Move (operators, managers) and Adjust (managers) with the fields filled in."""
+        filled = {
+            "warehouse": record.warehouse_id,
+            "lot_code": record.lot.code,
+            "sku": record.product.sku,
+        }
+        links = []
+        if self.can_move:
+            links.append(
+                format_html(
+                    '<a class="btn btn-sm btn-outline-secondary" href="{}">Move</a>',
+                    move_url(from_location=record.location.code, **filled),
+                )
+            )
+        if self.can_adjust:
+            query = urlencode({"location": record.location.code, **filled})
+            links.append(
+                format_html(
+                    '<a class="btn btn-sm btn-outline-secondary ms-1" href="{}?{}">Adjust</a>',
+                    reverse("inventory:adjustments"),
+                    query,
+                )
+            )
+        return format_html_join("", "{}", ((link,) for link in links))
 
 
 class BinMovementsTable(ListTable):

@@ -217,7 +217,12 @@ def bin_detail(request, location_id: int):
         location = bins.get_bin(location_id)
     except NotFound:
         raise Http404("No such bin.") from None
-    contents = configure_table(request, BinContentsTable(bins.bin_contents(location)))
+    can_move = request.membership.has_role(Role.OPERATOR, Role.MANAGER)
+    can_adjust = request.membership.has_role(Role.MANAGER)
+    contents = configure_table(
+        request,
+        BinContentsTable(bins.bin_contents(location), can_move=can_move, can_adjust=can_adjust),
+    )
     movements = configure_table(request, BinMovementsTable(bins.bin_movements(location)), lazy=True)
     region = request.htmx.target if request.htmx and request.htmx.target in BIN_REGIONS else None
     return render_region(
@@ -228,8 +233,8 @@ def bin_detail(request, location_id: int):
             "location": location,
             "contents": contents,
             "movements": movements,
-            "can_move": request.membership.has_role(Role.OPERATOR, Role.MANAGER),
-            "can_adjust": request.membership.has_role(Role.MANAGER),
+            "can_move": can_move,
+            "can_adjust": can_adjust,
         },
     )
 
