@@ -4,6 +4,9 @@ Each flow runs on a desktop screen and on a phone (390 x 844), where the
 buttons and the numbers people came for must show without sideways scrolling.
 """
 
+import os
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -32,6 +35,20 @@ def screen(request, page):
     )
     yield request.param
     assert refusals == []
+
+
+@pytest.fixture
+def screenshot(page):
+    """As the shared fixture, without hiding the caret: Playwright does that with an
+    inline style, which the Content Security Policy (rightly) refuses."""
+    folder = os.environ.get("STOCKYARD_SCREENSHOTS")
+
+    def take(name):
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True, caret="initial")
+
+    return take
 
 
 def stocked_site(tenant, location=None):
