@@ -27,6 +27,10 @@ NAVIGATION = [
     ),
     NavItem("Orders", "inventory:orders", "receipt", roles=(Role.OPERATOR, Role.MANAGER)),
     NavItem("Counts", "inventory:counts", "list-check", roles=(Role.OPERATOR, Role.MANAGER)),
+    NavItem(
+        "Put away", "inventory:put-away", "arrow-left-right", roles=(Role.OPERATOR, Role.MANAGER)
+    ),
+    NavItem("Adjust", "inventory:adjustments", "sliders", roles=(Role.MANAGER,)),
     NavItem("QC queue", "inventory:qc-queue", "clipboard-check", roles=(Role.QC, Role.MANAGER)),
     NavItem("Stock", "inventory:stock", "boxes"),
     NavItem("Products", "inventory:products", "upc-scan"),

@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
 from django.utils import timezone
 
 from inventory.core.errors import LocationNotFound, LotNotApproved, LotNotFound, ValidationFailed
@@ -22,6 +23,36 @@ from inventory.ledger.posting import SYSTEM, Actor, Posting, post_entries
 from inventory.models import LedgerEntry, LedgerKind, Lot, Operation, Product, QcStatus
 from warehouse.models import Location, Tenant
 from warehouse.tenancy import tenant_context
+
+
+class AdjustmentReason(models.TextChoices):
+    """Why a manager adds or removes stock by hand (the adjustments screen)."""
+
+    DAMAGED = "damaged", "Damaged"
+    EXPIRED = "expired", "Expired"
+    FOUND = "found", "Found"
+    THEFT = "theft", "Theft"
+    OTHER = "other", "Other"
+
+
+def adjustment_reason_text(reason: str, note: str = "") -> str:
+    """The ledger text of an adjustment: the reason's label and the note (``Damaged: crushed``).
+
+    The ledger keeps text, not a code, so the history reads the same whatever
+    the list of reasons becomes. "Other" says nothing by itself and needs a
+    note. Raises ``ValidationFailed`` for an unknown reason or "other"
+    without a note, and for a note too long to record with its label.
+    """
+    if reason not in AdjustmentReason.values:
+        choices = ", ".join(label.lower() for label in AdjustmentReason.labels)
+        raise ValidationFailed(f"Choose a reason: {choices}.")
+    label = AdjustmentReason(reason).label
+    note = clean_text(
+        note, what="note", max_length=MAX_REASON_LENGTH - len(label) - 2, required=False
+    )
+    if reason == AdjustmentReason.OTHER and not note:
+        raise ValidationFailed("Say what happened: “Other” needs a note.")
+    return f"{label}: {note}" if note else label
 
 
 @dataclass(frozen=True)
