@@ -11,15 +11,17 @@ from inventory.core.transactions import run_in_transaction
 from inventory.core.writes import write_screen
 from warehouse.access import member_required, role_required
 from warehouse.forms import SwitchTenantForm
+from warehouse.home import cards_for
 from warehouse.middleware import SESSION_KEY, htmx_sign_in_redirect
 from warehouse.models import Role
-from warehouse.selectors import team_members, tenant_summary, warehouses_with_bin_counts
+from warehouse.selectors import team_members, warehouses_with_bin_counts
 from warehouse.services import record_tenant_use
 
 
 @member_required
 def home(request):
-    return render(request, "warehouse/home.html", {"summary": tenant_summary(request.tenant)})
+    """What needs doing now, as cards for the member's role."""
+    return render(request, "warehouse/home.html", {"cards": cards_for(request.membership)})
 
 
 @write_screen
