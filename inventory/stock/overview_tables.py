@@ -77,5 +77,6 @@ class StockTable(ListTable):
 
     class Meta(ListTable.Meta):
         order_by = ("sku",)
+        empty_text = "No stock yet. Goods show here as soon as they are received."
         attrs = {"data-testid": "stock-table", "class": "table table-hover align-middle mb-0"}
         row_attrs = {"data-testid": lambda record: f"stock-{record['sku']}-{record['warehouse']}"}
