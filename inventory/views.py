@@ -7,6 +7,7 @@ lock held too long is retried and at worst shown as a message in place.
 """
 
 import functools
+import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -161,6 +162,8 @@ def qc_queue(request):
     if not (page_number.isascii() and page_number.isdigit() and len(page_number) <= 6):
         page_number = 1  # bounded before it costs anything
     page = Paginator(quarantine_queue(), QC_PER_PAGE).get_page(page_number)
+    for lot in page.object_list:
+        lot.decision_key = _decision_key()
     context = {
         "page": page,
         "lots": page.object_list,
@@ -169,6 +172,19 @@ def qc_queue(request):
         "can_reverse": _can_reverse(request),
     }
     return render_region(request, "inventory/qc_queue.html", "qc-queue", context)
+
+
+def _decision_key() -> str:
+    """A fresh idempotency key for one rendered decision form (as ``IdempotentForm``)."""
+    return f"form:{uuid.uuid4()}"
+
+
+def _decide_lot(request, lot, data: dict, operation) -> tuple[int, dict]:
+    decide = approve_lot if data["decision"] == "approve" else reject_lot
+    decided = decide(
+        tenant=request.tenant, lot=lot, actor=Actor.user(request.user), note=data["note"]
+    )
+    return 200, {"lot": decided.pk, "qc_status": decided.qc_status}
 
 
 def _lot_or_404(lot_id: int):
@@ -188,14 +204,14 @@ def qc_decide(request, lot_id: int):
     form = QcDecisionForm(request.POST)
     error = None
     if form.is_valid():
-        decide = approve_lot if form.cleaned_data["decision"] == "approve" else reject_lot
+        data = form.cleaned_data
         try:
-            lot = write(
-                decide,
+            write_idempotent(
                 tenant=request.tenant,
-                lot=lot,
-                actor=Actor.user(request.user),
-                note=form.cleaned_data["note"],
+                key=data["idempotency_key"] or None,
+                kind="qc-decision",
+                payload={"lot": lot.pk, "decision": data["decision"], "note": data["note"]},
+                perform=functools.partial(_decide_lot, request, lot, data),
             )
         except LotNotInQuarantine as failure:
             # Someone decided first: say who and when, and show the lot as it is.
@@ -205,8 +221,7 @@ def qc_decide(request, lot_id: int):
     else:
         error = _problems(form)
     with acting_for(request):
-        if error:
-            lot = _lot_or_404(lot_id)
+        lot = _lot_or_404(lot_id)
         if not request.htmx:
             if error:
                 messages.error(request, f"Lot {lot.code}: {error}")
@@ -215,6 +230,7 @@ def qc_decide(request, lot_id: int):
                 messages.success(request, f"Lot {lot.code} of {lot.product.sku} is now {state}.")
             return redirect("inventory:qc-queue")
         lot.on_hand = lot_on_hand(lot)
+        lot.decision_key = _decision_key()
         # The row stays where it was (decided); the waiting count beside the
         # heading is swapped out of band, so both say the same thing.
         context = {"lot": lot, "error": error, "form": form, "oob": True}

@@ -252,3 +252,34 @@ def test_another_tenant_sees_an_empty_qc_queue(tenant, site, other_tenant_user):
     html = signed_in("other").get("/qc/").content.decode()
     assert "0 waiting" in html and 'data-testid="queue-empty"' in html
     assert "L-P-00000" not in html
+
+
+def test_a_double_clicked_approval_is_recorded_once_and_answered_twice(tenant, inspector, site):
+    from inventory.models import QcDecision
+
+    quarantined_products(tenant, site, 1)
+    client = signed_in("inspector")
+    page = client.get("/qc/").content.decode()
+    key = re.search(r'name="idempotency_key" value="(form:[0-9a-f-]+)"', page)[1]
+    url = f"/qc/{lot_id(tenant, 'L-P-00000')}/decide/"
+    data = {"decision": "approve", "note": "", "idempotency_key": key}
+    first = client.post(url, data, HTTP_HX_REQUEST="true")
+    second = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert first.status_code == second.status_code == 200
+    assert 'data-testid="decision">Approved<' in second.content.decode()
+    assert "Not recorded" not in second.content.decode()
+    with tenant_context(tenant.id):
+        assert QcDecision.objects.count() == 1
+    # The same key for another decision is refused, and changes nothing.
+    refused = client.post(url, {**data, "decision": "reject", "note": "Mould"})
+    assert refused.status_code == 302
+    with tenant_context(tenant.id):
+        assert QcDecision.objects.count() == 1
+        assert Lot.objects.get(code="L-P-00000").qc_status == QcStatus.APPROVED
+
+
+def test_every_decision_form_carries_its_own_key(tenant, inspector, site):
+    quarantined_products(tenant, site, 3)
+    page = signed_in("inspector").get("/qc/").content.decode()
+    keys = re.findall(r'name="idempotency_key" value="(form:[0-9a-f-]+)"', page)
+    assert len(keys) == len(set(keys)) == 3
