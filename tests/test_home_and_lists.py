@@ -283,3 +283,80 @@ def test_every_decision_form_carries_its_own_key(tenant, inspector, site):
     page = signed_in("inspector").get("/qc/").content.decode()
     keys = re.findall(r'name="idempotency_key" value="(form:[0-9a-f-]+)"', page)
     assert len(keys) == len(set(keys)) == 3
+
+
+# -- warehouses, bins and the team --------------------------------------------------------------
+
+
+def many_bins(tenant, warehouse, count, start=0):
+    from warehouse.models import Location
+
+    with tenant_context(tenant.id):
+        Location.objects.bulk_create(
+            Location(tenant=tenant, warehouse=warehouse, code=f"Z-{start + n:04}", pick_sequence=n)
+            for n in range(count)
+        )
+
+
+def bin_codes(html: str) -> list[str]:
+    return re.findall(r'data-testid="bin-([A-Z0-9-]+)"', html)
+
+
+def test_bins_are_filtered_by_warehouse_and_code_and_paged(tenant, operator, site, acme_site):
+    many_bins(tenant, site, 30)
+    client = signed_in("operator")
+    html = client.get("/warehouses/", {"warehouse": site.pk, "code": "z-00"}).content.decode()
+    assert bin_codes(html) == [f"Z-{n:04}" for n in range(25)]
+    assert 'data-testid="warehouse-DC1"' in html and 'data-testid="warehouse-ACME-DC"' in html
+    response = client.get(
+        "/warehouses/",
+        {"warehouse": site.pk, "code": "z-00", "bin-page": 2},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="bins-table",
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="bins-table"')
+    assert bin_codes(html) == [f"Z-{n:04}" for n in range(25, 30)]
+    html = client.get("/warehouses/", {"warehouse": acme_site.pk}).content.decode()
+    assert bin_codes(html) == ["ACME-01", "ACME-02"]
+
+
+def test_bins_sort_by_code_in_the_database(tenant, operator, site):
+    many_bins(tenant, site, 30)
+    html = signed_in("operator").get("/warehouses/?bin-sort=-code").content.decode()
+    assert bin_codes(html)[:2] == ["Z-0029", "Z-0028"]
+
+
+def test_a_foreign_warehouse_in_the_bin_filter_is_refused(
+    tenant, other_tenant, operator, site, globex_site
+):
+    response = signed_in("operator").get("/warehouses/", {"warehouse": globex_site.pk})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "That warehouse is not one of yours." in html and bin_codes(html) == []
+    assert "GLOBEX" not in html
+
+
+def test_the_warehouse_page_costs_the_same_queries_with_10_or_1000_bins(tenant, operator, site):
+    client = signed_in("operator")
+    many_bins(tenant, site, 10)
+    client.get("/warehouses/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/warehouses/")
+    many_bins(tenant, site, 990, start=10)
+    with CaptureQueriesContext(connection) as many:
+        html = client.get("/warehouses/").content.decode()
+    assert re.search(r'data-testid="warehouse-DC1".*?>1,003<', html, re.S)
+    assert len(many) == len(few)
+
+
+def test_the_team_table_sorts_and_leaves_out_other_tenants(
+    tenant, manager, operator, inspector, other_tenant_user
+):
+    client = signed_in("manager")
+    html = client.get("/team/?sort=-username").content.decode()
+    names = re.findall(r'<td class="sy-code">([a-z]+)</td>', html)
+    assert names == ["operator", "manager", "inspector"]
+    fragment = client.get("/team/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="team-table")
+    assert fragment.content.decode().lstrip().startswith('<div id="team-table"')
+    assert signed_in("operator").get("/team/").status_code == 403
