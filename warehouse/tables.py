@@ -21,10 +21,10 @@ class StatusColumn(tables.BooleanColumn):
 
 class WarehouseTable(ListTable):
     code = CodeColumn(verbose_name="Code")
-    name = tables.Column(verbose_name="Name")
+    name = tables.Column(verbose_name="Name", attrs=_WIDE_ONLY)
     time_zone = tables.Column(verbose_name="Time zone", attrs=_WIDE_ONLY)
     bin_count = tables.Column(verbose_name="Active bins", attrs=_NUMBER)
-    is_active = StatusColumn(verbose_name="Status")
+    is_active = StatusColumn(verbose_name="Status", attrs=_WIDE_ONLY)
 
     class Meta(ListTable.Meta):
         order_by = ("code",)
@@ -40,10 +40,8 @@ class BinTable(ListTable):
         accessor="warehouse__code", verbose_name="Warehouse", order_by=("warehouse__code_key",)
     )
     code = CodeColumn(verbose_name="Bin", order_by=("code_key",))
-    kind = tables.Column(verbose_name="Kind")
-    pick_sequence = tables.Column(
-        verbose_name="Pick order", attrs={"th": {"class": "text-end"}, "td": {"class": "sy-num"}}
-    )
+    kind = tables.Column(verbose_name="Kind", attrs=_WIDE_ONLY)
+    pick_sequence = tables.Column(verbose_name="Pick order", attrs=_NUMBER)
     is_active = StatusColumn(verbose_name="Status", attrs=_WIDE_ONLY)
 
     class Meta(ListTable.Meta):
