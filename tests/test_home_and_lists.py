@@ -72,6 +72,20 @@ def test_every_stock_column_sorts_by_a_key_the_database_knows():
     assert set(StockTable.base_columns) == set(STOCK_SORTS)
 
 
+def test_stock_rows_nothing_can_match_cost_no_query(tenant, site):
+    from inventory.stock.selectors import stock_rows
+
+    stocked_products(tenant, site, 3)
+    with tenant_context(tenant.id), CaptureQueriesContext(connection) as queries:
+        rows = stock_rows(query="\x00").order_by("-available")
+        assert (rows.count(), rows[0:25]) == (0, [])
+    assert len(queries) == 0
+    with tenant_context(tenant.id):
+        rows = stock_rows(query="p-0000").order_by("-on_hand", "no-such-column")
+        assert [row["sku"] for row in rows[0:2]] == ["P-00002", "P-00001"]
+        assert rows.count() == 3
+
+
 def test_stock_pages_in_the_database(tenant, operator, site):
     stocked_products(tenant, site, 30)
     client = signed_in("operator")
