@@ -35,7 +35,7 @@ def cards_on(page: str) -> set[str]:
 
 
 def count_on(page: str, key: str) -> int:
-    return int(re.search(rf'data-testid="card-{key}-count">(\d+)<', page)[1])
+    return int(re.search(rf'data-testid="card-{key}-count">([\d,]+)<', page)[1].replace(",", ""))
 
 
 def card_html(page: str, key: str) -> str:
@@ -217,6 +217,7 @@ def test_the_home_costs_the_same_queries_with_10_or_1000_things_waiting(
         page = client.get("/").content.decode()
     assert count_on(page, "quarantine") == count_on(page, "expiring") == 1000
     assert count_on(page, "allocate") == 1000
+    assert 'data-testid="card-allocate-count">1,000<' in page
     assert len(many) == len(few)
     # One query per card; the rest is the session, the membership and the tenant context.
     card_queries = [query for query in few.captured_queries if "inventory_" in query["sql"]]

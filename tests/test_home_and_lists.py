@@ -251,7 +251,7 @@ def test_the_qc_queue_costs_the_same_queries_with_10_or_1000_lots(tenant, inspec
     quarantined_products(tenant, site, 990, start=10)
     with CaptureQueriesContext(connection) as many:
         html = client.get("/qc/").content.decode()
-    assert "1000 waiting" in html
+    assert "1,000 waiting" in html
     assert len(many) == len(few)
 
 
