@@ -86,6 +86,38 @@ def test_stock_rows_nothing_can_match_cost_no_query(tenant, site):
         assert rows.count() == 3
 
 
+@pytest.mark.parametrize("sort", ["sku", "-sku", "name", "-name", "warehouse", "-warehouse"])
+def test_a_page_by_sku_name_or_warehouse_is_the_page_of_every_row(tenant, site, sort):
+    """Those sorts page the (product, warehouse) pairs first; the page is the same."""
+    from inventory.stock.selectors import stock_rows
+    from tests.conftest import make_site
+
+    stocked_products(tenant, site, 18)
+    second = make_site(tenant, "AAA-1", bins=("A-01",))
+    with tenant_context(tenant.id):
+        # P-00006..P-00011 are in both warehouses; two products share a name.
+        for lot in Lot.objects.filter(product__sku__in=[f"P-{n:05}" for n in range(6, 12)]):
+            Balance.objects.create(
+                tenant=tenant,
+                lot=lot,
+                location=second.locations.get(),
+                product_id=lot.product_id,
+                warehouse=second,
+                on_hand=2,
+            )
+        Product.objects.filter(sku__in=["P-00003", "P-00009"]).update(name="Same name")
+        rows = stock_rows().order_by(sort)
+        assert rows.count() == 24
+        for offset in (0, 5, 20):
+            pages = []
+            for by_attribute in (True, False):
+                sql, params = rows._page_query(limit=7, offset=offset, by_attribute=by_attribute)
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    pages.append(cursor.fetchall())
+            assert pages[0] == pages[1] and pages[0], (sort, offset)
+
+
 def test_stock_pages_in_the_database(tenant, operator, site):
     stocked_products(tenant, site, 30)
     client = signed_in("operator")

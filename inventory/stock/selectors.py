@@ -185,14 +185,38 @@ _STOCK_PAGE = """
 """
 # ``inventory_stock_rows`` has one row per product and warehouse holding a
 # balance: counting those pairs counts its rows without computing them.
-_STOCK_COUNT = """
-    SELECT count(*) FROM (
-        SELECT DISTINCT balance.product_id, balance.warehouse_id
-          FROM inventory_balance AS balance
-         WHERE {product_condition}
-           AND (%s::bigint IS NULL OR balance.warehouse_id = %s)
-    ) AS pairs
+_STOCK_PAIRS = """
+    SELECT DISTINCT balance.product_id, balance.warehouse_id
+      FROM inventory_balance AS balance
+     WHERE {product_condition}
+       AND (%s::bigint IS NULL OR balance.warehouse_id = %s)
 """
+_STOCK_COUNT = "SELECT count(*) FROM (" + _STOCK_PAIRS + ") AS pairs"
+# Sorted by what the product or warehouse says (not by a quantity), a page
+# needs no stock computed first: its pairs are chosen from the balances, and
+# only their products' stock is computed (25 products, not the catalog).
+_BY_ATTRIBUTE = frozenset({"sku", "name", "warehouse"})
+_STOCK_PAGE_BY_ATTRIBUTE = (
+    "WITH pairs AS ("
+    + _STOCK_PAIRS
+    + """), page AS (
+        SELECT pairs.product_id, pairs.warehouse_id
+          FROM pairs
+          JOIN inventory_product AS product ON product.id = pairs.product_id
+          JOIN warehouse_warehouse AS warehouse ON warehouse.id = pairs.warehouse_id
+         ORDER BY {order}
+         LIMIT %s OFFSET %s
+    )
+    SELECT stock.product_id, stock.warehouse_id, product.sku, product.name, product.uom,
+           warehouse.code, stock.on_hand, stock.reserved, stock.available,
+           stock.quarantined, stock.rejected, stock.expired
+      FROM inventory_stock_rows(ARRAY(SELECT product_id FROM page), %s, %s, %s) AS stock
+      JOIN page ON page.product_id = stock.product_id AND page.warehouse_id = stock.warehouse_id
+      JOIN inventory_product AS product ON product.id = stock.product_id
+      JOIN warehouse_warehouse AS warehouse ON warehouse.id = stock.warehouse_id
+     ORDER BY {order}
+"""
+)
 _STOCK_PAGE_COLUMNS = (
     "product_id",
     "warehouse_id",
@@ -248,11 +272,15 @@ class StockRows:
             terms.append(STOCK_SORTS[field.lstrip("-")] + direction)
         return ", ".join([*terms, _TIE_BREAK])
 
+    def _pairs(self) -> tuple[str, list]:
+        """The condition and parameters of ``_STOCK_PAIRS``: this search's products."""
+        if self._products == EVERY_PRODUCT:
+            return "TRUE", []
+        return f"balance.product_id = ANY({self._products})", list(self._params)
+
     def count(self) -> int:
         if self._count is None:
-            condition, params = "TRUE", []
-            if self._products != EVERY_PRODUCT:
-                condition, params = f"balance.product_id = ANY({self._products})", self._params
+            condition, params = self._pairs()
             sql = _STOCK_COUNT.format(product_condition=condition)
             params = [*params, self._warehouse_id, self._warehouse_id]
             with connection.cursor() as cursor:
@@ -270,21 +298,31 @@ class StockRows:
         stop = self.count() if index.stop is None else index.stop
         if stop <= start:
             return []
-        sql = _STOCK_PAGE.format(products=self._products, order=self._order_sql())
-        params = [
-            *self._params,
-            self._warehouse_id,
-            self._today,
-            self._now,
-            stop - start,
-            start,
-        ]
+        sql, params = self._page_query(limit=stop - start, offset=start)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [dict(zip(_STOCK_PAGE_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
     def __iter__(self):
         return iter(self[:])
+
+    def _page_query(self, *, limit: int, offset: int, by_attribute: bool | None = None):
+        """The SQL and parameters of one page.
+
+        ``by_attribute``: choose the page's pairs first, then compute their
+        stock (right only when sorted by SKU, name or warehouse, the default).
+        """
+        if by_attribute is None:
+            by_attribute = all(field.lstrip("-") in _BY_ATTRIBUTE for field in self.ordering)
+        stock = [self._warehouse_id, self._today, self._now]
+        if by_attribute:
+            condition, params = self._pairs()
+            sql = _STOCK_PAGE_BY_ATTRIBUTE.format(
+                product_condition=condition, order=self._order_sql()
+            )
+            return sql, [*params, self._warehouse_id, self._warehouse_id, limit, offset, *stock]
+        sql = _STOCK_PAGE.format(products=self._products, order=self._order_sql())
+        return sql, [*self._params, *stock, limit, offset]
 
 
 class _NoStockRows(StockRows):
