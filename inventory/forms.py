@@ -172,8 +172,15 @@ class ReceiveForm(IdempotentForm):
 DECISION_REQUIRED = "Choose Approve or Reject with its button; nothing was decided."
 
 
-class QcDecisionForm(forms.Form):
-    """An inspector's decision. It comes only from a button: there is no default."""
+class QcDecisionForm(IdempotentForm):
+    """An inspector's decision. It comes only from a button: there is no default.
+
+    Its key makes a double click record the decision once and answer the
+    second click as the first; a form sent without one (a page from before
+    keys) is still decided, once, because only a lot in quarantine can be.
+    """
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=255, required=False)
 
     decision = forms.ChoiceField(
         choices=[("approve", "Approve"), ("reject", "Reject")],

@@ -7,8 +7,10 @@ lock held too long is retried and at worst shown as a message in place.
 """
 
 import functools
+import uuid
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -29,9 +31,11 @@ from inventory.ledger.posting import Actor
 from inventory.lots.selectors import get_lot, lot_on_hand, quarantine_queue, recent_qc_decisions
 from inventory.lots.services import approve_lot, reject_lot, reverse_qc_decision
 from inventory.models import QcStatus
+from inventory.stock.overview_tables import StockTable
 from inventory.stock.receipts import receive_stock
-from inventory.stock.selectors import stock_overview
+from inventory.stock.selectors import stock_rows
 from inventory.templatetags.stock import quantity
+from inventory.web.tables import configure_table, render_region
 from warehouse.access import member_required, role_required
 from warehouse.models import Role, Warehouse
 
@@ -148,17 +152,39 @@ def _can_reverse(request) -> bool:
     return request.membership.has_role(Role.MANAGER)
 
 
+QC_PER_PAGE = 25
+
+
 @role_required(Role.QC, Role.MANAGER)
 def qc_queue(request):
-    return render(
-        request,
-        "inventory/qc_queue.html",
-        {
-            "lots": quarantine_queue(),
-            "decisions": recent_qc_decisions(),
-            "can_reverse": _can_reverse(request),
-        },
+    """Lots waiting for QC, oldest first, a page at a time, with the latest decisions."""
+    page_number = request.GET.get("page", "1")
+    if not (page_number.isascii() and page_number.isdigit() and len(page_number) <= 6):
+        page_number = 1  # bounded before it costs anything
+    page = Paginator(quarantine_queue(), QC_PER_PAGE).get_page(page_number)
+    for lot in page.object_list:
+        lot.decision_key = _decision_key()
+    context = {
+        "page": page,
+        "lots": page.object_list,
+        "waiting": page.paginator.count,
+        "decisions": recent_qc_decisions(),
+        "can_reverse": _can_reverse(request),
+    }
+    return render_region(request, "inventory/qc_queue.html", "qc-queue", context)
+
+
+def _decision_key() -> str:
+    """A fresh idempotency key for one rendered decision form (as ``IdempotentForm``)."""
+    return f"form:{uuid.uuid4()}"
+
+
+def _decide_lot(request, lot, data: dict, operation) -> tuple[int, dict]:
+    decide = approve_lot if data["decision"] == "approve" else reject_lot
+    decided = decide(
+        tenant=request.tenant, lot=lot, actor=Actor.user(request.user), note=data["note"]
     )
+    return 200, {"lot": decided.pk, "qc_status": decided.qc_status}
 
 
 def _lot_or_404(lot_id: int):
@@ -178,14 +204,14 @@ def qc_decide(request, lot_id: int):
     form = QcDecisionForm(request.POST)
     error = None
     if form.is_valid():
-        decide = approve_lot if form.cleaned_data["decision"] == "approve" else reject_lot
+        data = form.cleaned_data
         try:
-            lot = write(
-                decide,
+            write_idempotent(
                 tenant=request.tenant,
-                lot=lot,
-                actor=Actor.user(request.user),
-                note=form.cleaned_data["note"],
+                key=data["idempotency_key"] or None,
+                kind="qc-decision",
+                payload={"lot": lot.pk, "decision": data["decision"], "note": data["note"]},
+                perform=functools.partial(_decide_lot, request, lot, data),
             )
         except LotNotInQuarantine as failure:
             # Someone decided first: say who and when, and show the lot as it is.
@@ -195,8 +221,7 @@ def qc_decide(request, lot_id: int):
     else:
         error = _problems(form)
     with acting_for(request):
-        if error:
-            lot = _lot_or_404(lot_id)
+        lot = _lot_or_404(lot_id)
         if not request.htmx:
             if error:
                 messages.error(request, f"Lot {lot.code}: {error}")
@@ -205,11 +230,13 @@ def qc_decide(request, lot_id: int):
                 messages.success(request, f"Lot {lot.code} of {lot.product.sku} is now {state}.")
             return redirect("inventory:qc-queue")
         lot.on_hand = lot_on_hand(lot)
+        lot.decision_key = _decision_key()
+        # The row stays where it was (decided); the waiting count beside the
+        # heading is swapped out of band, so both say the same thing.
+        context = {"lot": lot, "error": error, "form": form, "oob": True}
+        context["waiting"] = quarantine_queue().count()
         return render(
-            request,
-            "inventory/qc_queue.html#qc-row",
-            {"lot": lot, "error": error, "form": form},
-            status=422 if error else 200,
+            request, "inventory/qc_queue.html#qc-row", context, status=422 if error else 200
         )
 
 
@@ -247,10 +274,18 @@ def qc_reverse(request, lot_id: int):
 
 @member_required
 def stock(request):
+    """Stock per product and warehouse, searched, sorted and paged by the database."""
     form = StockFilterForm(request.GET or None)
-    query, warehouse = "", None
-    if form.is_valid():
-        query, warehouse = form.cleaned_data["q"], form.cleaned_data["warehouse"]
-    rows = stock_overview(query=query, warehouse=warehouse)
-    template = "inventory/stock.html#stock-table" if request.htmx else "inventory/stock.html"
-    return render(request, template, {"form": form, "rows": rows, "query": query})
+    query, warehouse, status = "", None, 200
+    if form.is_bound and not form.is_valid():
+        # A hand-edited link (a warehouse that is not this tenant's): say so, show nothing.
+        rows, status = [], 422
+    else:
+        if form.is_bound:
+            query, warehouse = form.cleaned_data["q"], form.cleaned_data["warehouse"]
+        rows = stock_rows(query=query, warehouse=warehouse)
+    table = configure_table(request, StockTable(rows))
+    if query:
+        table.empty_text = f"No stock matches “{query}”. Try part of the SKU or another word."
+    context = {"form": form, "table": table, "query": query}
+    return render_region(request, "inventory/stock.html", "stock-table", context, status=status)

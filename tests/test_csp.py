@@ -89,7 +89,9 @@ def test_error_pages_send_the_policy(operator):
 
 
 def test_htmx_fragments_send_the_policy(manager):
-    response = signed_in("manager").get("/stock/", HTTP_HX_REQUEST="true")
+    response = signed_in("manager").get(
+        "/stock/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="stock-table"
+    )
     assert response.status_code == 200
     assert "<html" not in response.content.decode()
     assert_strict_policy(response)

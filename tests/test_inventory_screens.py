@@ -199,9 +199,12 @@ def test_stock_screen_shows_available_and_quarantined(tenant, operator, site, pr
     client = signed_in("operator")
     page = client.get("/stock/").content.decode()
     assert "CHEESE-1" in page and "BOLT-8" in page
-    table = client.get("/stock/?q=cheddar", HTTP_HX_REQUEST="true").content.decode()
+    table = client.get(
+        "/stock/?q=cheddar", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="stock-table"
+    ).content.decode()
     assert "CHEESE-1" in table and "BOLT-8" not in table
     assert "<html" not in table
+    assert table.lstrip().startswith('<div id="stock-table"')
     assert "No stock matches" in client.get("/stock/?q=zzz").content.decode()
 
 

@@ -8,15 +8,12 @@ from warehouse.models import Location, Membership, Warehouse
 def warehouses_with_bin_counts():
     return Warehouse.objects.annotate(
         bin_count=Count("locations", filter=Q(locations__is_active=True))
-    ).prefetch_related("locations")
+    )
 
 
-def tenant_summary(tenant) -> dict:
-    return {
-        "warehouse_count": Warehouse.objects.filter(is_active=True).count(),
-        "bin_count": Location.objects.filter(is_active=True, warehouse__is_active=True).count(),
-        "member_count": Membership.objects.filter(tenant=tenant).count(),
-    }
+def bins():
+    """Every bin with its warehouse (one query, whatever the number of warehouses)."""
+    return Location.objects.select_related("warehouse")
 
 
 def team_members(tenant):

@@ -9,17 +9,21 @@ from django.views.decorators.http import require_POST
 from inventory.core.errors import Contention
 from inventory.core.transactions import run_in_transaction
 from inventory.core.writes import write_screen
+from inventory.web.tables import configure_table, render_region
 from warehouse.access import member_required, role_required
 from warehouse.forms import SwitchTenantForm
+from warehouse.home import cards_for
 from warehouse.middleware import SESSION_KEY, htmx_sign_in_redirect
 from warehouse.models import Role
-from warehouse.selectors import team_members, tenant_summary, warehouses_with_bin_counts
+from warehouse.selectors import bins, team_members, warehouses_with_bin_counts
 from warehouse.services import record_tenant_use
+from warehouse.tables import BinFilter, BinTable, TeamTable, WarehouseTable
 
 
 @member_required
 def home(request):
-    return render(request, "warehouse/home.html", {"summary": tenant_summary(request.tenant)})
+    """What needs doing now, as cards for the member's role."""
+    return render(request, "warehouse/home.html", {"cards": cards_for(request.membership)})
 
 
 @write_screen
@@ -55,14 +59,33 @@ def switch_tenant(request):
 
 @member_required
 def warehouse_list(request):
-    return render(
-        request, "warehouse/warehouse_list.html", {"warehouses": warehouses_with_bin_counts()}
+    """The tenant's warehouses, and their bins filtered by warehouse and code."""
+    bin_filter = BinFilter(request.GET or None, queryset=bins())
+    status = 200
+    if bin_filter.is_bound and not bin_filter.is_valid():
+        status = 422  # a hand-edited link: say so beside the field, list nothing
+        bin_rows = bins().none()
+    else:
+        bin_rows = bin_filter.qs
+    context = {
+        "warehouses": configure_table(request, WarehouseTable(warehouses_with_bin_counts())),
+        "bins": configure_table(request, BinTable(bin_rows)),
+        "filter": bin_filter,
+    }
+    region = "bins-table" if request.htmx and request.htmx.target == "bins-table" else None
+    return render_region(
+        request,
+        "warehouse/warehouse_list.html",
+        region or "warehouses-table",
+        context,
+        status=status,
     )
 
 
 @role_required(Role.MANAGER, Role.ADMIN)
 def team(request):
-    return render(request, "warehouse/team.html", {"members": team_members(request.tenant)})
+    table = configure_table(request, TeamTable(team_members(request.tenant)))
+    return render_region(request, "warehouse/team.html", "team-table", {"table": table})
 
 
 def csrf_failure(request, reason=""):

@@ -32,11 +32,22 @@ def get_lot_by_code(product: Product, code: str) -> Lot:
 
 
 def quarantine_queue() -> QuerySet[Lot]:
-    """Lots waiting for a QC decision, oldest receipt first, with their stock."""
+    """Lots waiting for a QC decision, oldest receipt first, with their stock.
+
+    The stock is a subquery per lot rather than a join and GROUP BY, so
+    counting the queue (its waiting badge, its pages) reads the lots alone,
+    from the partial index of quarantined lots.
+    """
+    on_hand = (
+        Balance.objects.filter(lot_id=OuterRef("pk"))
+        .values("lot_id")
+        .annotate(total=Sum("on_hand"))
+        .values("total")
+    )
     return (
         Lot.objects.filter(qc_status=QcStatus.QUARANTINE)
         .select_related("product")
-        .annotate(on_hand=Coalesce(Sum("balances__on_hand"), ZERO_QUANTITY))
+        .annotate(on_hand=Coalesce(Subquery(on_hand), ZERO_QUANTITY))
         .order_by("received_at", "id")
     )
 
