@@ -9,19 +9,19 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inventory.models import Lot, Order, OrderStatus, QcStatus
+from inventory.counts.services import start_count
+from inventory.models import CountSession, CountStatus, Lot, Order, OrderStatus, QcStatus
 from inventory.orders.services import create_order
 from inventory.reservations.allocation import reserve_stock
 from inventory.reservations.requests import LineRequest
 from inventory.stock.receipts import receive_stock
-from tests.conftest import PASSWORD, make_member
-from warehouse.home import url_if_built
+from tests.conftest import PASSWORD, bin_of, make_member
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
 
-CARD_KEYS = {"quarantine", "allocate", "pick", "expiring", "reservations"}
+CARD_KEYS = {"quarantine", "allocate", "pick", "expiring", "reservations", "counts"}
 
 
 def signed_in(username):
@@ -49,7 +49,7 @@ def test_an_inspector_sees_the_qc_card_and_no_order_cards(tenant, inspector):
 
 def test_an_operator_sees_orders_expiry_and_reservations_but_not_qc(tenant, operator):
     page = signed_in("operator").get("/").content.decode()
-    assert cards_on(page) == {"allocate", "pick", "expiring", "reservations"}
+    assert cards_on(page) == {"allocate", "pick", "expiring", "reservations", "counts"}
     assert "Waiting for QC" not in page
 
 
@@ -164,10 +164,36 @@ def test_another_tenant_sees_none_of_the_work(
     assert "VAX-1" not in page and "SO-1" not in page
 
 
-def test_a_link_to_a_screen_not_routed_is_left_out():
-    assert url_if_built("inventory:qc-queue") == "/qc/"
-    assert url_if_built("inventory:stock", query={"q": "flour"}) == "/stock/?q=flour"
-    assert url_if_built("inventory:no-such-screen") is None
+def test_counts_in_progress_link_to_the_sheet_or_the_review(tenant, operator, manager, site, flour):
+    received(tenant, flour, site, "FL-1", location=bin_of(tenant, site, "A-01"))
+    received(tenant, flour, site, "FL-2", location=bin_of(tenant, site, "A-02"))
+    counting = start_count(
+        tenant=tenant, warehouse=site, user=manager, locations=[bin_of(tenant, site, "A-01")]
+    )
+    in_review = start_count(
+        tenant=tenant, warehouse=site, user=manager, locations=[bin_of(tenant, site, "A-02")]
+    )
+    with tenant_context(tenant.id):
+        CountSession.objects.filter(pk=in_review.pk).update(
+            status=CountStatus.SUBMITTED, submitted_at=timezone.now()
+        )
+    card = card_html(signed_in("operator").get("/").content.decode(), "counts")
+    assert 'data-testid="card-counts-count">2<' in card
+    assert f'href="/counts/{counting.pk}/"' in card
+    assert f'href="/counts/{in_review.pk}/review/"' in card
+    assert 'href="/counts/" data-testid="card-counts-link"' in card
+
+
+def test_expiring_lots_link_to_the_lot_for_tracers_and_the_product_for_others(
+    tenant, operator, manager, site, flour
+):
+    soon = timezone.localdate() + datetime.timedelta(days=5)
+    lot = received(tenant, flour, site, "SOON", expires_on=soon)
+    operator_card = card_html(signed_in("operator").get("/").content.decode(), "expiring")
+    assert f'href="/products/{flour.pk}/"' in operator_card
+    assert f'href="/lots/{lot.pk}/"' not in operator_card
+    manager_card = card_html(signed_in("manager").get("/").content.decode(), "expiring")
+    assert f'href="/lots/{lot.pk}/"' in manager_card
 
 
 # -- the home costs the same few queries however much is waiting ----------------------------
@@ -222,4 +248,5 @@ def test_the_home_costs_the_same_queries_with_10_or_1000_things_waiting(
     # One query per card; the rest is the session, the membership and the tenant context.
     card_queries = [query for query in few.captured_queries if "inventory_" in query["sql"]]
     assert len(card_queries) == len(CARD_KEYS)
-    assert len(few) <= 16, "\n".join(query["sql"] for query in few.captured_queries)
+    queries = "\n".join(query["sql"] for query in few.captured_queries)
+    assert len(few) <= 11 + len(CARD_KEYS), queries

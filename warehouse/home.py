@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum, Window
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from inventory.models import (
     Balance,
+    CountSession,
+    CountStatus,
     Lot,
     Order,
     OrderStatus,
@@ -32,6 +34,7 @@ from inventory.models import (
     ReservationStatus,
 )
 from inventory.templatetags.stock import day, moment, quantity_in
+from inventory.web.access import can_trace
 from warehouse.models import Role
 
 SHOWN = 5
@@ -39,18 +42,9 @@ EXPIRY_HORIZON = datetime.timedelta(days=30)
 RESERVATION_HORIZON = datetime.timedelta(hours=1)
 
 
-def url_if_built(name: str, *, query: dict | None = None, **kwargs) -> str | None:
-    """The URL of the screen ``name``, or None while no such screen is routed.
-
-    The home and the stock table link to screens built alongside them
-    (orders, a lot, a product, counts); a card or cell whose screen is not
-    routed yet shows without a link instead of failing. Once every screen
-    is routed this is ``reverse`` and can be replaced by it.
-    """
-    try:
-        url = reverse(name, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return None
+def screen_url(name: str, *, query: dict | None = None, **kwargs) -> str:
+    """The URL of the screen ``name``, with ``query`` as its query string."""
+    url = reverse(name, kwargs=kwargs or None)
     return f"{url}?{urlencode(query)}" if query else url
 
 
@@ -85,7 +79,7 @@ def _first(queryset: QuerySet) -> list:
     return list(queryset.annotate(total=Window(Count("pk")))[:SHOWN])
 
 
-def quarantine_card(now: datetime.datetime) -> Card:
+def quarantine_card(now: datetime.datetime, membership) -> Card:
     lots = _first(
         Lot.objects.filter(qc_status=QcStatus.QUARANTINE)
         .select_related("product")
@@ -101,11 +95,11 @@ def quarantine_card(now: datetime.datetime) -> Card:
                 code=lot.code,
                 label=f"{lot.product.sku} · {lot.product.name}",
                 note=f"waiting {timesince(lot.received_at, now, depth=1)}",
-                url=_anchored(url_if_built("inventory:qc-queue"), f"lot-{lot.pk}"),
+                url=_anchored(screen_url("inventory:qc-queue"), f"lot-{lot.pk}"),
             )
             for lot in lots
         ],
-        url=url_if_built("inventory:qc-queue"),
+        url=screen_url("inventory:qc-queue"),
         link_text="Open the QC queue",
         empty_text="Nothing waiting. Lots that need QC appear here as they are received.",
     )
@@ -131,17 +125,17 @@ def _orders_card(key, title, icon, statuses, link_status, empty_text) -> Card:
                 code=order.reference,
                 label=f"{order.customer} · {order.warehouse.code}",
                 note=f"{order.get_status_display()} since {day(order.created_at)}",
-                url=url_if_built("inventory:order", order_id=order.pk),
+                url=screen_url("inventory:order", order_id=order.pk),
             )
             for order in orders
         ],
-        url=url_if_built("inventory:orders", query={"status": link_status}),
+        url=screen_url("inventory:orders", query={"status": link_status}),
         link_text="See these orders",
         empty_text=empty_text,
     )
 
 
-def orders_to_allocate_card(now: datetime.datetime) -> Card:
+def orders_to_allocate_card(now: datetime.datetime, membership) -> Card:
     return _orders_card(
         "allocate",
         "Orders to allocate",
@@ -152,7 +146,7 @@ def orders_to_allocate_card(now: datetime.datetime) -> Card:
     )
 
 
-def orders_to_pick_card(now: datetime.datetime) -> Card:
+def orders_to_pick_card(now: datetime.datetime, membership) -> Card:
     return _orders_card(
         "pick",
         "Orders to pick",
@@ -163,7 +157,7 @@ def orders_to_pick_card(now: datetime.datetime) -> Card:
     )
 
 
-def expiring_lots_card(now: datetime.datetime) -> Card:
+def expiring_lots_card(now: datetime.datetime, membership) -> Card:
     today = timezone.localdate(now)
     on_hand = (
         Balance.objects.filter(lot_id=OuterRef("pk"))
@@ -192,7 +186,12 @@ def expiring_lots_card(now: datetime.datetime) -> Card:
                     f"{lot.product.uom} on hand"
                 ),
                 note=f"expires {day(lot.expires_on)}",
-                url=url_if_built("inventory:lot", lot_id=lot.pk),
+                # The lot page is for those who trace lots; others get the product.
+                url=(
+                    screen_url("inventory:lot", lot_id=lot.pk)
+                    if can_trace(membership)
+                    else screen_url("inventory:product", product_id=lot.product_id)
+                ),
             )
             for lot in lots
         ],
@@ -202,7 +201,7 @@ def expiring_lots_card(now: datetime.datetime) -> Card:
     )
 
 
-def expiring_reservations_card(now: datetime.datetime) -> Card:
+def expiring_reservations_card(now: datetime.datetime, membership) -> Card:
     first_product = ReservationLine.objects.filter(reservation_id=OuterRef("pk")).order_by(
         "product_id"
     )
@@ -243,24 +242,48 @@ def expiring_reservations_card(now: datetime.datetime) -> Card:
 def _reservation_url(reservation) -> str | None:
     """The order a reservation holds stock for, else its (first) product."""
     if reservation.order_id:
-        return url_if_built("inventory:order", order_id=reservation.order_id)
+        return screen_url("inventory:order", order_id=reservation.order_id)
     if reservation.product_id:
-        return url_if_built("inventory:product", product_id=reservation.product_id)
+        return screen_url("inventory:product", product_id=reservation.product_id)
     return None
 
 
-def counts_in_progress_card(now: datetime.datetime) -> Card | None:
-    """Counts in progress: an empty slot until the count sessions exist.
-
-    To fill once ``CountSession`` is merged: its open sessions (oldest first,
-    one query with the window count, as the cards above) linking to
-    ``url_if_built("inventory:counts")``. Until then no card is shown.
-    """
-    return None
+def counts_in_progress_card(now: datetime.datetime, membership) -> Card:
+    sessions = _first(
+        CountSession.objects.filter(status__in=(CountStatus.OPEN, CountStatus.SUBMITTED))
+        .select_related("warehouse", "product")
+        .order_by("created_at", "id")
+    )
+    return Card(
+        key="counts",
+        title="Counts in progress",
+        icon="list-check",
+        count=_total(sessions),
+        items=[
+            Item(
+                code=f"#{session.pk}",
+                label=(
+                    f"{session.product.sku if session.product_id else 'Bins'} · "
+                    f"{session.warehouse.code}"
+                ),
+                note=f"{session.get_status_display()} since {day(session.created_at)}",
+                url=screen_url(
+                    "inventory:count-review"
+                    if session.status == CountStatus.SUBMITTED
+                    else "inventory:count",
+                    session_id=session.pk,
+                ),
+            )
+            for session in sessions
+        ],
+        url=screen_url("inventory:counts"),
+        link_text="See the counts",
+        empty_text="Nothing in progress. Start a count from the Counts screen.",
+    )
 
 
 # Which cards each role sees, in the order they are shown (admins see every card).
-CARDS: list[tuple[Callable[[datetime.datetime], Card | None], tuple[str, ...]]] = [
+CARDS: list[tuple[Callable[..., Card], tuple[str, ...]]] = [
     (quarantine_card, (Role.QC, Role.MANAGER)),
     (orders_to_allocate_card, (Role.OPERATOR, Role.MANAGER)),
     (orders_to_pick_card, (Role.OPERATOR, Role.MANAGER)),
@@ -276,7 +299,5 @@ def cards_for(membership, *, now: datetime.datetime | None = None) -> list[Card]
     cards = []
     for read, roles in CARDS:
         if membership.has_role(*roles):
-            card = read(now)
-            if card is not None:
-                cards.append(card)
+            cards.append(read(now, membership))
     return cards

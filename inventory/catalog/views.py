@@ -24,15 +24,13 @@ from inventory.catalog.tables import HistoryTable, ProductTable
 from inventory.core.errors import NotFound
 from inventory.ledger.history import product_history
 from inventory.stock.selectors import stock_summary
+from inventory.web.access import can_trace as may_trace
 from inventory.web.tables import configure_table, render_region
 from warehouse.access import member_required
-from warehouse.models import Role
-
-TRACE_ROLES = (Role.QC, Role.MANAGER)
 
 
 def can_trace(request) -> bool:
-    return request.membership.has_role(*TRACE_ROLES)
+    return may_trace(request.membership)
 
 
 @member_required

@@ -24,11 +24,10 @@ from inventory.ledger.history import (
 from inventory.lots.forms import TraceForm
 from inventory.lots.selectors import get_lot, lot_bins, lot_decisions, lots_with_code
 from inventory.lots.tables import CustomerReceiptTable, MovementTable
+from inventory.web.access import TRACE_ROLES
 from inventory.web.tables import configure_table, render_region
 from warehouse.access import role_required
-from warehouse.models import Role
 
-TRACE_ROLES = (Role.QC, Role.MANAGER)
 # A CSV export stops here (a lot or a customer has far fewer rows than this).
 MAX_CSV_ROWS = 100_000
 # Characters a spreadsheet would read as the start of a formula.

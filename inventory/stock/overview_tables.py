@@ -8,11 +8,11 @@ and pages them by slicing, so PostgreSQL does both.
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html
 
 from inventory.templatetags.stock import quantity_in
 from inventory.web.tables import CodeColumn, ListTable, QuantityColumn
-from warehouse.home import url_if_built
 
 
 def _stock_column(name: str, *, phone: bool = False, badge: str = "", **kwargs):
@@ -52,12 +52,10 @@ class BadgeQuantityColumn(QuantityColumn):
 
 
 class SkuColumn(CodeColumn):
-    """The SKU, linking to the product's page once that screen exists."""
+    """The SKU, linking to the product's page."""
 
     def render(self, value, record):
-        url = url_if_built("inventory:product", product_id=record["product_id"])
-        if url is None:
-            return value
+        url = reverse("inventory:product", kwargs={"product_id": record["product_id"]})
         return format_html('<a href="{}">{}</a>', url, value)
 
 

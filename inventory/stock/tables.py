@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from inventory.templatetags.stock import day, quantity, quantity_in
+from inventory.web.access import can_trace
 from inventory.web.tables import CodeColumn, DayColumn, ListTable, MomentColumn, QuantityColumn
 
 WIDE_ONLY = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}}
@@ -24,14 +25,6 @@ WIDE_ONLY_CODE = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-w
 def table_attrs(testid: str) -> dict:
     """The house table look (a ``Meta.attrs`` replaces the setting's) with a test id."""
     return {**settings.DJANGO_TABLES2_TABLE_ATTRS, "data-testid": testid}
-
-
-def optional_url(name: str, *args) -> str | None:
-    """The URL of a screen that may not exist in this build (product and lot pages), or None."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _code_link(code: str, url: str | None):
@@ -74,7 +67,7 @@ class ProductColumn(tables.Column):
         sku = format_html(
             '<span class="sy-code">{}</span> <span class="sy-wide-only small text-body-secondary">'
             "{}</span>",
-            _code_link(value, optional_url("inventory:product", product.pk)),
+            _code_link(value, reverse("inventory:product", args=[product.pk])),
             product.name,
         )
         if self.lot_on_phones:
@@ -90,8 +83,11 @@ class LotColumn(CodeColumn):
         kwargs.setdefault("verbose_name", "Lot")
         super().__init__(*args, accessor="lot__code", **kwargs)
 
-    def render(self, value, record):
-        return _code_link(value, optional_url("inventory:lot", record.lot_id))
+    def render(self, value, record, table):
+        # The lot page is for those who trace lots; others see the code.
+        membership = getattr(getattr(table, "request", None), "membership", None)
+        url = reverse("inventory:lot", args=[record.lot_id]) if can_trace(membership) else None
+        return _code_link(value, url)
 
 
 class BinColumn(CodeColumn):
