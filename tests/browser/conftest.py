@@ -37,8 +37,18 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # Whatever the Content Security Policy refuses (an inline style or script a
+    # page or a library slipped in) fails the test.
+    refusals = []
+    page.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert refusals == []
 
 
 @pytest.fixture
@@ -49,6 +59,7 @@ def screenshot(page):
     def take(name):
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+            # caret="initial": hiding the caret would add an inline style the CSP refuses.
+            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True, caret="initial")
 
     return take

