@@ -44,6 +44,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
 
 from connection_burst import free_port, run_gunicorn  # noqa: E402 (sets Django up)
 from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 
 from benchmarks.harness import percentile, throwaway_database  # noqa: E402
@@ -215,7 +216,37 @@ def load(*, products: int = PRODUCTS, entries: int = ENTRIES, tenant_slug: str =
     manager = get_user_model().objects.create_user("bench-manager", password=None)
     with tenant_context(tenant.id):
         Membership.objects.create(tenant=tenant, user=manager, role=Role.MANAGER)
+    live_work(tenant, main, manager)
     return tenant, manager
+
+
+def live_work(tenant, warehouse, manager) -> None:
+    """Orders allocated and being picked, and a count, made through the services."""
+    from inventory.core.errors import InsufficientStock
+    from inventory.counts.services import start_count
+    from inventory.models import Order, OrderStatus
+    from inventory.orders.picking import start_picking
+    from inventory.orders.services import allocate_order
+    from warehouse.models import Location
+    from warehouse.tenancy import tenant_context
+
+    with tenant_context(tenant.id):
+        open_orders = list(
+            Order.objects.filter(status=OrderStatus.OPEN)
+            .order_by("id")
+            .values_list("id", flat=True)[:40]
+        )
+        bins = list(Location.objects.filter(warehouse=warehouse, code__in=["A-120", "A-121"]))
+    allocated = 0
+    for order_id in open_orders:
+        try:
+            allocate_order(tenant=tenant, order_id=order_id, allow_partial=True)
+        except InsufficientStock:  # none of it in this warehouse: the order stays open
+            continue
+        allocated += 1
+        if allocated % 2:
+            start_picking(tenant=tenant, order_id=order_id)
+    start_count(tenant=tenant, warehouse=warehouse, user=manager, locations=bins)
 
 
 def session_cookie(user) -> str:
@@ -231,11 +262,13 @@ def screens(tenant) -> list[tuple[str, str, dict]]:
     """``(label, path, extra headers)`` of every screen to time, objects picked from the data."""
     from django.urls import NoReverseMatch, reverse
 
-    from inventory.models import Lot, Order, Product
+    from inventory.models import CountSession, Lot, Order, Product
     from warehouse.models import Location
     from warehouse.tenancy import tenant_context
 
     with tenant_context(tenant.id):
+        picking = Order.objects.filter(status="PICKING").order_by("id").first()
+        count = CountSession.objects.order_by("id").first()
         product = Product.objects.order_by("sku")[min(4241, Product.objects.count() - 1)]
         lot = Lot.objects.filter(product=product).order_by("id").first()
         shipped_lot = (
@@ -259,11 +292,13 @@ def screens(tenant) -> list[tuple[str, str, dict]]:
         ("orders, shipped, page 5", "inventory:orders", {}, "?status=SHIPPED&page=5",
          fragment("orders-table")),
         ("order", "inventory:order", {"order_id": order.id}, "", {}),
+        ("pick", "inventory:pick", {"order_id": picking.id}, "", {}),
         ("put-away", "inventory:put-away", {}, "", {}),
         ("move", "inventory:move", {}, "", {}),
         ("bin", "inventory:bin", {"location_id": location.id}, "", {}),
         ("adjustments", "inventory:adjustments", {}, "", {}),
         ("counts", "inventory:counts", {}, "", {}),
+        ("count sheet", "inventory:count", {"session_id": count.id}, "", {}),
         ("products, search 'olive'", "inventory:products", {}, "?q=olive", {}),
         ("product", "inventory:product", {"product_id": product.id}, "", {}),
         ("product history, receipts, page 3", "inventory:product", {"product_id": product.id},
@@ -317,6 +352,8 @@ def main() -> None:
         targets = screens(tenant)
         cookie = session_cookie(manager)
         connections.close_all()
+        # The hashed assets the pages name, as make run collects them.
+        call_command("collectstatic", interactive=False, verbosity=0)
         port = free_port()
         log_path = Path(tempfile.gettempdir()) / "stockyard-screens-gunicorn.log"
         with run_gunicorn(port, log_path, database=DATABASE):
