@@ -198,3 +198,16 @@ def error_class(code: str) -> type[DomainError]:
             return candidate
         pending.extend(candidate.__subclasses__())
     return DomainError
+
+
+# -- GTINs (products' trade item numbers) ----------------------------------------
+
+
+class InvalidGtin(Unprocessable):
+    code = "INVALID_GTIN"
+    default_message = "A GTIN has 8, 12, 13 or 14 digits ending in a valid check digit."
+
+
+class DuplicateGtin(Conflict):
+    code = "DUPLICATE_GTIN"
+    default_message = "Another product already has this GTIN."
