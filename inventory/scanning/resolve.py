@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from inventory.catalog.selectors import code_key
+from inventory.catalog.selectors import code_key, get_product_by_sku
+from inventory.core.errors import ProductNotFound
 from inventory.models import Lot, Product
 from inventory.scanning.gs1 import MAX_SCAN_LENGTH, Gs1, Gs1Error, NotGs1, read_gs1
 from warehouse.models import Location, Warehouse
@@ -121,3 +122,23 @@ def _resolve_code(text: str, warehouse: Warehouse | None) -> Scan:
         locations=tuple(locations[:MAX_MATCHES]),
         lots=tuple(lots[:MAX_MATCHES]),
     )
+
+
+def find_product(text: str) -> Product:
+    """The product a typed or scanned SKU or GTIN names; raises ``ProductNotFound``."""
+    try:
+        return get_product_by_sku(text)
+    except ProductNotFound:
+        gtin = normalize_gtin(text) if len(text) <= MAX_SCAN_LENGTH else None
+        product = Product.objects.filter(gtin=gtin).first() if gtin else None
+        if product is None:
+            raise
+        return product
+
+
+def find_product_by_gtin(gtin: str) -> Product:
+    """The product with ``gtin`` (14 digits); raises ``ProductNotFound``."""
+    product = Product.objects.filter(gtin=gtin).first()
+    if product is None:
+        raise ProductNotFound(f"No product has GTIN {gtin}; give the product its GTIN first.")
+    return product
