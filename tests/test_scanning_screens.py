@@ -166,6 +166,11 @@ def test_the_scan_box_is_for_members_only(db):
     response = Client().get(reverse("inventory:scan"), {"code": "X"})
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+    # Signed in but a member of no tenant: refused, and no box to scan into.
+    get_user_model().objects.create_user(username="drifter", password=PASSWORD)
+    response = signed_in("drifter").get(reverse("inventory:scan"), {"code": "X"})
+    assert response.status_code == 403
+    assert 'data-testid="scan-box"' not in response.content.decode()
 
 
 # -- what a scan fills (JSON) ---------------------------------------------------

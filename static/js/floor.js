@@ -157,7 +157,6 @@
       box.textContent = text || "";
       box.className = box.className.replace(/\btext-(success|danger)\b/g, "").trim();
       box.classList.add(result === "ok" ? "text-success" : "text-danger");
-      box.setAttribute("data-scan-result-text", result);
     }
   }
 
