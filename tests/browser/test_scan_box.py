@@ -24,21 +24,34 @@ def product_url(live_server, product):
 
 def test_a_scanned_sku_opens_the_product(live_server, page, tenant, rice):
     make_member(tenant, "oscar", Role.OPERATOR)
+    page.set_viewport_size({"width": 1500, "height": 900})
     sign_in(page, live_server, "oscar")
     box = page.get_by_role("searchbox", name="Scan or type a code")
     box.click()
     page.keyboard.type("rce-bas-5")
     page.keyboard.press("Enter")
     page.wait_for_url(product_url(live_server, rice))
-    # Nothing found: the results page says so, with a box for the next scan.
-    page.goto(live_server.url + "/")
-    box.click()
+
+
+def test_on_a_laptop_the_scan_button_opens_the_scan_page(live_server, page, tenant, rice):
+    make_member(tenant, "oscar", Role.OPERATOR)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, live_server, "oscar")
+    # The menu keeps its one line: only the button shows beside it.
+    expect(page.locator("#scan-box-code")).to_be_hidden()
+    page.get_by_role("button", name="Find").click()
+    field = page.locator("#scan-page-code")
+    expect(field).to_be_focused()
+    expect(page.get_by_test_id("scan-empty")).to_be_visible()
+    # Nothing found: the page says so, ready for the next scan.
     page.keyboard.type("NOPE-1")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("scan-nothing")).to_contain_text("Nothing found for NOPE-1")
-    # Ready for the next scan: focused and empty.
-    expect(page.locator("#scan-page-code")).to_be_focused()
-    expect(page.locator("#scan-page-code")).to_have_value("")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("")
+    page.keyboard.type("RCE-BAS-5")
+    page.keyboard.press("Enter")
+    page.wait_for_url(product_url(live_server, rice))
 
 
 def test_the_scan_box_on_a_phone(live_server, page, tenant, rice):
