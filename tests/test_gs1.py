@@ -41,6 +41,14 @@ def test_without_the_separator_the_reading_with_most_fields_wins():
     assert (scan.lot, scan.quantity) == ("LOT-42", Decimal("12"))
 
 
+def test_a_reading_without_separators_that_could_be_read_otherwise_says_so():
+    # "B-3012" last, or lot "B-" and a count of 12: the count wins, and the scan says so.
+    scan = read(f"01{GTIN}10B-3012")
+    assert (scan.lot, scan.quantity, scan.is_ambiguous) == ("B-", Decimal("12"), True)
+    assert read(f"01{GTIN}10B-30{GS}3012").is_ambiguous is False
+    assert read(f"01{GTIN}17261231" + "10LOT-AB").is_ambiguous is False
+
+
 def test_without_the_separator_a_lot_last_runs_to_the_end():
     scan = read(f"01{GTIN}1726123110AB/7")
     assert scan.lot == "AB/7"

@@ -108,7 +108,6 @@ def test_several_matches_are_listed_with_links(tenant, operator, rice, flour, si
     assert response.status_code == 200
     assert page.count('data-testid="scan-match"') == 2
     for sku in ("RICE-5", "FLOUR-25"):
-        lot = Lot.objects.none()
         with tenant_context(tenant.id):
             lot = Lot.objects.get(code="B-1", product__sku=sku)
         assert reverse("inventory:lot", kwargs={"lot_id": lot.pk}) in page

@@ -130,6 +130,9 @@ class Gs1:
     quantity: Decimal | None = None
     # Every (AI, value) in scan order, as read.
     elements: tuple[tuple[str, str], ...] = ()
+    # Read without separators where more than one reading was possible: the
+    # fields after a lot or serial number deserve a look.
+    is_ambiguous: bool = False
 
     @property
     def values(self) -> dict[str, str]:
@@ -173,6 +176,9 @@ def read_gs1(text: str, *, today: datetime.date | None = None) -> Gs1:
                     elements += _read_strict(segment)
         else:
             elements = _read_unseparated(body)
+            return dataclasses.replace(
+                _gs1_of(elements, today), is_ambiguous=_reading_count(body, 0) > 1
+            )
     return _gs1_of(elements, today)
 
 
@@ -300,6 +306,29 @@ def _best_reading(
         if rest is not None and (best is None or len(rest) + 1 > len(best)):
             best = ((ai.code, value), *rest)
     return best
+
+
+@lru_cache(maxsize=1024)
+def _reading_count(body: str, position: int, used: frozenset = frozenset()) -> int:
+    """How many complete readings ``body[position:]`` has, counting up to two."""
+    if position == len(body):
+        return 1
+    ai = _ai_at(body, position)
+    fact = _FACT.get(ai.code, ai.code) if ai else None
+    if ai is None or fact in used:
+        return 0
+    start = position + len(ai.code)
+    if ai.fixed:
+        ends = [start + ai.length]
+    else:
+        ends = range(start + 1, min(start + ai.length, len(body)) + 1)
+    count = 0
+    for end in ends:
+        if end <= len(body) and not _value_error(ai, body[start:end]):
+            count += _reading_count(body, end, used | {fact})
+            if count > 1:
+                return 2
+    return count
 
 
 def gs1_date(value: str, today: datetime.date) -> datetime.date:

@@ -116,7 +116,10 @@ def _message_of(scan: Scan, fields: dict) -> str:
         )
         if fields[name]
     ]
-    return "Read " + ", ".join(read) + "."
+    message = "Read " + ", ".join(read) + "."
+    if scan.gs1 is not None and scan.gs1.is_ambiguous:
+        message += " The label came without separators: check the lot and the quantity."
+    return message
 
 
 @member_required
