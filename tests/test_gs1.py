@@ -63,6 +63,11 @@ def test_the_pipe_stands_in_for_the_group_separator():
     assert scan.expires_on is None
 
 
+def test_a_trailing_separator_ends_the_lot():
+    scan = read(f"01{GTIN}10B-3012{GS}")
+    assert (scan.lot, scan.quantity, scan.is_ambiguous) == ("B-3012", None, False)
+
+
 def test_a_leading_separator_is_fnc1_in_first_position():
     assert read(f"{GS}01{GTIN}10A1").lot == "A1"
 

@@ -110,6 +110,7 @@ def test_a_gs1_label_looks_up_product_and_lot_by_their_keys(tenant, catalogs):
         product = resolve_scan(gtin).product
         # The separator ends the lot: without it, digits of the id could read as a count.
         label = f"01{gtin}10LOT-{product.pk}\x1d"
+        assert resolve_scan(label).gs1.lot == f"LOT-{product.pk}"
         assert resolve_scan(label).lot.product == product
         plans = explained_all(lambda: resolve_scan(label))
     assert_keyed(plans, "inventory_product", "gtin")

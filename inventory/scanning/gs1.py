@@ -56,6 +56,8 @@ from warehouse.validators import gtin_check_digit
 MAX_SCAN_LENGTH = 200
 
 GROUP_SEPARATOR = "\x1d"
+# What is trimmed from either end of a scan (a trailing separator means something).
+SPACES = " \t\r\n"
 # What scanners type for FNC1 when they cannot type ASCII 29.
 SEPARATOR_STAND_INS = ("|",)
 SYMBOLOGY_IDENTIFIERS = ("]C1", "]d2", "]Q3", "]e0")
@@ -154,7 +156,8 @@ def read_gs1(text: str, *, today: datetime.date | None = None) -> Gs1:
     if len(text) > MAX_SCAN_LENGTH:
         raise Gs1Error(f"The scan is longer than {MAX_SCAN_LENGTH} characters.")
     today = today or datetime.date.today()
-    body = text.strip()
+    # Not str.strip(): Python counts the group separator as white space.
+    body = text.strip(SPACES)
     marked = False
     for identifier in SYMBOLOGY_IDENTIFIERS:
         if body.startswith(identifier):

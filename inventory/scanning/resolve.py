@@ -13,7 +13,7 @@ import dataclasses
 from inventory.catalog.selectors import code_key, get_product_by_sku
 from inventory.core.errors import ProductNotFound
 from inventory.models import Lot, Product
-from inventory.scanning.gs1 import MAX_SCAN_LENGTH, Gs1, Gs1Error, NotGs1, read_gs1
+from inventory.scanning.gs1 import MAX_SCAN_LENGTH, SPACES, Gs1, Gs1Error, NotGs1, read_gs1
 from warehouse.models import Location, Warehouse
 from warehouse.validators import normalize_gtin
 
@@ -79,7 +79,7 @@ def resolve_scan(text: str, *, warehouse: Warehouse | None = None) -> Scan:
     """
     if len(text) > MAX_SCAN_LENGTH:
         raise ScanTooLong()
-    text = text.strip()
+    text = text.strip(SPACES)
     if not text:
         return Scan(text=text)
     try:
