@@ -26,6 +26,9 @@ from inventory.models import (
     ReservationLine,
 )
 from warehouse.admin import TenantOwnedAdminForm, TenantScopedAdmin
+from warehouse.validators import normalize_gtin
+
+GTIN_HELP = "A GTIN has 8, 12, 13 or 14 digits ending in a valid check digit."
 
 
 class ShownJSONField(forms.JSONField):
@@ -48,6 +51,7 @@ class ShownJSONField(forms.JSONField):
 class ProductAdminForm(TenantOwnedAdminForm):
     class Meta:
         field_classes = {"attributes": ShownJSONField}
+        help_texts = {"gtin": "The barcode number (EAN/UPC/GTIN); empty for none. " + GTIN_HELP}
 
     def clean_shelf_life_days(self):
         days = self.cleaned_data["shelf_life_days"]
@@ -57,6 +61,16 @@ class ProductAdminForm(TenantOwnedAdminForm):
                 f"The shelf life must be 1 to {MAX_SHELF_LIFE_DAYS} days.", code="shelf_life"
             )
         return days
+
+    def clean_gtin(self):
+        # Typed or scanned as 8, 12, 13 or 14 digits; stored as 14.
+        gtin = self.cleaned_data["gtin"].strip()
+        if not gtin:
+            return ""
+        normalized = normalize_gtin(gtin)
+        if normalized is None:
+            raise forms.ValidationError(GTIN_HELP, code="invalid_gtin")
+        return normalized
 
     def clean_attributes(self):
         attributes = self.cleaned_data["attributes"]
@@ -92,9 +106,9 @@ class ProductAdminForm(TenantOwnedAdminForm):
 @admin.register(Product)
 class ProductAdmin(TenantScopedAdmin):
     form = ProductAdminForm
-    list_display = ("sku", "name", "uom", "qc_required", "shelf_life_days", "is_active")
+    list_display = ("sku", "name", "gtin", "uom", "qc_required", "shelf_life_days", "is_active")
     list_filter = ("qc_required", "is_active", "uom")
-    search_fields = ("sku", "name")
+    search_fields = ("sku", "name", "=gtin")
 
 
 class ReadOnly:

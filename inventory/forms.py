@@ -5,10 +5,12 @@ import uuid
 
 from django import forms
 
-from inventory.catalog.selectors import get_location_by_code, get_product_by_sku
+from inventory.catalog.selectors import get_location_by_code
 from inventory.core.errors import DomainError
 from inventory.core.quantities import parse_amount, parse_quantity
 from inventory.models import QcStatus
+from inventory.scanning.gs1 import MAX_SCAN_LENGTH, parse_gs1
+from inventory.scanning.resolve import find_product, find_product_by_gtin
 from warehouse.models import Warehouse
 
 DECIMAL_HELP = "A dot or a comma before the decimals (12.5 or 12,5); no thousands separators."
@@ -93,7 +95,10 @@ class ReceiveForm(IdempotentForm):
     location = forms.CharField(
         label="Bin", max_length=32, required=False, help_text="Empty: the receiving bin."
     )
-    sku = forms.CharField(label="Product SKU", max_length=64)
+    # Long enough for a GS1 label scanned into it (see ``with_gs1``).
+    sku = forms.CharField(
+        label="Product SKU", max_length=MAX_SCAN_LENGTH, help_text="Or its GTIN, or a GS1 label."
+    )
     lot_code = forms.CharField(label="Lot code", max_length=64)
     quantity = DecimalTextField(label="Quantity")
     expires_on = forms.DateField(
@@ -108,11 +113,22 @@ class ReceiveForm(IdempotentForm):
 
     # The order a scanner fills the form in; Enter moves along it (static/js/floor.js).
     SCAN_ORDER = ("sku", "lot_code", "quantity", "expires_on", "unit_cost")
+    # What a GS1 label fills, by the names of the scan-parse answer (static/js/floor.js).
+    GS1_FIELDS = {
+        "sku": "sku",
+        "lot_code": "lot_code",
+        "quantity": "quantity",
+        "expires_on": "expires_on",
+        "location": "bin",
+    }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, **kwargs):
+        data, self.gs1 = with_gs1(data)
+        super().__init__(data, *args, **kwargs)
         self.fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True)
-        self.fields["sku"].widget.attrs.update({"autofocus": True})
+        self.fields["sku"].widget.attrs.update({"autofocus": True, "data-scan-fill": ""})
+        for name, answer in self.GS1_FIELDS.items():
+            self.fields[name].widget.attrs["data-gs1"] = answer
         for name in ("sku", "lot_code", "location"):
             self.fields[name].widget.attrs.update(
                 {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
@@ -138,7 +154,12 @@ class ReceiveForm(IdempotentForm):
         # Resolve codes to rows here so a typo is shown on its field.
         if "sku" in cleaned:
             try:
-                cleaned["sku_object"] = get_product_by_sku(cleaned["sku"])
+                if self.gs1 is not None and self.gs1.gtin:
+                    cleaned["sku_object"] = find_product_by_gtin(self.gs1.gtin)
+                    # Shown again as the SKU, should another field be refused.
+                    self.data["sku"] = cleaned["sku_object"].sku
+                else:
+                    cleaned["sku_object"] = find_product(cleaned["sku"])
             except DomainError as error:
                 self.add_error("sku", error.message)
         if "location" in cleaned and "warehouse" in cleaned:
@@ -167,6 +188,28 @@ class ReceiveForm(IdempotentForm):
         else:
             cleaned["unit_cost"] = None
         return cleaned
+
+
+def with_gs1(data):
+    """``data`` with the empty lot, expiry and quantity filled from a GS1 label in its SKU.
+
+    So a label scanned into the SKU field fills the form without JavaScript
+    too. Returns (data, the label read or None); ``data`` is copied when filled.
+    """
+    text = data.get("sku", "") if data is not None else ""
+    gs1 = parse_gs1(text) if isinstance(text, str) and len(text) <= MAX_SCAN_LENGTH else None
+    if gs1 is None:
+        return data, None
+    data = data.copy()
+    read = {
+        "lot_code": gs1.lot,
+        "expires_on": gs1.expires_on.isoformat() if gs1.expires_on else None,
+        "quantity": format(gs1.quantity, "f") if gs1.quantity is not None else None,
+    }
+    for name, value in read.items():
+        if value is not None and not str(data.get(name, "")).strip():
+            data[name] = value
+    return data, gs1
 
 
 DECISION_REQUIRED = "Choose Approve or Reject with its button; nothing was decided."

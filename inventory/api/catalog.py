@@ -72,6 +72,7 @@ def create_product(request, body: schemas.ProductIn, *, operation: Operation):
         shelf_life_days=body.shelf_life_days,
         unit_cost=Decimal("0") if body.unit_cost is None else body.unit_cost,
         attributes=body.attributes,
+        gtin=body.gtin,
     )
     return 201, responses.ProductOut.from_orm(product)
 

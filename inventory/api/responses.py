@@ -59,6 +59,7 @@ class ProductOut(Schema):
     shelf_life_days: int | None
     attributes: dict[str, Any]
     is_active: bool
+    gtin: str
 
 
 class ProductListOut(Schema):

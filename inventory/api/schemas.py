@@ -294,6 +294,21 @@ Timestamp = Annotated[
 ]
 
 Sku = Code(64, "SKU")
+# A GTIN is checked by the service (``INVALID_GTIN``, 422): no JSON Schema
+# pattern can state its check digit, so the format names the rule.
+Gtin = Annotated[
+    str,
+    StringConstraints(max_length=14),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "gtin",
+            "maxLength": 14,
+            "description": "A GS1 GTIN-8, -12, -13 or -14 with a valid check digit (answered "
+            'as 14 digits), or "" for none.',
+        }
+    ),
+]
 SearchText = OptionalText(200, "search")
 WarehouseCode = Code(32, "warehouse code")
 LocationCode = Code(32, "location code")
@@ -309,6 +324,7 @@ class ProductIn(Schema):
     unit_cost: Amount = None
     shelf_life_days: Annotated[int, Field(ge=1, le=MAX_SHELF_LIFE_DAYS)] | None = None
     attributes: Attributes = Field(default_factory=dict)
+    gtin: Gtin = ""
 
 
 class WarehouseIn(Schema):

@@ -15,9 +15,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from inventory.core.errors import (
+    DuplicateGtin,
     DuplicateLocationCode,
     DuplicateSku,
     DuplicateWarehouseCode,
+    InvalidGtin,
+    ProductNotFound,
     ValidationFailed,
     WarehouseNotFound,
 )
@@ -26,6 +29,7 @@ from inventory.core.validation import clean_text, constraint_name, owned
 from inventory.models import MAX_SHELF_LIFE_DAYS, Product, UnitOfMeasure
 from warehouse.models import Location, LocationKind, Tenant, Warehouse
 from warehouse.tenancy import tenant_context
+from warehouse.validators import normalize_gtin
 
 DEFAULT_RECEIVING_CODE = "RECEIVING"
 
@@ -40,13 +44,17 @@ def create_product(
     shelf_life_days: int | None = None,
     unit_cost: Any = Decimal("0"),
     attributes: dict | None = None,
+    gtin: str = "",
 ) -> Product:
-    """Add a product to the catalog (one insert; no lock beyond the unique index).
+    """Add a product to the catalog (one insert; no lock beyond the unique indexes).
 
     Raises ``DuplicateSku`` when the tenant has the SKU in any letter case,
-    ``ValidationFailed`` for a bad SKU, name, unit, shelf life or attributes,
-    ``InvalidQuantity`` for a bad unit cost.
+    ``DuplicateGtin`` when another product has the GTIN, ``InvalidGtin`` for a
+    GTIN with a wrong length or check digit, ``ValidationFailed`` for a bad
+    SKU, name, unit, shelf life or attributes, ``InvalidQuantity`` for a bad
+    unit cost.
     """
+    gtin = clean_gtin(gtin)
     sku = clean_text(sku, what="SKU", max_length=64)
     name = clean_text(name, what="name", max_length=200)
     if uom not in UnitOfMeasure.values:
@@ -78,11 +86,50 @@ def create_product(
                     shelf_life_days=shelf_life_days,
                     unit_cost=cost,
                     attributes=attributes,
+                    gtin=gtin,
                 )
         except IntegrityError as error:
             if constraint_name(error) == "product_tenant_sku_key":
                 raise DuplicateSku(f"A product with SKU {sku!r} already exists.") from None
+            if constraint_name(error) == "product_tenant_gtin_key":
+                raise _duplicate_gtin(gtin) from None
             raise
+
+
+def clean_gtin(gtin: object) -> str:
+    """``gtin`` as stored: its 14-digit form, or "" for none; else ``InvalidGtin``."""
+    if gtin is None or gtin == "":
+        return ""
+    if not isinstance(gtin, str) or len(gtin) > 32:
+        raise InvalidGtin()
+    normalized = normalize_gtin(gtin)
+    if normalized is None:
+        raise InvalidGtin(f"{gtin.strip()!r} is not a GTIN: {InvalidGtin.default_message}")
+    return normalized
+
+
+def _duplicate_gtin(gtin: str) -> DuplicateGtin:
+    return DuplicateGtin(f"Another product already has GTIN {gtin}.")
+
+
+def set_product_gtin(*, tenant: Tenant, product: Product, gtin: str) -> Product:
+    """Give ``product`` the GTIN ``gtin`` ("" removes it): one update, no lock but the index's.
+
+    Raises ``ProductNotFound`` for another tenant's product, ``InvalidGtin``
+    or ``DuplicateGtin``.
+    """
+    owned(product, tenant, ProductNotFound, Product)
+    gtin = clean_gtin(gtin)
+    with tenant_context(tenant.pk):
+        try:
+            with transaction.atomic():
+                Product.objects.filter(pk=product.pk).update(gtin=gtin)
+        except IntegrityError as error:
+            if constraint_name(error) == "product_tenant_gtin_key":
+                raise _duplicate_gtin(gtin) from None
+            raise
+    product.gtin = gtin
+    return product
 
 
 def create_warehouse(

@@ -248,3 +248,16 @@ class PickExceedsAllocation(Conflict):
 
     code = "PICK_EXCEEDS_ALLOCATION"
     default_message = "That is more than is left to pick here."
+
+
+# -- GTINs (products' trade item numbers) ----------------------------------------
+
+
+class InvalidGtin(Unprocessable):
+    code = "INVALID_GTIN"
+    default_message = "A GTIN has 8, 12, 13 or 14 digits ending in a valid check digit."
+
+
+class DuplicateGtin(Conflict):
+    code = "DUPLICATE_GTIN"
+    default_message = "Another product already has this GTIN."

@@ -1,3 +1,10 @@
 """Screens of this area (included by inventory.urls in the inventory namespace)."""
 
-urlpatterns = []
+from django.urls import path
+
+from inventory.scanning import views
+
+urlpatterns = [
+    path("", views.scan, name="scan"),
+    path("parse/", views.scan_parse, name="scan-parse"),
+]

@@ -108,3 +108,37 @@ def test_location_in_unknown_or_foreign_warehouse_is_not_found(acme_api, globex_
     for code in ("NOPE", "GX", "W" * 500):
         response = acme_api.post(f"/warehouses/{code}/locations", {"code": "A-01"})
         assert_error(response, 404, "WAREHOUSE_NOT_FOUND")
+
+
+# -- GTINs -------------------------------------------------------------------------
+
+
+def test_a_product_may_carry_a_gtin_answered_in_its_14_digit_form(acme_api):
+    response = acme_api.post(
+        "/products", {"sku": "RICE-5", "name": "Rice", "gtin": "9501101020917"}
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["gtin"] == "09501101020917"
+    assert acme_api.get("/products/RICE-5").json()["gtin"] == "09501101020917"
+    assert acme_api.post("/products", {"sku": "OATS", "name": "Oats"}).json()["gtin"] == ""
+
+
+@pytest.mark.parametrize("gtin", ["09501101020918", "1234567", "950110102091A", "123456789"])
+def test_a_gtin_with_a_wrong_check_digit_or_length_is_refused(acme_api, gtin):
+    response = acme_api.post("/products", {"sku": "RICE-5", "name": "Rice", "gtin": gtin})
+    assert_error(response, 422, "INVALID_GTIN")
+    assert_error(acme_api.get("/products/RICE-5"), 404, "PRODUCT_NOT_FOUND")
+
+
+def test_an_over_long_gtin_is_refused_by_the_schema(acme_api):
+    response = acme_api.post("/products", {"sku": "RICE-5", "name": "Rice", "gtin": "9" * 15})
+    assert_error(response, 422, "VALIDATION_ERROR")
+
+
+def test_two_products_of_a_tenant_never_share_a_gtin(acme_api, globex_api):
+    body = {"sku": "RICE-5", "name": "Rice", "gtin": "09501101020917"}
+    assert acme_api.post("/products", body).status_code == 201
+    again = acme_api.post("/products", {**body, "sku": "RICE-6", "gtin": "9501101020917"})
+    assert_error(again, 409, "DUPLICATE_GTIN")
+    # GTINs are unique per tenant only.
+    assert globex_api.post("/products", body).status_code == 201

@@ -1,5 +1,8 @@
 """A keyboard-wedge scanner on the receive screen: Enter (or Tab) moves on, never submits early."""
 
+import datetime
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -125,3 +128,83 @@ def test_a_scan_into_the_bin_field_moves_on_to_the_sku(receiving, tenant):
     scan(page, "2")
     expect(page.get_by_test_id("receive-result")).to_contain_text("as lot L-80 into A-01")
     assert ledger_count(tenant) == 1
+
+
+# -- GS1 labels: one scan fills product, lot, expiry and quantity ---------------------
+
+RICE_GTIN = "09501101020917"
+
+
+def gs1_label(separator):
+    """A GS1-128 label as a wedge scanner types it: GTIN, expiry, lot, then the count."""
+    return f"]C101{RICE_GTIN}17270131" + f"10L-90{separator}3012"
+
+
+def give_rice_its_gtin(tenant):
+    from inventory.catalog.services import set_product_gtin
+    from inventory.models import Product
+
+    with tenant_context(tenant.id):
+        rice = Product.objects.get(sku="RCE-BAS-5")
+    set_product_gtin(tenant=tenant, product=rice, gtin=RICE_GTIN)
+
+
+def assert_fits_the_screen(page, width):
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("separator", ["\x1d", ""], ids=["with-group-separator", "without"])
+def test_a_gs1_128_scan_fills_product_lot_expiry_and_quantity(receiving, tenant, separator):
+    page = receiving
+    give_rice_its_gtin(tenant)
+    sku = page.get_by_label("Product SKU")
+    scan(page, gs1_label(separator))
+    expect(sku).to_have_value("RCE-BAS-5")
+    expect(page.get_by_label("Lot code")).to_have_value("L-90")
+    expect(page.get_by_label("Quantity")).to_have_value("12")
+    expect(page.get_by_label("Expiry date")).to_have_value("2027-01-31")
+    expect(sku).to_have_class(re.compile(r"\bsy-scan-ok\b"))
+    expect(page.get_by_test_id("scan-message")).to_contain_text("Read SKU RCE-BAS-5, lot L-90")
+    # Everything needed is there: the next Enter records the receipt, once.
+    expect(page.get_by_test_id("receive-submit")).to_be_focused()
+    assert ledger_count(tenant) == 0
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("receive-result")).to_contain_text(
+        "Received 12 kg of RCE-BAS-5 as lot L-90 into RCV-DC1"
+    )
+    assert ledger_count(tenant) == 1
+    with tenant_context(tenant.id):
+        lot = Lot.objects.get(code="L-90")
+        assert lot.expires_on == datetime.date(2027, 1, 31)
+        assert lot.product.sku == "RCE-BAS-5"
+        assert str(lot.balances.get().on_hand) == "12.000"
+
+
+def test_a_label_of_a_product_without_its_gtin_is_refused_in_red(receiving, tenant):
+    page = receiving
+    sku = page.get_by_label("Product SKU")
+    scan(page, gs1_label("\x1d"))
+    expect(sku).to_have_class(re.compile(r"\bsy-scan-bad\b"))
+    expect(page.get_by_test_id("scan-message")).to_contain_text(f"No product has GTIN {RICE_GTIN}")
+    # What the label carries is filled; the SKU stays to be fixed, focused.
+    expect(page.get_by_label("Lot code")).to_have_value("L-90")
+    expect(sku).to_be_focused()
+    assert ledger_count(tenant) == 0
+
+
+def test_a_gs1_scan_on_a_phone(receiving, tenant):
+    page = receiving
+    give_rice_its_gtin(tenant)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_label("Product SKU").focus()
+    scan(page, gs1_label(""))
+    expect(page.get_by_label("Quantity")).to_have_value("12")
+    submit = page.get_by_test_id("receive-submit")
+    expect(submit).to_be_focused()
+    expect(submit).to_be_in_viewport()
+    assert_fits_the_screen(page, 390)
+    page.keyboard.press("Enter")
+    result = page.get_by_test_id("receive-result")
+    expect(result).to_contain_text("Received 12 kg")
+    expect(result).to_be_visible()
+    assert_fits_the_screen(page, 390)
