@@ -18,7 +18,7 @@ from tests.conftest import PASSWORD, make_member, make_site
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.scanning_urls")]
+pytestmark = pytest.mark.django_db
 
 GTIN = "09501101020917"
 GS = "\x1d"
@@ -83,15 +83,20 @@ def test_a_bin_code_opens_the_bin(tenant, operator):
     assert response["Location"] == reverse("inventory:bin", kwargs={"location_id": location.pk})
 
 
-def test_a_lot_code_opens_the_lot(tenant, operator, rice, site):
+def test_a_lot_code_opens_the_lot_for_tracers_and_its_product_for_operators(
+    tenant, operator, inspector, rice, site
+):
     receive(tenant, rice, site, "L-55")
     lot = lot_named(tenant, "L-55")
-    response = signed_in("operator").get(reverse("inventory:scan"), {"code": "L-55"})
+    response = signed_in("inspector").get(reverse("inventory:scan"), {"code": "L-55"})
     assert response["Location"] == reverse("inventory:lot", kwargs={"lot_id": lot.pk})
+    # Operators do not open lot pages (403): the lot's product is where they go.
+    response = signed_in("operator").get(reverse("inventory:scan"), {"code": "L-55"})
+    assert response["Location"] == reverse("inventory:product", kwargs={"product_id": rice.pk})
 
 
-def test_a_gs1_label_opens_its_lot_or_else_its_product(tenant, operator, rice, site):
-    client = signed_in("operator")
+def test_a_gs1_label_opens_its_lot_or_else_its_product(tenant, inspector, rice, site):
+    client = signed_in("inspector")
     response = client.get(reverse("inventory:scan"), {"code": LABEL})
     assert response["Location"] == reverse("inventory:product", kwargs={"product_id": rice.pk})
     receive(tenant, rice, site, "L-77")
@@ -100,10 +105,10 @@ def test_a_gs1_label_opens_its_lot_or_else_its_product(tenant, operator, rice, s
     assert response["Location"] == reverse("inventory:lot", kwargs={"lot_id": lot.pk})
 
 
-def test_several_matches_are_listed_with_links(tenant, operator, rice, flour, site):
+def test_several_matches_are_listed_with_links(tenant, inspector, rice, flour, site):
     receive(tenant, rice, site, "B-1")
     receive(tenant, flour, site, "B-1")
-    response = signed_in("operator").get(reverse("inventory:scan"), {"code": "b-1"})
+    response = signed_in("inspector").get(reverse("inventory:scan"), {"code": "b-1"})
     page = response.content.decode()
     assert response.status_code == 200
     assert page.count('data-testid="scan-match"') == 2

@@ -26,7 +26,6 @@ picks the same line (two handhelds). A database CHECK says the same.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -59,18 +58,10 @@ from inventory.models import (
 from inventory.orders.services import lock_order
 from inventory.reservations.allocation import reserve_stock
 from inventory.reservations.requests import LineRequest
+from inventory.scanning.gs1 import MAX_SCAN_LENGTH, parse_gs1
 from inventory.templatetags.stock import quantity as plain_quantity
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
-
-MAX_SCAN_LENGTH = 128
-# GS1-128 application identifiers a pick reads or must step over: fixed-length
-# ones (GTIN, dates) and variable-length ones (lot, serial) ended by a group
-# separator or the end of the scan.
-_GS1_FIXED = {"01": 14, "02": 14, "11": 6, "13": 6, "15": 6, "16": 6, "17": 6}
-_GS1_VARIABLE = {"10", "21"}
-_GS1_BRACKETED = re.compile(r"\((\d{2})\)([^(]+)")
-_GROUP_SEPARATOR = "\x1d"
 
 
 @dataclass
@@ -146,40 +137,6 @@ def check_bin(pick: Pick, scanned: Any) -> None:
         raise WrongBin(f"Wrong bin: you scanned {code}. Go to bin {pick.location.code}.")
 
 
-def gs1_fields(text: str) -> dict[str, str] | None:
-    """The application identifiers of a GS1-128 scan (``{"01": gtin, "10": lot}``), or None.
-
-    Read: the bracketed form people type (``(01)...(10)LOT``) and the raw
-    form a scanner sends (optionally after the ``]C1`` symbology prefix,
-    starting with AI 01 or 02, variable fields ended by a group separator).
-    Any other text is not GS1 (None): a plain lot code, SKU or GTIN.
-    """
-    if text.startswith("("):
-        fields = dict(_GS1_BRACKETED.findall(text))
-        return fields or None
-    raw = text.removeprefix("]C1")
-    if raw == text and not (raw[:2] in ("01", "02") and raw[2:16].isdigit() and len(raw) > 16):
-        return None
-    fields, position = {}, 0
-    while position < len(raw):
-        identifier = raw[position : position + 2]
-        if identifier in _GS1_FIXED:
-            end = position + 2 + _GS1_FIXED[identifier]
-            value = raw[position + 2 : end]
-            if len(value) != _GS1_FIXED[identifier] or not value.isdigit():
-                return None
-        elif identifier in _GS1_VARIABLE:
-            end = raw.find(_GROUP_SEPARATOR, position)
-            end = len(raw) if end < 0 else end
-            value = raw[position + 2 : end]
-            end += 1
-        else:
-            return None
-        fields[identifier] = value
-        position = end
-    return fields
-
-
 def check_lot(pick: Pick, scanned: Any) -> None:
     """Is ``scanned`` the pick's lot (its code, or a GS1 scan carrying it)? ``WrongLot`` if not.
 
@@ -188,9 +145,9 @@ def check_lot(pick: Pick, scanned: Any) -> None:
     """
     text = _scan(scanned, "lot or product")
     product, expected = pick.product, pick.lot.code.casefold()
-    fields = gs1_fields(text)
-    if fields is not None:
-        lot_code, gtin = fields.get("10", ""), fields.get("01", "")
+    label = parse_gs1(text)
+    if label is not None:
+        lot_code, gtin = label.lot or "", label.gtin or ""
         if lot_code.casefold() == expected or (not lot_code and gtin and gtin == product.gtin):
             return
         shown = lot_code or gtin

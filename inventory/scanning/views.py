@@ -11,11 +11,12 @@ from __future__ import annotations
 from django import forms
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from inventory.scanning.gs1 import MAX_SCAN_LENGTH
 from inventory.scanning.resolve import Scan, ScanTooLong, resolve_scan
 from inventory.templatetags.stock import quantity as plain_quantity
+from inventory.web.access import can_trace
 from warehouse.access import member_required
 
 # Where one match of each kind opens: (URL name, its argument). The pages
@@ -32,13 +33,12 @@ class ScanForm(forms.Form):
     code = forms.CharField(max_length=MAX_SCAN_LENGTH, strip=False, required=False)
 
 
-def target_url(kind: str, row) -> str | None:
-    """The page of one match, or None while its area has no page for it."""
+def target_url(kind: str, row, membership) -> str:
+    """The page of one match; a lot opens its product for those who do not trace lots."""
+    if kind == "lot" and not can_trace(membership):
+        kind, row = "product", row.product
     url_name, argument = SCAN_TARGETS[kind]
-    try:
-        return reverse(url_name, kwargs={argument: row.pk})
-    except NoReverseMatch:
-        return None
+    return reverse(url_name, kwargs={argument: row.pk})
 
 
 def _only_match(scan: Scan):
@@ -65,10 +65,11 @@ def scan(request):
     found = resolve_scan(code)
     only = _only_match(found)
     if only is not None:
-        url = target_url(*only)
-        if url:
-            return redirect(url)
-    rows = [{"kind": kind, "row": row, "url": target_url(kind, row)} for kind, row in found.matches]
+        return redirect(target_url(*only, request.membership))
+    rows = [
+        {"kind": kind, "row": row, "url": target_url(kind, row, request.membership)}
+        for kind, row in found.matches
+    ]
     context = {"form": form, "code": code.strip(), "scan": found, "rows": rows}
     return render(request, "inventory/scan.html", context, status=200 if rows else 404)
 

@@ -9,8 +9,7 @@ from tests.browser.test_receive_and_qc import sign_in
 from tests.conftest import make_member
 from warehouse.models import Role
 
-# The product page belongs to the catalog area: a stand-in answers where it is missing.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("tests.scanning_urls")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
