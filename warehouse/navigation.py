@@ -1,4 +1,9 @@
-"""The main navigation: which entries each role sees."""
+"""The main navigation: which entries each role sees.
+
+The floor's daily screens sit in the bar; the rarer ones (``more=True``:
+traces, adjustments, the warehouses and the team) in its "More" menu, so
+the bar keeps one line on a laptop.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ class NavItem:
     url_name: str
     icon: str
     roles: tuple[str, ...] = ()  # empty: every member
+    more: bool = False  # in the "More" menu rather than in the bar
 
     def visible_to(self, membership) -> bool:
         return membership is not None and (not self.roles or membership.has_role(*self.roles))
@@ -25,18 +31,18 @@ NAVIGATION = [
     NavItem(
         "Receive", "inventory:receive", "box-arrow-in-down", roles=(Role.OPERATOR, Role.MANAGER)
     ),
-    NavItem("Orders", "inventory:orders", "receipt", roles=(Role.OPERATOR, Role.MANAGER)),
-    NavItem("Counts", "inventory:counts", "list-check", roles=(Role.OPERATOR, Role.MANAGER)),
     NavItem(
         "Put away", "inventory:put-away", "arrow-left-right", roles=(Role.OPERATOR, Role.MANAGER)
     ),
-    NavItem("Adjust", "inventory:adjustments", "sliders", roles=(Role.MANAGER,)),
+    NavItem("Orders", "inventory:orders", "receipt", roles=(Role.OPERATOR, Role.MANAGER)),
+    NavItem("Counts", "inventory:counts", "list-check", roles=(Role.OPERATOR, Role.MANAGER)),
     NavItem("QC queue", "inventory:qc-queue", "clipboard-check", roles=(Role.QC, Role.MANAGER)),
     NavItem("Stock", "inventory:stock", "boxes"),
     NavItem("Products", "inventory:products", "upc-scan"),
-    NavItem("Trace", "inventory:trace", "diagram-3", roles=(Role.QC, Role.MANAGER)),
-    NavItem("Warehouses", "warehouse:list", "buildings"),
-    NavItem("Team", "warehouse:team", "people", roles=(Role.MANAGER, Role.ADMIN)),
+    NavItem("Trace", "inventory:trace", "diagram-3", roles=(Role.QC, Role.MANAGER), more=True),
+    NavItem("Adjust", "inventory:adjustments", "sliders", roles=(Role.MANAGER,), more=True),
+    NavItem("Warehouses", "warehouse:list", "buildings", more=True),
+    NavItem("Team", "warehouse:team", "people", roles=(Role.MANAGER, Role.ADMIN), more=True),
 ]
 
 
@@ -49,5 +55,13 @@ def items_for(request) -> list[dict]:
             continue
         url = reverse(item.url_name)
         active = path == url if url == "/" else path.startswith(url)
-        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        items.append(
+            {
+                "label": item.label,
+                "url": url,
+                "icon": item.icon,
+                "active": active,
+                "more": item.more,
+            }
+        )
     return items

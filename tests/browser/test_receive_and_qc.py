@@ -23,7 +23,14 @@ def sign_in(page, live_server, username):
 
 def open_from_menu(page, name):
     menu = page.get_by_role("navigation", name="Main navigation")
-    menu.get_by_role("link", name=name, exact=True).click()
+    link = menu.get_by_role("link", name=name, exact=True)
+    if not link.is_visible():
+        toggler = menu.get_by_role("button", name="Toggle navigation")
+        if toggler.is_visible():  # a phone: the menu is folded away
+            toggler.click()
+        if not link.is_visible():  # one of the rarer screens, under "More"
+            menu.get_by_test_id("nav-more").click()
+    link.click()
 
 
 def sign_out(page):
