@@ -99,10 +99,18 @@ def lots_with_code(code: str) -> QuerySet[Lot]:
     key = code_key(code)
     if not key:
         return Lot.objects.none()
+    # On hand as a subquery per lot, not a GROUP BY over lots: the lots are
+    # then found by their code alone, through the index.
+    on_hand = (
+        Balance.objects.filter(lot_id=OuterRef("pk"))
+        .values("lot_id")
+        .annotate(total=Sum("on_hand"))
+        .values("total")
+    )
     return (
         Lot.objects.filter(code_key=key)
         .select_related("product")
-        .annotate(on_hand=Coalesce(Sum("balances__on_hand"), ZERO_QUANTITY))
+        .annotate(on_hand=Coalesce(Subquery(on_hand), ZERO_QUANTITY))
         .order_by("product__sku", "id")[:MAX_LOTS_PER_CODE]
     )
 
