@@ -476,6 +476,10 @@ class LedgerEntry(TenantOwned):
             models.Index(
                 fields=["tenant", "product", "occurred_at"], name="ledger_product_occurred_idx"
             ),
+            # A bin page's movements, newest first.
+            models.Index(
+                fields=["tenant", "location", "occurred_at"], name="ledger_location_occurred_idx"
+            ),
             models.Index(fields=["tenant", "operation"], name="ledger_operation_idx"),
         ]
 

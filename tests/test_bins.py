@@ -9,10 +9,11 @@ from inventory.catalog.services import create_location, create_warehouse
 from inventory.core.errors import LocationNotFound, ValidationFailed
 from inventory.reservations.allocation import reserve_stock
 from inventory.reservations.requests import LineRequest
-from inventory.stock.bins import find_bin
+from inventory.stock.bins import bin_movements, find_bin
 from tests.conftest import bin_of
 from tests.test_adjustments import bulk_adjustments
 from tests.test_moves import receive, signed_in
+from tests.test_rls_plans import explained
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,17 @@ def test_quantity_shown_in_the_unit_s_decimals(tenant, operator, site, vaccine):
     receive(tenant, vaccine, site, "V-1", 1200, location="A-01")
     page = signed_in("operator").get(bin_url(tenant, site, "A-01")).content.decode()
     assert "1,200 <span" in page
+
+
+def test_bin_movements_read_the_location_index_of_each_month(tenant, site, flour):
+    receive(tenant, flour, site, "F-1", "5", "A-01")
+    with tenant_context(tenant.id):
+        location = bin_of(tenant, site, "A-01")
+        nodes, _ = explained(lambda: list(bin_movements(location)[:26]))
+    scans = [n for n in nodes if n.get("Relation Name", "").startswith("inventory_ledger")]
+    assert scans
+    # PostgreSQL names each partition's copy of ledger_location_occurred_idx after its columns.
+    assert all("location_id_occurr" in scan.get("Index Name", "") for scan in scans), [
+        (scan.get("Node Type"), scan.get("Index Name")) for scan in scans
+    ]
+    assert all("location_id" in scan.get("Index Cond", "") for scan in scans)
