@@ -20,6 +20,10 @@ from inventory.web.tables import CodeColumn, DayColumn, ListTable, MomentColumn,
 WIDE_ONLY = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}}
 NOTE = '<span class="small text-body-secondary">{}</span>'
 WIDE_ONLY_CODE = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}}
+WIDE_ONLY_NUMBER = {
+    "th": {"class": "text-end sy-wide-only"},
+    "td": {"class": "sy-num sy-wide-only"},
+}
 
 
 def table_attrs(testid: str) -> dict:
@@ -127,9 +131,12 @@ class QcColumn(tables.Column):
 class PutAwayTable(ListTable):
     """What waits in receiving bins, with where it should go and the button to move it."""
 
+    # On a phone: the product with its lot and quantity, then where to and the button.
     product = ProductColumn(lot_on_phones=True)
     lot = LotColumn(attrs=WIDE_ONLY_CODE)
-    quantity = QuantityColumn(unit="product__uom", accessor="on_hand", verbose_name="Quantity")
+    quantity = QuantityColumn(
+        unit="product__uom", accessor="on_hand", verbose_name="Quantity", attrs=WIDE_ONLY_NUMBER
+    )
     location = CodeColumn(
         accessor="location__code",
         verbose_name="In",
@@ -149,7 +156,7 @@ class PutAwayTable(ListTable):
         attrs=WIDE_ONLY,
     )
     suggestion = tables.Column(
-        accessor="pk", verbose_name="Put into", orderable=False, attrs={"td": {"class": "sy-code"}}
+        accessor="pk", verbose_name="Put into", orderable=False, attrs=WIDE_ONLY_CODE
     )
     action = tables.Column(
         accessor="pk", verbose_name="", orderable=False, attrs={"td": {"class": "text-end"}}
@@ -173,6 +180,15 @@ class PutAwayTable(ListTable):
             '{} <span class="small text-body-secondary">{}</span>', age(value), day(value)
         )
 
+    def render_product(self, value, record):
+        product = self.columns["product"].column.render(value, record)
+        on_hand = format_html(
+            '<div class="d-sm-none small">{} <span class="sy-unit">{}</span></div>',
+            quantity_in(record.on_hand, record.product.uom),
+            record.product.uom,
+        )
+        return format_html("{}{}", product, on_hand)
+
     def render_suggestion(self, record):
         suggestion = self.suggestions.get(record.pk)
         if suggestion is None:
@@ -193,11 +209,13 @@ class PutAwayTable(ListTable):
             quantity=quantity(record.on_hand - record.reserved),
             to_location=suggestion.code if suggestion else "",
         )
-        # On a phone the button keeps its icon only, so it stays on screen.
+        # On a phone the suggestion sits by the button, which keeps its icon only.
         return format_html(
+            '<span class="d-sm-none sy-code me-2">{}</span>'
             '<a class="btn btn-sm btn-warning text-nowrap" href="{}" aria-label="Put away">'
             '<i class="bi bi-box-arrow-in-right" aria-hidden="true"></i>'
             '<span class="sy-wide-only ms-1">Put away</span></a>',
+            self.render_suggestion(record),
             url,
         )
 
@@ -205,15 +223,16 @@ class PutAwayTable(ListTable):
 class BinContentsTable(ListTable):
     """What a bin holds, per lot."""
 
-    product = ProductColumn()
-    lot = LotColumn()
+    # On a phone: the product with its lot under it, what is on the shelf, the actions.
+    product = ProductColumn(lot_on_phones=True)
+    lot = LotColumn(attrs=WIDE_ONLY_CODE)
     on_hand = QuantityColumn(unit="product__uom", verbose_name="On hand")
-    reserved = QuantityColumn(
-        unit="product__uom",
-        attrs={"th": {"class": "text-end sy-wide-only"}, "td": {"class": "sy-num sy-wide-only"}},
-    )
+    reserved = QuantityColumn(unit="product__uom", attrs=WIDE_ONLY_NUMBER)
     available = QuantityColumn(
-        unit="product__uom", accessor="available_quantity", verbose_name="Available"
+        unit="product__uom",
+        accessor="available_quantity",
+        verbose_name="Available",
+        attrs=WIDE_ONLY_NUMBER,
     )
     expires_on = DayColumn(
         accessor="lot__expires_on",
@@ -280,7 +299,7 @@ class BinMovementsTable(ListTable):
     occurred_at = MomentColumn(verbose_name="When", order_by=("occurred_at", "id"))
     kind = tables.Column(verbose_name="What")
     product = ProductColumn(attrs=WIDE_ONLY)
-    lot = LotColumn(orderable=False)
+    lot = LotColumn(orderable=False, attrs=WIDE_ONLY_CODE)
     quantity = SignedQuantityColumn(unit="product__uom", verbose_name="Change")
     who = tables.Column(accessor="pk", verbose_name="By", orderable=False, attrs=WIDE_ONLY)
     reason = tables.Column(orderable=False, attrs=WIDE_ONLY)
