@@ -12,6 +12,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Settings of `make run`: production's, minus TLS and the external database.
 RUN_SETTINGS := config.settings.local
+# The suite runs in two pytest-xdist workers (two cores), each with its own test
+# database and live server; `make test PYTEST_ARGS=` runs it in one process.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run dev test lint format deps chromium lock prepare serve clean-db
 
