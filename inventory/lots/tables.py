@@ -10,6 +10,8 @@ from inventory.catalog.tables import SignedQuantityColumn, WhenColumn
 from inventory.ledger.history import actor_name
 from inventory.web.tables import CodeColumn, ListTable, QuantityColumn
 
+WIDE_ONLY = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}}
+
 
 def _order(record) -> str:
     if not record.order_reference:
@@ -27,8 +29,16 @@ class MovementTable(ListTable):
     occurred_at = WhenColumn(verbose_name="When", order_by=("occurred_at", "id"))
     kind = tables.Column(verbose_name="What", orderable=False)
     quantity = SignedQuantityColumn(unit="product__uom", orderable=False)
-    location = CodeColumn(accessor="location__code", verbose_name="Bin", orderable=False)
-    order_reference = tables.Column(verbose_name="Order / customer", orderable=False)
+    # On a phone the bin and the order go under what happened (render_kind).
+    location = CodeColumn(
+        accessor="location__code",
+        verbose_name="Bin",
+        orderable=False,
+        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}},
+    )
+    order_reference = tables.Column(
+        verbose_name="Order / customer", orderable=False, attrs=WIDE_ONLY
+    )
     actor = tables.Column(
         verbose_name="Who",
         accessor="pk",
@@ -52,7 +62,17 @@ class MovementTable(ListTable):
         super().__init__(*args, **kwargs)
 
     def render_kind(self, record):
-        return record.get_kind_display()
+        order = (
+            format_html('<div class="d-sm-none">{}</div>', _order(record))
+            if record.order_reference
+            else ""
+        )
+        return format_html(
+            '{}<div class="d-sm-none small sy-code">{}</div>{}',
+            record.get_kind_display(),
+            record.location.code,
+            order,
+        )
 
     def render_location(self, value, record):
         return format_html(
@@ -72,14 +92,21 @@ class MovementTable(ListTable):
 class CustomerReceiptTable(ListTable):
     """What customers received: one row per shipment entry, newest first."""
 
-    occurred_at = WhenColumn(verbose_name="Shipped", order_by=("occurred_at", "id"))
+    occurred_at = WhenColumn(
+        verbose_name="Shipped", order_by=("occurred_at", "id"), attrs=WIDE_ONLY
+    )
     lot = CodeColumn(
         accessor="lot__code",
         verbose_name="Lot",
         orderable=False,
         linkify=lambda record: reverse("inventory:lot", args=[record.lot_id]),
     )
-    product = CodeColumn(accessor="product__sku", verbose_name="Product", orderable=False)
+    product = CodeColumn(
+        accessor="product__sku",
+        verbose_name="Product",
+        orderable=False,
+        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}},
+    )
     quantity = QuantityColumn(unit="product__uom", orderable=False)
     order_reference = tables.Column(verbose_name="Order / customer", orderable=False)
 
