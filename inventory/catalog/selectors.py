@@ -192,7 +192,7 @@ def find_products(query: str = "") -> QuerySet[Product]:
     wanted = Q(pk__in=matching)
     prefix = code_key(query)
     if prefix:
-        # A byte range on the C-collated key, as ``stock_overview``: LEAKPROOF.
+        # A byte range on the C-collated key, as the stock rows use: LEAKPROOF.
         wanted |= Q(sku_key__gte=prefix, sku_key__lt=prefix + "\x7f")
     return products.filter(wanted)
 

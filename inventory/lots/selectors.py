@@ -31,12 +31,11 @@ def get_lot_by_code(product: Product, code: str) -> Lot:
         raise LotNotFound(f"Product {product.sku} has no lot {code!r}.") from None
 
 
-def quarantine_queue() -> QuerySet[Lot]:
-    """Lots waiting for a QC decision, oldest receipt first, with their stock.
+def lot_on_hand_total() -> Coalesce:
+    """A lot's stock over every bin, as a subquery per lot (for ``annotate``).
 
-    The stock is a subquery per lot rather than a join and GROUP BY, so
-    counting the queue (its waiting badge, its pages) reads the lots alone,
-    from the partial index of quarantined lots.
+    A subquery rather than a join and GROUP BY, so the lots themselves are
+    still found through their own index (the quarantine queue, a lot code).
     """
     on_hand = (
         Balance.objects.filter(lot_id=OuterRef("pk"))
@@ -44,10 +43,20 @@ def quarantine_queue() -> QuerySet[Lot]:
         .annotate(total=Sum("on_hand"))
         .values("total")
     )
+    return Coalesce(Subquery(on_hand), ZERO_QUANTITY)
+
+
+def quarantine_queue() -> QuerySet[Lot]:
+    """Lots waiting for a QC decision, oldest receipt first, with their stock.
+
+    The stock is a subquery per lot rather than a join and GROUP BY, so
+    counting the queue (its waiting badge, its pages) reads the lots alone,
+    from the partial index of quarantined lots.
+    """
     return (
         Lot.objects.filter(qc_status=QcStatus.QUARANTINE)
         .select_related("product")
-        .annotate(on_hand=Coalesce(Subquery(on_hand), ZERO_QUANTITY))
+        .annotate(on_hand=lot_on_hand_total())
         .order_by("received_at", "id")
     )
 
@@ -99,18 +108,10 @@ def lots_with_code(code: str) -> QuerySet[Lot]:
     key = code_key(code)
     if not key:
         return Lot.objects.none()
-    # On hand as a subquery per lot, not a GROUP BY over lots: the lots are
-    # then found by their code alone, through the index.
-    on_hand = (
-        Balance.objects.filter(lot_id=OuterRef("pk"))
-        .values("lot_id")
-        .annotate(total=Sum("on_hand"))
-        .values("total")
-    )
     return (
         Lot.objects.filter(code_key=key)
         .select_related("product")
-        .annotate(on_hand=Coalesce(Subquery(on_hand), ZERO_QUANTITY))
+        .annotate(on_hand=lot_on_hand_total())
         .order_by("product__sku", "id")[:MAX_LOTS_PER_CODE]
     )
 

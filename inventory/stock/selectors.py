@@ -44,30 +44,6 @@ class StockSummary:
 # The numbers themselves are ``inventory_stock_rows`` (migration ``0018``): one
 # definition for the API, the screens and the services.
 _SUMMARY = "SELECT * FROM inventory_stock_summary(%s::bigint[], %s, %s, %s)"
-_OVERVIEW = """
-    SELECT stock.product_id, stock.warehouse_id, product.sku, product.name, product.uom,
-           warehouse.code, stock.on_hand, stock.reserved, stock.available,
-           stock.quarantined, stock.rejected, stock.expired
-      FROM inventory_stock_rows({products}, %s, %s, %s) AS stock
-      JOIN inventory_product AS product ON product.id = stock.product_id
-      JOIN warehouse_warehouse AS warehouse ON warehouse.id = stock.warehouse_id
-     ORDER BY product.sku, warehouse.code
-     LIMIT %s
-"""
-_OVERVIEW_COLUMNS = (
-    "product_id",
-    "warehouse_id",
-    "product__sku",
-    "product__name",
-    "product__uom",
-    "warehouse__code",
-    "total_on_hand",
-    "total_reserved",
-    "total_available",
-    "total_quarantined",
-    "total_rejected",
-    "total_expired",
-)
 
 
 def stock_summary(
@@ -99,36 +75,6 @@ def stock_summary(
             [[product.pk], None if warehouse is None else warehouse.pk, today, timezone.now()],
         )
         return StockSummary(*cursor.fetchone())
-
-
-def stock_overview(
-    *,
-    query: str = "",
-    warehouse: Warehouse | None = None,
-    today: datetime.date | None = None,
-    limit: int = 500,
-) -> list[dict]:
-    """Stock per product and warehouse for the stock screen, by SKU (at most ``limit`` rows).
-
-    Rows carry ``total_on_hand``, ``total_reserved``, ``total_available``
-    (approved, unexpired, less reserved), ``total_quarantined``,
-    ``total_rejected`` and ``total_expired``, the same numbers as
-    ``stock_summary`` (they add up to on hand); ``query``
-    narrows to products matching it in full text or by SKU prefix. As in
-    ``stock_summary``, what reservations past their expiry still hold counts
-    as available, not reserved: the next allocation (or the sweep) frees it.
-    """
-    today = today or timezone.localdate()
-    matching = _products_matching(query)
-    if matching is None:  # nothing can match: no query needed
-        return []
-    products, params = matching
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _OVERVIEW.format(products=products),
-            [*params, None if warehouse is None else warehouse.pk, today, timezone.now(), limit],
-        )
-        return [dict(zip(_OVERVIEW_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
 
 # ``inventory_stock_rows`` reads NULL products as every product.
@@ -344,7 +290,7 @@ def stock_rows(
     """The stock screen's rows: per product and warehouse, sorted and paged in SQL.
 
     ``query`` narrows to products matching it in full text or by SKU prefix
-    (as ``stock_overview``), ``warehouse`` to one warehouse. Nothing is read
+    (by the stored key's byte range), ``warehouse`` to one warehouse. Nothing is read
     until the rows are counted or sliced.
     """
     today = today or timezone.localdate()
