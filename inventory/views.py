@@ -25,7 +25,7 @@ from inventory.core.errors import (
     LotNotInQuarantine,
     NotFound,
 )
-from inventory.core.writes import acting_for, write, write_idempotent, write_screen
+from inventory.core.writes import acting_for, write, write_form, write_idempotent, write_screen
 from inventory.forms import QcDecisionForm, QcReversalForm, ReceiveForm, StockFilterForm
 from inventory.ledger.posting import Actor
 from inventory.lots.selectors import get_lot, lot_on_hand, quarantine_queue, recent_qc_decisions
@@ -105,19 +105,15 @@ def receive(request):
         is_submitted = request.method == "POST" and form.is_valid()
     if is_submitted:
         data = form.cleaned_data
-        try:
-            outcome = write_idempotent(
-                tenant=request.tenant,
-                key=data["idempotency_key"],
-                kind="receipt",
-                payload=_receipt_payload(data),
-                perform=functools.partial(_receive_stock, request, data),
-            )
-        except DomainError as error:
-            # Contention too: the form stays filled in, with the message above it.
-            form.add_error(RECEIPT_ERROR_FIELDS.get(type(error)), error.message)
-        else:
-            result = {**outcome.body, "replayed": outcome.replayed}
+        result = write_form(
+            form,
+            tenant=request.tenant,
+            kind="receipt",
+            payload=_receipt_payload(data),
+            perform=functools.partial(_receive_stock, request, data),
+            error_fields=RECEIPT_ERROR_FIELDS,
+        )
+        if result is not None:
             request.session[LAST_WAREHOUSE] = data["warehouse"].pk
             if not request.htmx:
                 level = messages.warning if result.get("is_expired") else messages.success

@@ -26,6 +26,7 @@ from typing import Any
 from django.db import transaction
 
 from inventory.core import transactions
+from inventory.core.errors import DomainError
 from inventory.core.functions import call_function
 from inventory.core.idempotency import (
     IdempotentResult,
@@ -54,6 +55,36 @@ def write_idempotent(
         ),
         tenant_id=tenant.pk,
     )
+
+
+def write_form(
+    form,
+    *,
+    tenant: Tenant,
+    kind: str,
+    payload: Any,
+    perform: Callable[[Operation], tuple[int, Any]],
+    error_fields: dict[type, str],
+) -> dict | None:
+    """A screen form's write, once per its ``idempotency_key``: the answer, or None.
+
+    A refusal (contention too) goes onto the form, next to the field
+    ``error_fields`` names for its class (above the form otherwise), and
+    nothing is written. The answer carries ``replayed`` when the key had
+    already been used, so the screen can say nothing happened twice.
+    """
+    try:
+        outcome = write_idempotent(
+            tenant=tenant,
+            key=form.cleaned_data["idempotency_key"],
+            kind=kind,
+            payload=payload,
+            perform=perform,
+        )
+    except DomainError as error:
+        form.add_error(error_fields.get(type(error)), error.message)
+        return None
+    return {**outcome.body, "replayed": outcome.replayed}
 
 
 def write_by_function(

@@ -16,14 +16,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from inventory.core.errors import (
-    DomainError,
     InsufficientStock,
     InvalidQuantity,
     LocationNotFound,
     LotNotFound,
     NotFound,
 )
-from inventory.core.writes import acting_for, write_idempotent, write_screen
+from inventory.core.writes import acting_for, write_form, write_screen
 from inventory.ledger.posting import Actor
 from inventory.stock import bins
 from inventory.stock.forms import AdjustmentForm, MoveForm, WarehouseFilter
@@ -177,18 +176,15 @@ def move(request):
         is_submitted = request.method == "POST" and form.is_valid()
     if is_submitted:
         data = form.cleaned_data
-        try:
-            outcome = write_idempotent(
-                tenant=request.tenant,
-                key=data["idempotency_key"],
-                kind="move",
-                payload=_move_payload(data),
-                perform=functools.partial(_move_stock, request, data),
-            )
-        except DomainError as error:
-            form.add_error(MOVE_ERROR_FIELDS.get(type(error)), error.message)
-        else:
-            result = {**outcome.body, "replayed": outcome.replayed}
+        result = write_form(
+            form,
+            tenant=request.tenant,
+            kind="move",
+            payload=_move_payload(data),
+            perform=functools.partial(_move_stock, request, data),
+            error_fields=MOVE_ERROR_FIELDS,
+        )
+        if result is not None:
             request.session[LAST_WAREHOUSE] = data["warehouse"].pk
             if not request.htmx:
                 messages.success(request, move_message(result))
@@ -313,18 +309,15 @@ def adjustments(request):
         is_valid = form.is_valid()
     if is_valid:
         data = form.cleaned_data
-        try:
-            outcome = write_idempotent(
-                tenant=request.tenant,
-                key=data["idempotency_key"],
-                kind="adjustment",
-                payload=_adjustment_payload(data),
-                perform=functools.partial(_adjust_stock, request, data),
-            )
-        except DomainError as error:
-            form.add_error(ADJUSTMENT_ERROR_FIELDS.get(type(error)), error.message)
-        else:
-            result = {**outcome.body, "replayed": outcome.replayed}
+        result = write_form(
+            form,
+            tenant=request.tenant,
+            kind="adjustment",
+            payload=_adjustment_payload(data),
+            perform=functools.partial(_adjust_stock, request, data),
+            error_fields=ADJUSTMENT_ERROR_FIELDS,
+        )
+        if result is not None:
             request.session[LAST_WAREHOUSE] = data["warehouse"].pk
             if not request.htmx:
                 messages.success(request, adjustment_message(result))
