@@ -340,3 +340,52 @@ def test_approved_lot_is_available_on_the_product_page(tenant, inspector, vaccin
 def test_empty_catalog_says_where_products_come_from(tenant, operator):
     page = signed_in("operator").get("/products/").content.decode()
     assert "No products yet. Products are added in the admin" in page
+
+
+def many_holdings(tenant, site, product, count):
+    """``count`` lots of ``product`` with stock in bin A-01, lots L-000.. (balances in bulk)."""
+    from inventory.models import Balance
+
+    location = bin_of(tenant, site, "A-01")
+    with tenant_context(tenant.id):
+        lots = Lot.objects.bulk_create(
+            Lot(
+                tenant=tenant,
+                product=product,
+                code=f"L-{number:03}",
+                received_at=timezone.now(),
+                qc_status="APPROVED",
+                qc_at=timezone.now(),
+            )
+            for number in range(count)
+        )
+        Balance.objects.bulk_create(
+            Balance(
+                tenant=tenant,
+                lot=lot,
+                location=location,
+                product=product,
+                warehouse=site,
+                on_hand=number + 1,
+            )
+            for number, lot in enumerate(lots)
+        )
+
+
+def test_stock_per_bin_and_lot_pages_and_sorts_in_place(tenant, site, flour, operator):
+    many_holdings(tenant, site, flour, 30)
+    client = signed_in("operator")
+    url = f"/products/{flour.pk}/"
+    page = client.get(url).content.decode()
+    assert page.count('data-testid="holding-A-01-L-') == 25
+    assert "1\u201325 of 30" in page
+    # The second page by lot code, newest code first, as the table's own region.
+    response = region(
+        client, url, "holdings-table", **{"holdings-sort": "-lot", "holdings-page": 2}
+    )
+    fragment = response.content.decode().strip()
+    assert fragment.startswith('<div id="holdings-table"')
+    assert fragment.count('data-testid="holding-A-01-L-') == 5
+    assert 'data-testid="holding-A-01-L-004"' in fragment
+    assert 'data-testid="holding-A-01-L-005"' not in fragment
+    assert "Movement history" not in fragment

@@ -158,8 +158,6 @@ def products_with_attributes(attributes: dict, *, limit: int = 50) -> QuerySet[P
 # The most products a search lists (the best full-text matches, then SKU prefixes).
 MAX_SEARCH_MATCHES = 500
 # The most bins and lots the product page lists (a product is rarely in more).
-MAX_HOLDINGS = 500
-MAX_OPEN_RESERVATIONS = 100
 
 
 def product_by_code(code: str) -> Product | None:
@@ -251,9 +249,7 @@ def product_holdings(product: Product) -> QuerySet:
                 output_field=DecimalField(),
             ),
         )
-        .order_by("warehouse__code", "location__code", "lot__expires_on", "lot__code")[
-            :MAX_HOLDINGS
-        ]
+        .order_by("warehouse__code", "location__code", "lot__expires_on", "lot__code", "id")
     )
 
 
@@ -267,7 +263,5 @@ def open_reservations_of(product: Product) -> QuerySet:
             order_reference=Subquery(order.values("reference")[:1]),
             customer=Subquery(order.values("customer")[:1]),
         )
-        .order_by("reservation__expires_at", "reservation__created_at", "id")[
-            :MAX_OPEN_RESERVATIONS
-        ]
+        .order_by("reservation__expires_at", "reservation__created_at", "id")
     )

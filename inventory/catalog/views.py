@@ -7,7 +7,7 @@ so another tenant's product answers 404 like a missing one.
 from __future__ import annotations
 
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -20,7 +20,12 @@ from inventory.catalog.selectors import (
     product_holdings,
     stock_by_warehouse,
 )
-from inventory.catalog.tables import HistoryTable, ProductTable
+from inventory.catalog.tables import (
+    HistoryTable,
+    HoldingsTable,
+    OpenReservationsTable,
+    ProductTable,
+)
 from inventory.core.errors import NotFound
 from inventory.ledger.history import product_history
 from inventory.stock.selectors import stock_summary
@@ -71,18 +76,28 @@ def product(request, product_id: int):
     status = 422 if history.is_bound and history.errors else 200
     table = HistoryTable(history.qs, uom=product.uom, can_trace=can_trace(request))
     configure_table(request, table, lazy=True)
-    context = {"product": product, "history": history, "table": table}
-    if request.htmx and request.htmx.target == "history-table":
+    holdings = HoldingsTable(
+        product_holdings(product), uom=product.uom, can_trace=can_trace(request)
+    )
+    configure_table(request, holdings)
+    reservations = OpenReservationsTable(open_reservations_of(product), uom=product.uom)
+    configure_table(request, reservations)
+    context = {
+        "product": product,
+        "history": history,
+        "table": table,
+        "holdings": holdings,
+        "reservations": reservations,
+    }
+    # Each table pages and sorts in place; the page around them is read only for the page.
+    region = request.htmx.target if request.htmx else None
+    if region in ("history-table", "holdings-table", "reservations-table"):
         return render_region(
-            request, "inventory/catalog/product.html", "history-table", context, status=status
+            request, "inventory/catalog/product.html", region, context, status=status
         )
     context.update(
         summary=stock_summary(product=product),
         warehouses=stock_by_warehouse(product),
-        holdings=product_holdings(product),
-        reservations=open_reservations_of(product),
         can_trace=can_trace(request),
     )
-    return render_region(
-        request, "inventory/catalog/product.html", "history-table", context, status=status
-    )
+    return render(request, "inventory/catalog/product.html", context, status=status)
