@@ -10,6 +10,7 @@ import datetime
 import pytest
 from django.db import connection, connections
 from django.http import QueryDict
+from django.utils import timezone
 
 from inventory.catalog.filters import HistoryFilter
 from inventory.catalog.services import create_product
@@ -45,6 +46,16 @@ def parent_index(name: str) -> str:
     return row[0] if row else name
 
 
+def this_months_scans(nodes):
+    """The scans of the month the test's entries are in.
+
+    An empty partition may be read through any of its indexes at the same
+    cost; the plan that matters is that of the month holding the rows.
+    """
+    month = partition_name(timezone.now().date().replace(day=1))
+    return [node for node in nodes if node.get("Relation Name") == month]
+
+
 def ledger_scans(nodes):
     return [node for node in nodes if node.get("Relation Name", "").startswith("inventory_ledger")]
 
@@ -52,9 +63,9 @@ def ledger_scans(nodes):
 def test_history_reads_the_product_index_newest_first(tenant, lot):
     with tenant_context(tenant.id):
         nodes, sql = explained(lambda: list(product_history(lot.product)[:26]))
-    scans = ledger_scans(nodes)
+    scans = this_months_scans(nodes)
     assert scans
-    # Each month's copy of ledger_product_occurred_idx.
+    # The month's copy of ledger_product_occurred_idx.
     assert {parent_index(scan.get("Index Name", "")) for scan in scans} == {
         "ledger_product_occurred_idx"
     }, [(scan.get("Node Type"), scan.get("Index Name")) for scan in scans]
@@ -79,7 +90,7 @@ def test_lot_movements_read_the_lot_index(tenant, lot):
         node.get("Index Cond", "") for node in ledger_scans(nodes) if node.get("Index Cond")
     )
     assert "lot_id" in conditions
-    scans = ledger_scans(nodes)
+    scans = this_months_scans(nodes)
     assert scans
     assert {parent_index(scan.get("Index Name", "")) for scan in scans} == {
         "ledger_lot_location_idx"
