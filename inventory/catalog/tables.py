@@ -10,7 +10,14 @@ from django.utils.html import format_html
 
 from inventory.ledger.history import actor_name
 from inventory.templatetags.stock import day, moment, quantity_in
-from inventory.web.tables import CodeColumn, ListTable, MomentColumn, QuantityColumn
+from inventory.web.tables import (
+    WIDE_ONLY_CODE,
+    WIDE_ONLY_NUMBER,
+    CodeColumn,
+    ListTable,
+    MomentColumn,
+    QuantityColumn,
+)
 
 
 class ProductTable(ListTable):
@@ -25,7 +32,7 @@ class ProductTable(ListTable):
     gtin = CodeColumn(
         verbose_name="GTIN",
         orderable=False,
-        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}},
+        attrs=WIDE_ONLY_CODE,
     )
 
     class Meta(ListTable.Meta):
@@ -203,7 +210,7 @@ class OpenReservationsTable(ListTable):
     allocated = tables.Column(verbose_name="Held", attrs=_numbers("held", strong=True))
     quantity = tables.Column(
         verbose_name="Asked",
-        attrs={"th": {"class": "text-end sy-wide-only"}, "td": {"class": "sy-num sy-wide-only"}},
+        attrs=WIDE_ONLY_NUMBER,
     )
     expires_at = tables.Column(
         accessor="reservation__expires_at",

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from inventory.models import CountSession, CountStatus
-from inventory.web.tables import CodeColumn, ListTable, MomentColumn
+from inventory.web.tables import WIDE_ONLY, WIDE_ONLY_NUMBER, CodeColumn, ListTable, MomentColumn
 
 STATUS_BADGES = {
     CountStatus.OPEN: "text-bg-warning",
@@ -34,17 +34,17 @@ class CountTable(ListTable):
         verbose_name="Counted",
         empty_values=(),
         order_by="line_total",
-        attrs={"th": {"class": "text-end sy-wide-only"}, "td": {"class": "sy-num sy-wide-only"}},
+        attrs=WIDE_ONLY_NUMBER,
     )
     created_by = tables.Column(
         verbose_name="Started by",
         accessor="created_by__username",
         order_by="created_by__username",
-        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}},
+        attrs=WIDE_ONLY,
     )
     created_at = MomentColumn(
         verbose_name="Started",
-        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}},
+        attrs=WIDE_ONLY,
     )
     action = tables.Column(
         verbose_name="", empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}

@@ -8,9 +8,7 @@ from django.utils.html import format_html
 
 from inventory.catalog.tables import SignedQuantityColumn, WhenColumn
 from inventory.ledger.history import actor_name
-from inventory.web.tables import CodeColumn, ListTable, QuantityColumn
-
-WIDE_ONLY = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}}
+from inventory.web.tables import WIDE_ONLY, WIDE_ONLY_CODE, CodeColumn, ListTable, QuantityColumn
 
 
 def _order(record) -> str:
@@ -34,7 +32,7 @@ class MovementTable(ListTable):
         accessor="location__code",
         verbose_name="Bin",
         orderable=False,
-        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}},
+        attrs=WIDE_ONLY_CODE,
     )
     order_reference = tables.Column(
         verbose_name="Order / customer", orderable=False, attrs=WIDE_ONLY
@@ -43,7 +41,7 @@ class MovementTable(ListTable):
         verbose_name="Who",
         accessor="pk",
         orderable=False,
-        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}},
+        attrs=WIDE_ONLY,
     )
     reason = tables.Column(
         verbose_name="Why",
@@ -105,7 +103,7 @@ class CustomerReceiptTable(ListTable):
         accessor="product__sku",
         verbose_name="Product",
         orderable=False,
-        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}},
+        attrs=WIDE_ONLY_CODE,
     )
     quantity = QuantityColumn(unit="product__uom", orderable=False)
     order_reference = tables.Column(verbose_name="Order / customer", orderable=False)

@@ -6,7 +6,13 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from inventory.models import OrderStatus
-from inventory.web.tables import CodeColumn, ListTable, MomentColumn
+from inventory.web.tables import (
+    WIDE_ONLY_CODE,
+    WIDE_ONLY_NUMBER,
+    CodeColumn,
+    ListTable,
+    MomentColumn,
+)
 
 # The badge of each status: what needs doing stands out, what is over is grey.
 STATUS_BADGES = {
@@ -41,11 +47,11 @@ class OrderTable(ListTable):
         verbose_name="Warehouse",
         accessor="warehouse__code",
         order_by=("warehouse__code",),
-        attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}},
+        attrs=WIDE_ONLY_CODE,
     )
     line_count = tables.Column(
         verbose_name="Lines",
-        attrs={"th": {"class": "text-end sy-wide-only"}, "td": {"class": "sy-num sy-wide-only"}},
+        attrs=WIDE_ONLY_NUMBER,
     )
     status = StatusColumn(verbose_name="Status")
     created_at = MomentColumn(

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from inventory.templatetags.stock import quantity_in
-from inventory.web.tables import CodeColumn, ListTable, QuantityColumn
+from inventory.web.tables import WIDE_ONLY, CodeColumn, ListTable, QuantityColumn
 
 
 def _stock_column(name: str, *, phone: bool = False, badge: str = "", **kwargs):
@@ -59,12 +59,9 @@ class SkuColumn(CodeColumn):
         return format_html('<a href="{}">{}</a>', url, value)
 
 
-_WIDE_ONLY = {"td": {"class": "sy-wide-only"}, "th": {"class": "sy-wide-only"}}
-
-
 class StockTable(ListTable):
     sku = SkuColumn(verbose_name="SKU")
-    name = tables.Column(verbose_name="Product", attrs=_WIDE_ONLY)
+    name = tables.Column(verbose_name="Product", attrs=WIDE_ONLY)
     warehouse = CodeColumn(verbose_name="Warehouse", attrs={"td": {"class": "sy-code"}, "th": {}})
     on_hand = _stock_column("on_hand", verbose_name="On hand")
     reserved = _stock_column("reserved", verbose_name="Reserved")

@@ -8,27 +8,24 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import django_tables2 as tables
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from inventory.templatetags.stock import day, quantity, quantity_in
 from inventory.web.access import can_trace
-from inventory.web.tables import CodeColumn, DayColumn, ListTable, MomentColumn, QuantityColumn
+from inventory.web.tables import (
+    WIDE_ONLY,
+    WIDE_ONLY_CODE,
+    WIDE_ONLY_NUMBER,
+    CodeColumn,
+    DayColumn,
+    ListTable,
+    MomentColumn,
+    QuantityColumn,
+)
 
-WIDE_ONLY = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}}
 NOTE = '<span class="small text-body-secondary">{}</span>'
-WIDE_ONLY_CODE = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}}
-WIDE_ONLY_NUMBER = {
-    "th": {"class": "text-end sy-wide-only"},
-    "td": {"class": "sy-num sy-wide-only"},
-}
-
-
-def table_attrs(testid: str) -> dict:
-    """The house table look (a ``Meta.attrs`` replaces the setting's) with a test id."""
-    return {**settings.DJANGO_TABLES2_TABLE_ATTRS, "data-testid": testid}
 
 
 def _code_link(code: str, url: str | None):
@@ -163,7 +160,7 @@ class PutAwayTable(ListTable):
     )
 
     class Meta(ListTable.Meta):
-        attrs = table_attrs("put-away-table")
+        attrs = {"data-testid": "put-away-table"}
         row_attrs = {"data-testid": lambda record: f"put-away-{record.lot.code}"}
         empty_text = (
             "Nothing is waiting in a receiving bin. "
@@ -254,7 +251,7 @@ class BinContentsTable(ListTable):
     )
 
     class Meta(ListTable.Meta):
-        attrs = table_attrs("bin-contents")
+        attrs = {"data-testid": "bin-contents"}
         row_attrs = {"data-testid": lambda record: f"contents-{record.lot.code}"}
         empty_text = "This bin is empty. Move stock here from a receiving bin, or pick another bin."
         prefix = "contents-"
@@ -305,7 +302,7 @@ class BinMovementsTable(ListTable):
     reason = tables.Column(orderable=False, attrs=WIDE_ONLY)
 
     class Meta(ListTable.Meta):
-        attrs = table_attrs("bin-movements")
+        attrs = {"data-testid": "bin-movements"}
         empty_text = "Nothing has moved in or out of this bin yet."
         prefix = "moves-"
         order_by = ("-occurred_at",)
@@ -333,7 +330,7 @@ class AdjustmentsTable(ListTable):
     reason = tables.Column(verbose_name="Reason")
 
     class Meta(ListTable.Meta):
-        attrs = table_attrs("adjustments-table")
+        attrs = {"data-testid": "adjustments-table"}
         empty_text = (
             "No adjustments yet. Record one with the form above "
             "when stock is damaged, lost or found."

@@ -19,13 +19,25 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_tables2 as tables
+from django.conf import settings
 from django.shortcuts import render
 from django.utils.html import format_html
 from django_tables2.paginators import LazyPaginator
+from django_tables2.utils import AttributeDict
 
 from inventory.templatetags.stock import day, moment, quantity_in
 
 PER_PAGE = 25
+
+
+# Attributes of cells that step aside on a phone (``sy-wide-only``), for plain
+# columns, codes and numbers.
+WIDE_ONLY = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only"}}
+WIDE_ONLY_CODE = {"th": {"class": "sy-wide-only"}, "td": {"class": "sy-code sy-wide-only"}}
+WIDE_ONLY_NUMBER = {
+    "th": {"class": "text-end sy-wide-only"},
+    "td": {"class": "sy-num sy-wide-only"},
+}
 
 
 class ListTable(tables.Table):
@@ -33,12 +45,17 @@ class ListTable(tables.Table):
 
     A subclass's ``Meta`` replaces this one unless it subclasses it
     (``class Meta(ListTable.Meta)``), as django-tables2 reads only the
-    table's own ``Meta``; the settings ``DJANGO_TABLES2_TEMPLATE`` and
-    ``DJANGO_TABLES2_TABLE_ATTRS`` make the look the same either way.
+    table's own ``Meta``. A ``Meta.attrs`` (a test id, a smaller table)
+    adds to the house look of ``DJANGO_TABLES2_TABLE_ATTRS`` rather than
+    replacing it, as django-tables2 alone would.
     """
 
     class Meta:
         per_page = PER_PAGE
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attrs = AttributeDict({**settings.DJANGO_TABLES2_TABLE_ATTRS, **self.attrs})
 
 
 def configure_table(request, table: tables.Table, *, lazy: bool = False) -> tables.Table:
