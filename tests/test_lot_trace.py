@@ -106,7 +106,7 @@ def test_lot_trace_lists_receipt_moves_and_shipments_with_order_and_customer(
     assert positions == sorted(positions), "oldest first: receipt, move, then the shipments"
     assert "Bäckerei Müller" in movements
     assert "Pick face" in movements
-    assert "-20.000" in movements
+    assert "\N{MINUS SIGN}20.000" in movements
     # What is still in each bin: 100 - 30 - 5.5 in A-01, 30 - 20 in A-02.
     bins = page.split('data-testid="lot-bins"')[1].split("</table>")[0]
     assert "64.500" in bins.split('data-testid="bin-A-01"')[1].split("</tr>")[0]

@@ -146,7 +146,7 @@ def test_history_lists_movements_newest_first_with_who_and_why(tenant, operator,
     assert "Closer to the dock" in table
     assert "Operator" in table  # who moved it
     assert "System" in table  # the reservation had no user
-    assert "+100" in table and "-30.000" in table
+    assert "+100" in table and "\N{MINUS SIGN}30.000" in table
 
 
 def test_history_filters_by_kind_and_swaps_only_its_region(tenant, operator, flour, stocked):

@@ -16,7 +16,7 @@ from inventory.web.tables import (
     CodeColumn,
     ListTable,
     MomentColumn,
-    QuantityColumn,
+    SignedQuantityColumn,
 )
 
 
@@ -44,25 +44,6 @@ class ProductTable(ListTable):
 
     def render_gtin(self, value):
         return value or "—"
-
-
-class SignedQuantityColumn(QuantityColumn):
-    """A ledger quantity with its sign: ``+240`` in, ``-12.500`` out.
-
-    The unit is the table's ``uom`` when all its rows are of one product.
-    """
-
-    def render(self, value, record, table):
-        uom = getattr(table, "uom", None) or self.unit.resolve(record, quiet=True)
-        sign = "+" if value > 0 else ""
-        css = "text-success" if value > 0 else "text-danger"
-        return format_html(
-            '<span class="{}">{}{}</span> <span class="sy-unit">{}</span>',
-            css,
-            sign,
-            quantity_in(value, uom),
-            uom or "",
-        )
 
 
 class WhenColumn(MomentColumn):

@@ -6,9 +6,16 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from inventory.catalog.tables import SignedQuantityColumn, WhenColumn
+from inventory.catalog.tables import WhenColumn
 from inventory.ledger.history import actor_name
-from inventory.web.tables import WIDE_ONLY, WIDE_ONLY_CODE, CodeColumn, ListTable, QuantityColumn
+from inventory.web.tables import (
+    WIDE_ONLY,
+    WIDE_ONLY_CODE,
+    CodeColumn,
+    ListTable,
+    QuantityColumn,
+    SignedQuantityColumn,
+)
 
 
 def _order(record) -> str:

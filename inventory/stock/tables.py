@@ -23,6 +23,7 @@ from inventory.web.tables import (
     ListTable,
     MomentColumn,
     QuantityColumn,
+    SignedQuantityColumn,
 )
 
 NOTE = '<span class="small text-body-secondary">{}</span>'
@@ -95,22 +96,6 @@ class BinColumn(CodeColumn):
     def render(self, value, record):
         return format_html(
             '<a href="{}">{}</a>', reverse("inventory:bin", args=[record.location_id]), value
-        )
-
-
-class SignedQuantityColumn(QuantityColumn):
-    """A change of stock, signed: plus for stock in, a minus sign for stock out."""
-
-    def render(self, value, record):
-        uom = self.unit.resolve(record, quiet=True)
-        sign = "+" if value > 0 else "\N{MINUS SIGN}"
-        css = "text-success" if value > 0 else "text-danger"
-        return format_html(
-            '<span class="{}">{}{}</span> <span class="sy-unit">{}</span>',
-            css,
-            sign,
-            quantity_in(abs(value), uom),
-            uom,
         )
 
 

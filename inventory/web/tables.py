@@ -106,6 +106,27 @@ class QuantityColumn(tables.Column):
         return value
 
 
+class SignedQuantityColumn(QuantityColumn):
+    """A change of stock with its sign: ``+240`` in, ``12.500`` out behind a minus sign.
+
+    The minus is the typographic minus sign (U+2212), as wide as the plus, so
+    a column of changes lines up. The unit is the table's ``uom`` when every
+    row is of one product (a product's history), else the row's own.
+    """
+
+    def render(self, value, record, table):
+        uom = getattr(table, "uom", None) or self.unit.resolve(record, quiet=True)
+        sign = "+" if value > 0 else "\N{MINUS SIGN}" if value < 0 else ""
+        css = "text-success" if value > 0 else "text-danger"
+        return format_html(
+            '<span class="{}">{}{}</span> <span class="sy-unit">{}</span>',
+            css,
+            sign,
+            quantity_in(abs(value), uom),
+            uom or "",
+        )
+
+
 class MoneyColumn(tables.Column):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("attrs", {"th": {"class": "text-end"}, "td": {"class": "sy-num"}})

@@ -127,7 +127,7 @@ def test_a_lot_from_receipt_through_qc_and_picking_to_its_customer(
     page.goto(f"{live_server.url}/products/{product.pk}/")
     history = page.get_by_test_id("history-table")
     shipment = history.get_by_role("row", name=re.compile("Shipment"))
-    expect(shipment).to_contain_text("-4 ea")
+    expect(shipment).to_contain_text("\N{MINUS SIGN}4 ea")
     expect(shipment).to_contain_text("Oscar")
     rows = history.locator("tbody tr")
     kinds = [text for text in rows.all_inner_texts()]

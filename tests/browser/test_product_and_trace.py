@@ -98,7 +98,7 @@ def test_scanned_sku_opens_the_product_and_the_history_filters_in_place(
     page.get_by_label("What").select_option("SHIP")
     expect(history).not_to_contain_text("Receipt")
     expect(history).to_contain_text("Shipment")
-    expect(history).to_contain_text("-100.000")
+    expect(history).to_contain_text("\N{MINUS SIGN}100.000")
     assert page.evaluate("window.stayedOnPage") is True
     expect(page).to_have_url(re.compile(r"kind=SHIP"))
 
