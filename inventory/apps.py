@@ -22,4 +22,7 @@ class InventoryConfig(AppConfig):
     verbose_name = "Inventory"
 
     def ready(self):
+        from inventory.web.tables import remember_cell_signatures
+
         post_migrate.connect(ensure_partitions_after_migrate, sender=self)
+        remember_cell_signatures()
