@@ -7,7 +7,8 @@ from django.middleware.csp import ContentSecurityPolicyMiddleware
 from django.test import Client, RequestFactory
 
 from config.views import server_error
-from tests.conftest import PASSWORD, make_member
+from tests.clients import signed_in
+from tests.conftest import make_member
 from warehouse.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -45,12 +46,6 @@ def assert_strict_policy(response):
 @pytest.fixture
 def superuser(tenant):
     return make_member(tenant, "root", Role.ADMIN, is_staff=True, is_superuser=True)
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 @pytest.mark.parametrize("path", SIGNED_IN_PAGES)

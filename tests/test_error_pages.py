@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.urls import path
 
 from config import urls as site_urls
-from tests.conftest import PASSWORD
+from tests.clients import signed_in
 from warehouse.access import member_required
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -24,6 +24,10 @@ PRINT_DEBUG = (
     "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
 )
 NEVER_CONNECTED = "postgres://stockyard:secret@db.invalid:5432/stockyard"
+
+
+def signed_in_showing_errors(username):
+    return signed_in(username, raise_request_exception=False)
 
 
 @member_required
@@ -43,15 +47,9 @@ pytestmark = [
 ]
 
 
-def signed_in(username):
-    client = Client(raise_request_exception=False)
-    assert client.login(username=username, password=PASSWORD)
-    return client
-
-
 @override_settings(DEBUG=False)
 def test_a_missing_page_is_the_branded_404(operator):
-    response = signed_in("operator").get("/no-such-page/")
+    response = signed_in_showing_errors("operator").get("/no-such-page/")
     assert response.status_code == 404
     page = response.content.decode()
     assert "Page not found" in page
@@ -62,14 +60,14 @@ def test_a_missing_page_is_the_branded_404(operator):
 
 @override_settings(DEBUG=False)
 def test_another_tenants_lot_is_the_branded_404(operator, tenant, other_tenant_user):
-    response = signed_in("other").post("/qc/1/decide/", {"decision": "approve"})
+    response = signed_in_showing_errors("other").post("/qc/1/decide/", {"decision": "approve"})
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
 
 
 @override_settings(DEBUG=False)
 def test_a_failing_view_is_the_branded_500_without_a_traceback(operator, caplog):
-    response = signed_in("operator").get("/fails/")
+    response = signed_in_showing_errors("operator").get("/fails/")
     assert response.status_code == 500
     page = response.content.decode()
     assert "Something went wrong on our side" in page
@@ -82,7 +80,7 @@ def test_a_failing_view_is_the_branded_500_without_a_traceback(operator, caplog)
 
 @override_settings(DEBUG=False)
 def test_the_500_page_uses_only_local_assets(operator):
-    page = signed_in("operator").get("/fails/").content.decode()
+    page = signed_in_showing_errors("operator").get("/fails/").content.decode()
     assets = re.findall(r'(?:href|src)="([^"]+)"', page)
     assert assets and all(asset.startswith("/") for asset in assets)
 

@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -15,19 +14,14 @@ from inventory.orders.services import create_order
 from inventory.reservations.allocation import reserve_stock
 from inventory.reservations.requests import LineRequest
 from inventory.stock.receipts import receive_stock
-from tests.conftest import PASSWORD, bin_of, make_member
+from tests.clients import signed_in
+from tests.conftest import bin_of, make_member
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
 
 CARD_KEYS = {"quarantine", "allocate", "pick", "expiring", "reservations", "counts"}
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def cards_on(page: str) -> set[str]:

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -13,18 +12,12 @@ from inventory.models import Balance, Lot, Product, QcStatus
 from inventory.stock.overview_tables import StockTable
 from inventory.stock.receipts import receive_stock
 from inventory.stock.selectors import STOCK_SORTS
-from tests.conftest import PASSWORD
+from tests.clients import signed_in
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
 
 DASH = "\N{EN DASH}"  # the page summary reads "1{DASH}25 of 30"
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def stocked_products(tenant, site, count, *, start=0, status=QcStatus.APPROVED):

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -17,18 +16,13 @@ from inventory.lots.services import approve_lot
 from inventory.models import LedgerEntry, LedgerKind, Order, OrderStatus
 from inventory.stock.movements import move_stock, ship_stock
 from inventory.stock.receipts import receive_stock
-from tests.conftest import PASSWORD, bin_of
+from tests.clients import signed_in
+from tests.conftest import bin_of
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
 
 RECEIVED = timezone.make_aware(datetime.datetime(2026, 11, 2, 8, 0))
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def ship_to(tenant, lot, location, quantity, *, reference, customer, at):

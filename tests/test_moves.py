@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -12,17 +11,12 @@ from inventory.catalog.services import create_location, create_product, create_w
 from inventory.models import Balance, LedgerEntry, LedgerKind, Lot, QcStatus
 from inventory.stock.bins import put_away_list, suggest_bins
 from inventory.stock.receipts import receive_stock
-from tests.conftest import PASSWORD, bin_of, make_member
+from tests.clients import signed_in
+from tests.conftest import bin_of, make_member
 from warehouse.models import LocationKind, Role
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def receive(tenant, product, warehouse, lot_code, quantity, location=None):

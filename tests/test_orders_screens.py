@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -14,21 +13,12 @@ from inventory.models import Balance, LedgerEntry, Order, OrderLine, OrderStatus
 from inventory.orders.services import allocate_order, create_order
 from inventory.reservations.requests import LineRequest
 from inventory.stock.receipts import receive_stock
-from tests.conftest import PASSWORD, bin_of, make_member
+from tests.clients import htmx, signed_in
+from tests.conftest import bin_of, make_member
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
-
-
-def htmx(region):
-    return {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": region}
 
 
 @pytest.fixture

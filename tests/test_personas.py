@@ -3,15 +3,10 @@
 import pytest
 from django.test import Client
 
+from tests.clients import signed_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def test_anonymous_visitors_are_sent_to_sign_in():

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -20,17 +19,12 @@ from inventory.reservations.requests import LineRequest
 from inventory.stock.movements import move_stock
 from inventory.stock.receipts import receive_stock
 from inventory.stock.selectors import stock_summary
-from tests.conftest import PASSWORD, bin_of, make_member, make_site
+from tests.clients import signed_in
+from tests.conftest import bin_of, make_member, make_site
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def region(client, url, target, **params):

@@ -14,6 +14,7 @@ from inventory.catalog.services import create_product
 from inventory.models import LedgerEntry, Lot
 from inventory.scanning.gs1 import MAX_SCAN_LENGTH
 from inventory.stock.receipts import receive_stock
+from tests.clients import signed_in
 from tests.conftest import PASSWORD, make_member, make_site
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
@@ -23,12 +24,6 @@ pytestmark = pytest.mark.django_db
 GTIN = "09501101020917"
 GS = "\x1d"
 LABEL = f"]C101{GTIN}17270131" + f"10L-77{GS}3012"
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
