@@ -214,6 +214,46 @@ def test_a_duplicate_reference_is_refused_on_the_reference(tenant, operator, sit
 # -- detail and actions ---------------------------------------------------------------
 
 
+def allocated_order_of(tenant, site, count, reference):
+    """An allocated order of ``count`` lines, each of its own product held in its own lot."""
+    lines = []
+    for index in range(count):
+        product = create_product(tenant=tenant, sku=f"{reference}-{index:03d}", name="Item")
+        receive_stock(
+            tenant=tenant,
+            product=product,
+            warehouse=site,
+            lot_code=f"L-{index:03d}",
+            quantity=5,
+            location=bin_of(tenant, site, "A-01" if index % 2 else "A-02"),
+        )
+        lines.append(LineRequest(product=product, quantity=2))
+    order = create_order(
+        tenant=tenant, warehouse=site, reference=reference, customer="Depot", lines=lines
+    )
+    allocate_order(tenant=tenant, order_id=order.pk)
+    return order
+
+
+def test_order_page_costs_the_same_queries_for_few_and_many_lines(tenant, operator, site):
+    """An order is a bounded document (at most 500 lines), shown whole; its cost is flat."""
+    client = signed_in("operator")
+    client.get("/")  # the session's first request does its own one-off work
+    small = allocated_order_of(tenant, site, 3, "SMALL")
+    large = allocated_order_of(tenant, site, 120, "LARGE")
+
+    def queries(order) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/orders/{order.pk}/")
+        assert response.status_code == 200
+        assert response.content.decode().count("LARGE-" if order == large else "SMALL-") >= (
+            120 if order == large else 3
+        )
+        return len(captured)
+
+    assert queries(large) == queries(small)
+
+
 def test_detail_shows_what_is_held_and_the_buttons_the_role_allows(
     tenant, operator, manager, site, stocked
 ):

@@ -336,7 +336,7 @@ def test_empty_catalog_says_where_products_come_from(tenant, operator):
     assert "No products yet. Products are added in the admin" in page
 
 
-def many_holdings(tenant, site, product, count):
+def many_holdings(tenant, site, product, count, start=0):
     """``count`` lots of ``product`` with stock in bin A-01, lots L-000.. (balances in bulk)."""
     from inventory.models import Balance
 
@@ -351,7 +351,7 @@ def many_holdings(tenant, site, product, count):
                 qc_status="APPROVED",
                 qc_at=timezone.now(),
             )
-            for number in range(count)
+            for number in range(start, start + count)
         )
         Balance.objects.bulk_create(
             Balance(
@@ -383,3 +383,20 @@ def test_stock_per_bin_and_lot_pages_and_sorts_in_place(tenant, site, flour, ope
     assert 'data-testid="holding-A-01-L-004"' in fragment
     assert 'data-testid="holding-A-01-L-005"' not in fragment
     assert "Movement history" not in fragment
+
+
+def test_product_page_costs_the_same_queries_for_10_and_1000_lots(tenant, site, flour, operator):
+    client = signed_in("operator")
+    client.get("/")  # the session's first request does its own one-off work
+    url = f"/products/{flour.pk}/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, {"holdings-sort": "-available"})
+        assert response.status_code == 200
+        return len(captured)
+
+    many_holdings(tenant, site, flour, 10)
+    with_ten = queries()
+    many_holdings(tenant, site, flour, 990, start=10)
+    assert queries() == with_ten
