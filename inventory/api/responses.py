@@ -441,6 +441,9 @@ class OrderOut(Schema):
     warehouse: str
     status: str
     created_at: datetime.datetime
+    picking_started_at: datetime.datetime | None
+    shipped_at: datetime.datetime | None
+    cancelled_at: datetime.datetime | None
     lines: list[OrderLineOut]
     reservation: ReservationOut | None
 

@@ -40,6 +40,9 @@ def test_ship_ships_what_is_held_under_one_operation(acme_api, allocated, tenant
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "SHIPPED"
     assert response.json()["reservation"]["status"] == "ISSUED"
+    assert allocated["shipped_at"] is None
+    assert response.json()["shipped_at"] is not None
+    assert response.json()["cancelled_at"] is None
     assert (stock(acme_api)["on_hand"], stock(acme_api)["reserved"]) == ("6.000", "0.000")
     with tenant_context(tenant.id):
         order = Order.objects.get(pk=allocated["id"])
@@ -71,6 +74,8 @@ def test_cancel_releases_the_hold_and_a_second_cancel_changes_nothing(acme_api, 
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "CANCELLED"
     assert response.json()["reservation"]["status"] == "CANCELLED"
+    assert response.json()["cancelled_at"] is not None
+    assert response.json()["shipped_at"] is None
     assert stock(acme_api)["reserved"] == "0.000"
     entries = ledger_count(tenant)
     replay = acme_api.post(f"/orders/{allocated['id']}/cancel", key="cancel-1")
