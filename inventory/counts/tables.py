@@ -114,7 +114,7 @@ class ReviewTable(ListTable):
     location = CodeColumn(accessor="location__code", verbose_name="Bin", order_by=WALKING_ORDER)
     lot = tables.Column(
         accessor="lot__code",
-        verbose_name="Product and lot",
+        verbose_name="Lot",
         order_by=("product__sku", "lot__code", *WALKING_ORDER),
     )
     expected = QuantityColumn(unit="product__uom", attrs=WIDE_ONLY_NUMBER, orderable=False)
