@@ -1,11 +1,13 @@
 """Cycle counts: a blind count of bins or a product, reviewed, approved and posted."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from inventory.catalog.services import create_product
 from inventory.counts.errors import (
@@ -28,6 +30,7 @@ from inventory.models import (
     CountStatus,
     LedgerEntry,
     LedgerKind,
+    Lot,
 )
 from inventory.stock.movements import adjust_stock
 from inventory.stock.receipts import receive_stock
@@ -103,6 +106,28 @@ def count_all(tenant, session, user, quantities):
     for code, line in lines_of(tenant, session).items():
         save_count_line(
             tenant=tenant, session=session, line_id=line.pk, quantity=quantities[code], user=user
+        )
+
+
+def add_lines(tenant, session, location, product, codes, *, counted=None):
+    """Lines for new lots ``codes`` of ``product`` at ``location``, inserted in that order."""
+    now = timezone.now()
+    with tenant_context(tenant.id):
+        lots = Lot.objects.bulk_create(
+            Lot(tenant=tenant, product=product, code=code, received_at=now, unit_cost="2.50")
+            for code in codes
+        )
+        CountLine.objects.bulk_create(
+            CountLine(
+                tenant=tenant,
+                session=session,
+                location=location,
+                lot=lot,
+                product=product,
+                counted_quantity=counted,
+                counted_at=None if counted is None else now,
+            )
+            for lot in lots
         )
 
 
@@ -599,33 +624,34 @@ def _page_queries(client, url) -> int:
     return len(queries)
 
 
-def test_the_sheet_and_the_review_cost_the_same_queries_for_few_and_many_lines(
+def test_the_sheet_and_the_review_cost_the_same_queries_for_10_and_1000_lines(
     tenant, site, bolts, operator
 ):
     sessions = []
-    for lots, code in ((2, "A-01"), (12, "A-02")):
+    for how_many, code in ((10, "A-01"), (1000, "A-02")):
         location = bin_of(tenant, site, code)
-        for number in range(lots):
-            receive_stock(
-                tenant=tenant,
-                product=bolts,
-                warehouse=site,
-                location=location,
-                lot_code=f"L{lots}-{number}",
-                quantity=1,
-            )
-        sessions.append(
-            start_count(tenant=tenant, warehouse=site, user=operator, locations=[location])
+        session = start_count(tenant=tenant, warehouse=site, user=operator, locations=[location])
+        add_lines(
+            tenant, session, location, bolts, [f"L{how_many}-{n:04d}" for n in range(how_many)]
         )
+        sessions.append(session)
     client = signed_in("operator")
-    client.get("/counts/")
-    sheets = [_page_queries(client, f"/counts/{session.pk}/") for session in sessions]
-    assert sheets[0] == sheets[1]
+    client.get("/counts/")  # the session's first page settles its tenant choice
+    for url in ("/counts/{}/", "/counts/{}/?page=2", "/counts/{}/?page=999"):
+        few, many = (_page_queries(client, url.format(session.pk)) for session in sessions)
+        assert few == many, url
     for session in sessions:
-        count_all(tenant, session, operator, dict.fromkeys(lines_of(tenant, session), 1))
+        with tenant_context(tenant.id):
+            CountLine.objects.filter(session=session).update(
+                counted_quantity=3, counted_at=timezone.now()
+            )
         submit_count(tenant=tenant, session=session, user=operator)
-    reviews = [_page_queries(client, f"/counts/{session.pk}/review/") for session in sessions]
-    assert reviews[0] == reviews[1]
+    for url in ("/counts/{}/review/", "/counts/{}/review/?sort=-variance_value&page=2"):
+        few, many = (_page_queries(client, url.format(session.pk)) for session in sessions)
+        assert few == many, url
+    review = client.get(f"/counts/{sessions[1].pk}/review/")
+    assert review.context["review"].total_value == Decimal("7500.00")  # 1000 x 3 x 2.50
+    assert "1\u201325 of 1000" in review.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -683,3 +709,243 @@ def test_a_bin_or_product_already_being_counted_cannot_be_counted_twice(
     signed_in("manager").post(f"/counts/{bin_count.pk}/cancel/")
     again = client.post("/counts/", {**form, "idempotency_key": "form:count-5"})
     assert again.status_code == 302
+
+
+# -- the sheet a page at a time ------------------------------------------------------------
+
+
+@pytest.fixture
+def long_count(tenant, site, bolts, operator, settings):
+    """25 lines on pages of 10: walking order (A-01 before A-02) is lot L-0000 to L-0024.
+
+    The lines are inserted in another order (A-02 first, lots backwards), so
+    a sheet in insertion order would show different lines on each page.
+    """
+    settings.COUNT_SHEET_PAGE_SIZE = 10
+    a01, a02 = bin_of(tenant, site, "A-01"), bin_of(tenant, site, "A-02")
+    session = start_count(tenant=tenant, warehouse=site, user=operator, locations=[a01, a02])
+    add_lines(tenant, session, a02, bolts, [f"L-{n:04d}" for n in range(24, 14, -1)])
+    add_lines(tenant, session, a01, bolts, [f"L-{n:04d}" for n in range(14, -1, -1)])
+    return session
+
+
+def shown_lots(page: str) -> list[str]:
+    return re.findall(r'data-testid="line-A-0\d-(L-\d+)"', page)
+
+
+def count_lots(tenant, session, codes):
+    with tenant_context(tenant.id):
+        CountLine.objects.filter(session=session, lot__code__in=codes).update(
+            counted_quantity=1, counted_at=timezone.now()
+        )
+
+
+def test_page_2_of_the_sheet_shows_the_next_lines_in_walking_order(tenant, long_count, operator):
+    page = signed_in("operator").get(f"/counts/{long_count.pk}/?page=2").content.decode()
+    assert shown_lots(page) == [f"L-{n:04d}" for n in range(10, 20)]
+    assert "Lines 11\u201320 of 25" in page
+    assert f'href="/counts/{long_count.pk}/?page=3"' in page
+    assert 'rel="next" data-count-page data-count-next' in page
+    assert "0 of 25</span> lines counted" in page
+
+
+@pytest.mark.parametrize(
+    ("asked", "first_shown"),
+    [
+        ("abc", "L-0000"),
+        ("-1", "L-0000"),
+        ("0", "L-0000"),
+        ("2.5", "L-0000"),
+        ("9" * 20, "L-0000"),  # bounded before it costs anything
+        ("999999", "L-0020"),  # past the end: the last page
+        ("3", "L-0020"),
+    ],
+)
+def test_a_bad_page_number_shows_a_page_of_the_sheet(
+    tenant, long_count, operator, asked, first_shown
+):
+    response = signed_in("operator").get(f"/counts/{long_count.pk}/", {"page": asked})
+    assert response.status_code == 200
+    assert shown_lots(response.content.decode())[0] == first_shown
+
+
+def test_the_sheet_opens_on_the_page_of_the_first_line_not_counted(tenant, long_count, operator):
+    client = signed_in("operator")
+    count_lots(tenant, long_count, [f"L-{n:04d}" for n in range(14)] + ["L-0016"])
+    page = client.get(f"/counts/{long_count.pk}/").content.decode()
+    assert shown_lots(page)[0] == "L-0010"  # page 2 holds L-0014, the first not counted
+    assert "15 of 25</span> lines counted" in page
+    count_lots(tenant, long_count, [f"L-{n:04d}" for n in range(25)])
+    assert shown_lots(client.get(f"/counts/{long_count.pk}/").content.decode())[0] == "L-0000"
+
+
+def test_the_sheet_answers_its_region_to_htmx_and_the_page_otherwise(tenant, long_count, operator):
+    client = signed_in("operator")
+    fragment = client.get(
+        f"/counts/{long_count.pk}/?page=3", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="count-sheet"
+    ).content.decode()
+    assert fragment.lstrip().startswith('<div id="count-sheet">')
+    assert "<html" not in fragment
+    assert shown_lots(fragment) == [f"L-{n:04d}" for n in range(20, 25)]
+    assert f'hx-get="/counts/{long_count.pk}/?page=2"' in fragment
+    assert 'data-testid="found-form"' in fragment and 'data-testid="submit-form"' in fragment
+    assert '<input type="hidden" name="page" value="3">' in fragment
+    page = client.get(f"/counts/{long_count.pk}/?page=3").content.decode()
+    assert "<html" in page and shown_lots(page) == shown_lots(fragment)
+
+
+def test_a_plain_post_on_page_2_comes_back_to_page_2(tenant, long_count, operator):
+    line = lines_of(tenant, long_count)["L-0012"]
+    client = signed_in("operator")
+    url = f"/counts/{long_count.pk}/lines/{line.pk}/"
+    saved = client.post(url, {"counted": "5", "page": "2"})
+    assert saved["Location"] == f"/counts/{long_count.pk}/?page=2"
+    assert lines_of(tenant, long_count)["L-0012"].counted_quantity == 5
+    refused = client.post(url, {"counted": "-1", "page": "2"})
+    assert refused["Location"] == f"/counts/{long_count.pk}/?page=2"
+    for page in ("//evil.example/", "2#x", "https://evil.example", "1" * 40):
+        response = client.post(url, {"counted": "5", "page": page})
+        assert response["Location"] == f"/counts/{long_count.pk}/"
+
+
+def test_a_saved_line_brings_the_progress_of_the_whole_count(tenant, long_count, operator):
+    count_lots(tenant, long_count, ["L-0001", "L-0024"])  # on pages 1 and 3
+    line = lines_of(tenant, long_count)["L-0012"]
+    response = signed_in("operator").post(
+        f"/counts/{long_count.pk}/lines/{line.pk}/",
+        {"counted": "5", "page": "2"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET=f"line-{line.pk}",
+    )
+    fragment = response.content.decode()
+    assert response.status_code == 200
+    assert fragment.lstrip().startswith(
+        f'<li class="list-group-item sy-count-line" id="line-{line.pk}"'
+    )
+    progress = fragment.split('<div id="count-progress"')[1]
+    assert 'hx-swap-oob="true"' in progress.split(">")[0]
+    assert "3 of 25</span> lines counted" in progress
+    assert '<input type="hidden" name="page" value="2">' in fragment
+
+
+def test_a_found_lot_opens_the_page_that_holds_it(tenant, bin_count, operator, settings):
+    settings.COUNT_SHEET_PAGE_SIZE = 1  # walking order: B-1, then the found B-2, then F-1
+    response = signed_in("operator").post(
+        f"/counts/{bin_count.pk}/found/",
+        {
+            "idempotency_key": "form:found-5",
+            "location": "A-01",
+            "sku": "BOLT-8",
+            "lot_code": "B-2",
+            "counted": "3",
+            "page": "3",
+        },
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="count-sheet",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == f"/counts/{bin_count.pk}/?page=2"
+    assert 'data-testid="line-A-01-B-2"' in page and "B-1" not in page
+    assert "1 of 3</span> line" in page
+    for shown in ("4321", "4,321", "12.345"):
+        assert shown not in page  # still blind
+
+
+def test_a_refused_submit_turns_to_the_first_line_not_counted(tenant, long_count, operator):
+    count_lots(tenant, long_count, [f"L-{n:04d}" for n in range(25) if n != 13])
+    client = signed_in("operator")
+    response = client.post(
+        f"/counts/{long_count.pk}/submit/",
+        {"page": "3"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="count-sheet",
+    )
+    assert response.status_code == 422
+    assert response["HX-Push-Url"] == f"/counts/{long_count.pk}/?page=2"
+    page = response.content.decode()
+    assert "Not submitted: 1 line still has no count" in page
+    assert "L-0013" in shown_lots(page)
+    plain = client.post(f"/counts/{long_count.pk}/submit/", {"page": "3"})
+    assert plain["Location"] == f"/counts/{long_count.pk}/"
+    assert status_of(tenant, long_count) == CountStatus.OPEN
+
+
+# -- the review a page at a time -----------------------------------------------------------
+
+
+@pytest.fixture
+def long_review(tenant, site, bolts, operator):
+    """30 counted lines in review, none on the books: line L-n differs by n + 1 (2.50 each)."""
+    location = bin_of(tenant, site, "A-01")
+    session = start_count(tenant=tenant, warehouse=site, user=operator, locations=[location])
+    add_lines(tenant, session, location, bolts, [f"L-{n:04d}" for n in range(30)])
+    with tenant_context(tenant.id):
+        for line in CountLine.objects.filter(session=session).select_related("lot"):
+            line.counted_quantity = int(line.lot.code[2:]) + 1
+            line.counted_at = timezone.now()
+            line.save(update_fields=["counted_quantity", "counted_at"])
+    submit_count(tenant=tenant, session=session, user=operator)
+    return session
+
+
+def review_rows(page: str) -> list[str]:
+    return re.findall(r'data-testid="review-A-01-(L-\d+)"', page)
+
+
+def test_the_review_pages_its_lines_and_totals_the_whole_count(tenant, long_review, operator):
+    response = signed_in("operator").get(f"/counts/{long_review.pk}/review/?page=2")
+    page = response.content.decode()
+    assert review_rows(page) == [f"L-{n:04d}" for n in range(25, 30)]
+    assert "26\u201330 of 30" in page
+    review = response.context["review"]
+    # 1 + 2 + ... + 30 = 465 pieces found at 2.50: the whole count, not the page.
+    assert (review.gain_value, review.loss_value, review.total_value) == (
+        Decimal("1162.50"),
+        Decimal("0"),
+        Decimal("1162.50"),
+    )
+    assert review.needs_approval  # above the tenant's limit, judged on every line
+    assert "30 of 30" in page.split('data-testid="differing"')[1].split("</div>")[0]
+
+
+@pytest.mark.parametrize(
+    ("sort", "first", "last"),
+    [
+        ("location", "L-0000", "L-0024"),
+        ("-variance", "L-0029", "L-0005"),
+        ("-variance_value", "L-0029", "L-0005"),
+        ("variance", "L-0000", "L-0024"),
+        ("lot", "L-0000", "L-0024"),
+        ("nonsense", "L-0000", "L-0024"),
+    ],
+)
+def test_the_review_sorts_in_the_database(tenant, long_review, operator, sort, first, last):
+    fragment = (
+        signed_in("operator")
+        .get(
+            f"/counts/{long_review.pk}/review/",
+            {"sort": sort},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="review-table",
+        )
+        .content.decode()
+    )
+    assert fragment.lstrip().startswith('<div id="review-table"')
+    assert "<html" not in fragment and 'data-testid="count-actions"' not in fragment
+    rows = review_rows(fragment)
+    assert (rows[0], rows[-1], len(rows)) == (first, last, 25)
+
+
+def test_posting_from_the_review_still_answers_the_whole_review(tenant, long_review, manager):
+    response = signed_in("manager").post(
+        f"/counts/{long_review.pk}/post/",
+        {"approve": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="count-review",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "approved and posted: 30 differences written to stock" in page
+    assert 'id="review-table"' in page and len(review_rows(page)) == 25
+    assert status_of(tenant, long_review) == CountStatus.POSTED

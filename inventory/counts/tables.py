@@ -1,13 +1,24 @@
-"""The count list: every count, newest first, with what is left to do on it."""
+"""The count list (every count, newest first) and a count's review (its lines beside the books)."""
 
 from __future__ import annotations
 
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from inventory.counts.selectors import WALKING_ORDER
+from inventory.counts.services import difference_value
 from inventory.models import CountSession, CountStatus
-from inventory.web.tables import WIDE_ONLY, WIDE_ONLY_NUMBER, CodeColumn, ListTable, MomentColumn
+from inventory.templatetags.stock import money, quantity_in
+from inventory.web.tables import (
+    WIDE_ONLY,
+    WIDE_ONLY_NUMBER,
+    CodeColumn,
+    ListTable,
+    MomentColumn,
+    QuantityColumn,
+)
 
 STATUS_BADGES = {
     CountStatus.OPEN: "text-bg-warning",
@@ -15,6 +26,9 @@ STATUS_BADGES = {
     CountStatus.POSTED: "text-bg-success",
     CountStatus.CANCELLED: "text-bg-secondary",
 }
+
+FOUND_BADGE = mark_safe(' <span class="badge text-bg-secondary">found</span>')
+MATCHES = mark_safe('<span class="fw-normal text-body-secondary">matches</span>')
 
 
 def count_url(session: CountSession) -> str:
@@ -88,3 +102,67 @@ class CountTable(ListTable):
         return format_html(
             '<a class="btn btn-sm {}" href="{}">{}</a>', css, count_url(record), label
         )
+
+
+class ReviewTable(ListTable):
+    """A count's lines beside the books (``review_lines``): difference and value, by the database.
+
+    Walking order by default; every sort ends in walking order, so a page
+    holds the same lines however often it is asked for.
+    """
+
+    location = CodeColumn(accessor="location__code", verbose_name="Bin", order_by=WALKING_ORDER)
+    lot = tables.Column(
+        accessor="lot__code",
+        verbose_name="Lot",
+        order_by=("product__sku", "lot__code", *WALKING_ORDER),
+    )
+    expected = QuantityColumn(unit="product__uom", attrs=WIDE_ONLY_NUMBER, orderable=False)
+    counted_quantity = QuantityColumn(
+        unit="product__uom", verbose_name="Counted", attrs=WIDE_ONLY_NUMBER, orderable=False
+    )
+    variance = tables.Column(
+        verbose_name="Difference",
+        order_by=("variance", *WALKING_ORDER),
+        attrs={
+            "th": {"class": "text-end"},
+            "td": {"class": "sy-num fw-semibold", "data-testid": "difference"},
+        },
+    )
+    variance_value = tables.Column(
+        verbose_name="Value",
+        order_by=("variance_value", *WALKING_ORDER),
+        attrs={"th": {"class": "text-end"}, "td": {"class": "sy-num", "data-testid": "value"}},
+    )
+
+    class Meta(ListTable.Meta):
+        order_by = ("location",)
+        attrs = {"data-testid": "review-table"}
+        empty_text = "No lines: the bins held nothing on the books and nothing was found."
+        row_attrs = {
+            "data-testid": lambda record: f"review-{record.location.code}-{record.lot.code}",
+            "class": lambda record: "table-warning" if record.variance else None,
+        }
+
+    def render_lot(self, value, record):
+        return format_html(
+            '<span class="sy-code">{}</span>{}<div class="small text-body-secondary sy-code">'
+            "{}</div>",
+            value,
+            FOUND_BADGE if record.is_found else "",
+            record.product.sku,
+        )
+
+    def render_variance(self, value, record):
+        if value == 0:
+            return MATCHES
+        uom = record.product.uom
+        return format_html(
+            '{}{} <span class="sy-unit">{}</span>',
+            "+" if value > 0 else "",
+            quantity_in(value, uom),
+            uom,
+        )
+
+    def render_variance_value(self, record):
+        return money(difference_value(record.variance, record.lot.unit_cost))

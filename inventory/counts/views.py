@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from inventory.core.errors import DomainError, NotFound
 from inventory.core.writes import acting_for, write, write_idempotent, write_screen
@@ -29,6 +31,8 @@ from inventory.counts.selectors import (
     count_sessions,
     counting_lines,
     get_count,
+    review_lines,
+    walking_position,
 )
 from inventory.counts.services import (
     add_found_lot,
@@ -38,7 +42,7 @@ from inventory.counts.services import (
     start_count,
     submit_count,
 )
-from inventory.counts.tables import CountTable
+from inventory.counts.tables import CountTable, ReviewTable
 from inventory.models import CountLine, CountStatus
 from inventory.templatetags.stock import money
 from inventory.web.tables import configure_table, render_region
@@ -131,11 +135,53 @@ def counts(request):
 
 # -- counting ---------------------------------------------------------------------------
 
+# Lines on one page of the counting sheet; a setting so a test can page a short count.
+SHEET_PAGE_SIZE = 50
 
-def _sheet_context(request, session, *, found_form=None, sheet_error=None) -> dict:
+
+def _sheet_page_size() -> int:
+    return getattr(settings, "COUNT_SHEET_PAGE_SIZE", SHEET_PAGE_SIZE)
+
+
+def _page_number(value) -> int | None:
+    """A page number from a link or form, bounded before it costs anything; else ``None``."""
+    value = value or ""
+    if value.isascii() and value.isdigit() and len(value) <= 6:
+        return max(int(value), 1)
+    return None
+
+
+def _page_holding(session, *, line_id: int | None = None) -> int | None:
+    """The sheet page that shows line ``line_id``, or the first line not counted yet."""
+    position = walking_position(session, line_id=line_id)
+    return None if position is None else (position - 1) // _sheet_page_size() + 1
+
+
+def _sheet_url(session, page_number: int | None) -> str:
+    # Only a validated number reaches the query string: nothing posted can redirect elsewhere.
+    url = reverse("inventory:count", args=[session.pk])
+    return f"{url}?page={page_number}" if page_number else url
+
+
+def _sheet_context(
+    request, session, *, page_number: int | None, found_form=None, sheet_error=None
+) -> dict:
+    """One page of the sheet (a page past the end shows the last), with the whole count's progress.
+
+    With no page asked for, the sheet opens where counting goes on: the page
+    of the first line not counted yet.
+    """
+    if page_number is None:
+        page_number = _page_holding(session) or 1
+    paginator = Paginator(counting_lines(session), _sheet_page_size())
+    page = paginator.get_page(page_number)
     return {
         "session": session,
-        "lines": list(counting_lines(session)),
+        "page": page,
+        "page_number": page.number,
+        "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)),
+        "lines": page.object_list,
+        "progress": count_progress(session),
         "bins": count_bins(session) if session.product_id is None else [],
         "found_form": found_form or FoundLotForm(session=session),
         "sheet_error": sheet_error,
@@ -145,11 +191,18 @@ def _sheet_context(request, session, *, found_form=None, sheet_error=None) -> di
 
 @role_required(*COUNTERS)
 def count(request, session_id: int):
-    """The blind counting sheet: one line per lot and bin, no expected quantity anywhere."""
+    """The blind counting sheet, a page of lines at a time: no expected quantity anywhere."""
     session = _count_or_404(session_id)
     if session.status != CountStatus.OPEN:
         return redirect("inventory:count-review", session.pk)
-    return render(request, SHEET_TEMPLATE, _sheet_context(request, session))
+    page_number = request.GET.get("page")
+    context = _sheet_context(
+        request,
+        session,
+        # A page number that is no number shows page 1; no page at all resumes counting.
+        page_number=None if page_number is None else (_page_number(page_number) or 1),
+    )
+    return render_region(request, SHEET_TEMPLATE, "count-sheet", context)
 
 
 @write_screen
@@ -162,6 +215,7 @@ def count_line(request, session_id: int, line_id: int):
         if not CountLine.objects.filter(pk=line_id, session=session).exists():
             raise Http404("No such line.")
     form = CountLineForm(request.POST)
+    page_number = _page_number(request.POST.get("page"))
     error = None
     if form.is_valid():
         try:
@@ -182,13 +236,16 @@ def count_line(request, session_id: int, line_id: int):
         if not request.htmx:
             if error:
                 messages.error(request, f"Lot {line.lot.code} at {line.location.code}: {error}")
-            return redirect("inventory:count", session.pk)
+            return redirect(_sheet_url(session, page_number))
+        # The line in place, and the count's progress beside it out of band.
         return render(
             request,
-            f"{SHEET_TEMPLATE}#count-line",
+            f"{SHEET_TEMPLATE}#line-saved",
             {
                 "session": session,
                 "line": line,
+                "page_number": page_number,
+                "progress": count_progress(session),
                 "error": error,
                 "typed": request.POST.get("counted", "")[:32] if error else None,
                 "just_saved": not error,
@@ -213,7 +270,12 @@ def _add_found_lot(request, session, data: dict, operation) -> tuple[int, dict]:
 @require_POST
 @role_required(*COUNTERS)
 def count_found(request, session_id: int):
-    """Add a lot found on the shelf that the count does not list, counted."""
+    """Add a lot found on the shelf that the count does not list, counted.
+
+    The sheet then shows the page holding the new line; a refusal keeps the
+    page the form was sent from.
+    """
+    page_number = _page_number(request.POST.get("page"))
     with acting_for(request):
         session = _count_or_404(session_id)
         form = FoundLotForm(request.POST, session=session)
@@ -221,7 +283,7 @@ def count_found(request, session_id: int):
     if is_valid:
         data = form.cleaned_data
         try:
-            write_idempotent(
+            outcome = write_idempotent(
                 tenant=request.tenant,
                 key=data["idempotency_key"],
                 kind="count-found",
@@ -236,30 +298,39 @@ def count_found(request, session_id: int):
         except DomainError as failure:
             form.add_error(None, failure.message)
         else:
+            with acting_for(request):
+                page_number = _page_holding(session, line_id=outcome.body["line_id"])
             if not request.htmx:
                 messages.success(
                     request,
                     f"Lot {data['lot'].code} at {data['location_object'].code} added to the count.",
                 )
-                return redirect("inventory:count", session.pk)
+                return redirect(_sheet_url(session, page_number))
             form = None
     if not request.htmx and form is not None:
         messages.error(request, f"Nothing added: {_problems(form)}")
-        return redirect("inventory:count", session.pk)
+        return redirect(_sheet_url(session, page_number))
     with acting_for(request):
-        return render(
+        response = render(
             request,
             f"{SHEET_TEMPLATE}#count-sheet",
-            _sheet_context(request, session, found_form=form),
+            _sheet_context(request, session, page_number=page_number, found_form=form),
             status=422 if form is not None else 200,
         )
+    if page_number:
+        push_url(response, _sheet_url(session, page_number))
+    return response
 
 
 @write_screen
 @require_POST
 @role_required(*COUNTERS)
 def count_submit(request, session_id: int):
-    """Counting is done: the count goes to review (every line must have a count)."""
+    """Counting is done: the count goes to review (every line must have a count).
+
+    Refused for lines without a count, the sheet turns to the page of the
+    first of them.
+    """
     with acting_for(request):
         session = _count_or_404(session_id)
     try:
@@ -269,12 +340,21 @@ def count_submit(request, session_id: int):
             messages.error(request, f"Not submitted: {failure.message}")
             return redirect("inventory:count", session.pk)
         with acting_for(request):
-            return render(
+            page_number = _page_holding(session) or _page_number(request.POST.get("page"))
+            response = render(
                 request,
                 f"{SHEET_TEMPLATE}#count-sheet",
-                _sheet_context(request, session, sheet_error=f"Not submitted: {failure.message}"),
+                _sheet_context(
+                    request,
+                    session,
+                    page_number=page_number,
+                    sheet_error=f"Not submitted: {failure.message}",
+                ),
                 status=422,
             )
+        if page_number:
+            push_url(response, _sheet_url(session, page_number))
+        return response
     messages.success(request, f"Count {session.pk} submitted for review.")
     url = reverse("inventory:count-review", args=[session.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -284,10 +364,12 @@ def count_submit(request, session_id: int):
 
 
 def _review_context(request, session, *, error=None) -> dict:
+    """The totals over the whole count, and one sorted page of its lines."""
     review = count_review(session, threshold=request.tenant.count_approval_value)
     return {
         "session": session,
         "review": review,
+        "table": configure_table(request, ReviewTable(review_lines(session))),
         "bins": count_bins(session) if session.product_id is None else [],
         "progress": count_progress(session),
         "is_manager": _is_manager(request),
@@ -302,7 +384,9 @@ def count_review_page(request, session_id: int):
     if session.status == CountStatus.OPEN:
         # Still being counted: showing the books now would unblind the count.
         return redirect("inventory:count", session.pk)
-    return render(request, REVIEW_TEMPLATE, _review_context(request, session))
+    return render_region(
+        request, REVIEW_TEMPLATE, "review-table", _review_context(request, session)
+    )
 
 
 def _after_review_action(request, session_id: int, *, notice: str | None, error: str | None):

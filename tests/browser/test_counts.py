@@ -112,7 +112,10 @@ def test_a_blind_count_with_a_difference_approved_by_a_manager(
     assert bolts_on_hand(tenant, shelf) == 30
 
 
-def test_counting_on_a_phone(live_server, page, screenshot, tenant, shelf):
+def test_counting_on_a_phone_turns_the_page_after_its_last_line(
+    live_server, page, screenshot, tenant, shelf, settings
+):
+    settings.COUNT_SHEET_PAGE_SIZE = 1  # a page per line: Enter on page 1 goes on to page 2
     oscar = make_member(tenant, "oscar", Role.OPERATOR)
     session = start_count(
         tenant=tenant, warehouse=shelf["warehouse"], user=oscar, locations=[shelf["a01"]]
@@ -126,21 +129,24 @@ def test_counting_on_a_phone(live_server, page, screenshot, tenant, shelf):
 
     page.get_by_role("link", name="Resume").click()
     bolts = page.get_by_test_id("line-A-01-B-1")
-    expect(bolts.locator("[data-count-input]")).to_be_visible()
+    expect(bolts.locator("[data-count-input]")).to_be_focused()
     expect(bolts.get_by_test_id("save-line")).to_be_visible()
-    expect(page.get_by_test_id("line-A-01-F-1").get_by_test_id("save-line")).to_be_visible()
+    expect(page.get_by_test_id("count-progress")).to_contain_text("0 of 2 lines counted")
+    expect(page.get_by_test_id("line-A-01-F-1")).to_have_count(0)
     fits_the_screen(page, 390)
-    bolts.locator("[data-count-input]").fill("40")
-    bolts.locator("[data-count-input]").press("Enter")
-    expect(page.get_by_test_id("line-A-01-B-1").get_by_test_id("line-status")).to_contain_text(
-        "Saved: 40 ea"
-    )
-    expect(page.get_by_test_id("line-A-01-F-1").locator("[data-count-input]")).to_be_focused()
+    page.keyboard.type("40")
+    page.keyboard.press("Enter")
+    flour_input = page.get_by_test_id("line-A-01-F-1").locator("[data-count-input]")
+    expect(flour_input).to_be_focused()
+    expect(page).to_have_url(re.compile(rf"/counts/{session.pk}/\?page=2$"))
+    expect(page.get_by_test_id("count-progress")).to_contain_text("1 of 2 lines counted")
     page.keyboard.type("12.5")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("line-A-01-F-1").get_by_test_id("line-status")).to_contain_text(
         "Saved: 12.5 kg"
     )
+    expect(page.get_by_test_id("count-progress")).to_contain_text("2 of 2 lines counted")
+    expect(page.get_by_test_id("sheet-pager")).to_be_visible()
     fits_the_screen(page, 390)
     screenshot("count-sheet-phone")
 
