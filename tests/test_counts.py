@@ -377,7 +377,7 @@ def test_review_shows_each_difference_and_its_value(tenant, bin_count, operator)
     assert review.context["review"].total_value == Decimal("5.60")  # 2 x 2.50 + 0.5 x 1.20
     bolts_row = page.split('data-testid="review-A-01-B-1"')[1].split("</tr>")[0]
     assert "4,321" in bolts_row and "4,319" in bolts_row
-    assert "-2 <span" in bolts_row and "-5.00" in bolts_row
+    assert "\N{MINUS SIGN}2 <span" in bolts_row and "\N{MINUS SIGN}5.00" in bolts_row
     flour_row = page.split('data-testid="review-A-01-F-1"')[1].split("</tr>")[0]
     assert "+0.500 <span" in flour_row and "0.60" in flour_row
     assert 'data-testid="post-count"' in page

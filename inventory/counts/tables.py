@@ -159,10 +159,12 @@ class ReviewTable(ListTable):
         uom = record.product.uom
         return format_html(
             '{}{} <span class="sy-unit">{}</span>',
-            "+" if value > 0 else "",
-            quantity_in(value, uom),
+            "+" if value > 0 else "\N{MINUS SIGN}",
+            quantity_in(abs(value), uom),
             uom,
         )
 
     def render_variance_value(self, record):
-        return money(difference_value(record.variance, record.lot.unit_cost))
+        # Signed as the difference beside it (and every change of stock) is.
+        value = difference_value(record.variance, record.lot.unit_cost)
+        return f"\N{MINUS SIGN}{money(-value)}" if value < 0 else money(value)

@@ -102,7 +102,7 @@ def test_a_blind_count_with_a_difference_approved_by_a_manager(
     screenshot("counts-list")
     page.get_by_role("link", name="Review").click()
     difference = page.get_by_test_id("review-A-01-B-1").get_by_test_id("difference")
-    expect(difference).to_contain_text("-10 ea")
+    expect(difference).to_contain_text("\N{MINUS SIGN}10 ea")
     screenshot("count-review")
     page.get_by_test_id("approve-post").click()
     expect(page.get_by_test_id("review-notice")).to_contain_text(
