@@ -164,12 +164,10 @@ def qc_queue(request):
     table = configure_table(request, QcQueueTable(quarantine_queue()))
     can_reverse = _can_reverse(request)
     context = {"table": table, "waiting": table.paginator.count, "can_reverse": can_reverse}
-    if not (request.htmx and request.htmx.target == "qc-queue"):
-        # The recent decisions sit outside the region that sorts and pages.
-        decisions = QcHistoryTable(
-            recent_qc_decisions(RECENT_DECISIONS), can_reverse=can_reverse, orderable=False
-        )
-        context["decisions"] = decisions
+    # The recent decisions sit outside the region that sorts and pages.
+    is_whole_page = not (request.htmx and request.htmx.target == "qc-queue")
+    if is_whole_page and (decisions := recent_qc_decisions(RECENT_DECISIONS)):
+        context["decisions"] = QcHistoryTable(decisions, can_reverse=can_reverse, orderable=False)
     return render_region(request, "inventory/qc_queue.html", "qc-queue", context)
 
 

@@ -301,8 +301,13 @@ def test_the_qc_queue_sort_swaps_only_its_table(tenant, inspector, queue):
     # Its sort links keep to the region and the address bar.
     assert 'href="?sort=code" hx-get="?sort=code" hx-push-url="true"' in html
     page = client.get("/qc/?sort=-code").content.decode()
-    assert "<html" in page and "Recent decisions" in page
-    assert lot_codes(page) == ["C-100", "B-200", "A-300"]
+    assert "<html" in page and lot_codes(page) == ["C-100", "B-200", "A-300"]
+    with tenant_context(tenant.id):
+        lot = Lot.objects.get(code="A-300")
+    approve_lot(tenant=tenant, lot=lot, actor=Actor.user(inspector))
+    assert "Recent decisions" in client.get("/qc/?sort=-code").content.decode()
+    fragment = client.get("/qc/?sort=-code", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="qc-queue")
+    assert "Recent decisions" not in fragment.content.decode()
 
 
 def test_a_queue_row_shows_its_warehouse_and_links_its_lot(tenant, inspector, queue):
@@ -612,3 +617,13 @@ def test_another_tenant_sees_none_of_the_history(tenant, story, other_tenant_use
         assert f'href="/lots/{story["A-1"].pk}/"' not in html
     assert "No QC decisions yet." in client.get("/qc/history/").content.decode()
     assert "Wrong lot approved" not in client.get("/qc/").content.decode()
+
+
+def test_the_qc_screens_carry_no_inline_code_the_policy_would_block(tenant, manager, story):
+    from tests.test_csp import inline_code
+
+    client = signed_in("manager")
+    for path in ("/qc/", "/qc/history/", "/qc/history/?status=SHIPPED"):
+        page = client.get(path).content.decode()
+        assert "Reverse…" in page
+        assert inline_code(page) == []

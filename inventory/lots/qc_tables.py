@@ -16,6 +16,7 @@ import django_tables2 as tables
 from django import forms
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -23,6 +24,7 @@ from django.utils.timesince import timesince
 
 from inventory.catalog.filters import HistoryFilterForm, start_of
 from inventory.models import QcDecision, QcDecisionKind, QcStatus
+from inventory.templatetags.stock import day
 from inventory.web.tables import (
     WIDE_ONLY,
     WIDE_ONLY_CODE,
@@ -140,10 +142,10 @@ class QcHistoryTable(ListTable):
     ``return_to`` names the screen a reversal comes back to (``queue`` or ``history``).
     """
 
-    decided_at = MomentColumn(
+    decided_at = tables.Column(
         verbose_name="When",
         order_by=("decided_at", "id"),
-        attrs={"th": {"class": "ps-3"}, "td": {"class": "ps-3 text-nowrap"}},
+        attrs={"th": {"class": "ps-3"}, "td": {"class": "ps-3"}},
     )
     lot = tables.Column(
         accessor="lot__code", verbose_name="Lot", order_by=("lot__code", "decided_at", "id")
@@ -188,6 +190,15 @@ class QcHistoryTable(ListTable):
             kwargs["exclude"] = ("reverse",)
         self.return_to = return_to
         super().__init__(*args, **kwargs)
+
+    def render_decided_at(self, value):
+        # The day and the time may go on two lines, so a phone keeps room for the decision.
+        local = timezone.localtime(value)
+        return format_html(
+            '<span class="text-nowrap">{}</span> <span class="text-nowrap">{}</span>',
+            day(local),
+            local.strftime("%H:%M"),
+        )
 
     def render_lot(self, value, record):
         # On a phone the SKU goes under the lot code, where the product column steps aside.
