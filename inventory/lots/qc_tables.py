@@ -24,7 +24,7 @@ from django.utils.timesince import timesince
 
 from inventory.catalog.filters import HistoryFilterForm, start_of
 from inventory.models import QcDecision, QcDecisionKind, QcStatus
-from inventory.templatetags.stock import day
+from inventory.templatetags.stock import day, moment
 from inventory.web.tables import (
     WIDE_ONLY,
     WIDE_ONLY_CODE,
@@ -145,7 +145,7 @@ class QcHistoryTable(ListTable):
     decided_at = tables.Column(
         verbose_name="When",
         order_by=("decided_at", "id"),
-        attrs={"th": {"class": "ps-3"}, "td": {"class": "ps-3"}},
+        attrs={"th": {"class": "ps-3 sy-wide-only"}, "td": {"class": "ps-3 sy-wide-only"}},
     )
     lot = tables.Column(
         accessor="lot__code", verbose_name="Lot", order_by=("lot__code", "decided_at", "id")
@@ -192,7 +192,7 @@ class QcHistoryTable(ListTable):
         super().__init__(*args, **kwargs)
 
     def render_decided_at(self, value):
-        # The day and the time may go on two lines, so a phone keeps room for the decision.
+        # The day and the time may go on two lines, leaving room for the decision.
         local = timezone.localtime(value)
         return format_html(
             '<span class="text-nowrap">{}</span> <span class="text-nowrap">{}</span>',
@@ -201,12 +201,15 @@ class QcHistoryTable(ListTable):
         )
 
     def render_lot(self, value, record):
-        # On a phone the SKU goes under the lot code, where the product column steps aside.
+        # On a phone the SKU and the moment go under the lot code, where their
+        # columns step aside, so the decision and Reverse… stay on screen.
         return format_html(
-            '<a class="sy-code" href="{}">{}</a><div class="d-sm-none small sy-code">{}</div>',
+            '<a class="sy-code" href="{}">{}</a><div class="d-sm-none small sy-code">{}</div>'
+            '<div class="d-sm-none small text-body-secondary">{}</div>',
             lot_url(record.lot_id),
             value,
             record.lot.product.sku,
+            moment(record.decided_at),
         )
 
     def render_status(self, record):
@@ -256,7 +259,7 @@ class QcHistoryFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         label="Kind",
         choices=QcDecisionKind.choices,
-        empty_label="Decisions and reversals",
+        empty_label="Any kind",
         error_messages={"invalid_choice": "Choose decisions or reversals from the list."},
     )
     since = django_filters.DateFilter(
