@@ -490,6 +490,12 @@ def test_the_history_filters(tenant, inspector, story, query, expected):
     assert history_rows(response.content.decode()) == expected
 
 
+def test_filtering_the_history_keeps_its_order(tenant, inspector, story):
+    html = signed_in("inspector").get("/qc/history/?sort=lot&kind=DECISION").content.decode()
+    assert history_rows(html) == ["A-1", "B-2", "C-3"]
+    assert '<input type="hidden" name="sort" value="lot">' in html
+
+
 def test_a_history_filter_that_matches_nothing_says_what_to_do(tenant, inspector, story):
     html = signed_in("inspector").get("/qc/history/?q=NOPE").content.decode()
     assert history_rows(html) == []
