@@ -7,10 +7,8 @@ lock held too long is retried and at worst shown as a message in place.
 """
 
 import functools
-import uuid
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -28,7 +26,14 @@ from inventory.core.errors import (
 from inventory.core.writes import acting_for, write, write_form, write_idempotent, write_screen
 from inventory.forms import QcDecisionForm, QcReversalForm, ReceiveForm, StockFilterForm
 from inventory.ledger.posting import Actor
-from inventory.lots.selectors import get_lot, lot_on_hand, quarantine_queue, recent_qc_decisions
+from inventory.lots.qc_tables import QcHistoryFilter, QcHistoryTable, QcQueueTable
+from inventory.lots.selectors import (
+    get_lot,
+    qc_decision_history,
+    quarantine_queue,
+    queue_lot,
+    recent_qc_decisions,
+)
 from inventory.lots.services import approve_lot, reject_lot, reverse_qc_decision
 from inventory.models import QcStatus
 from inventory.stock.overview_tables import StockTable
@@ -148,31 +153,35 @@ def _can_reverse(request) -> bool:
     return request.membership.has_role(Role.MANAGER)
 
 
-QC_PER_PAGE = 25
+# The queue page's short panel; the rest of the history is a screen of its own.
+RECENT_DECISIONS = 10
+QC_ROLES = (Role.QC, Role.MANAGER)
 
 
-@role_required(Role.QC, Role.MANAGER)
+@role_required(*QC_ROLES)
 def qc_queue(request):
-    """Lots waiting for QC, oldest first, a page at a time, with the latest decisions."""
-    page_number = request.GET.get("page", "1")
-    if not (page_number.isascii() and page_number.isdigit() and len(page_number) <= 6):
-        page_number = 1  # bounded before it costs anything
-    page = Paginator(quarantine_queue(), QC_PER_PAGE).get_page(page_number)
-    for lot in page.object_list:
-        lot.decision_key = _decision_key()
-    context = {
-        "page": page,
-        "lots": page.object_list,
-        "waiting": page.paginator.count,
-        "decisions": recent_qc_decisions(),
-        "can_reverse": _can_reverse(request),
-    }
+    """Lots waiting for QC, sorted and paged by the database, and the latest decisions."""
+    table = configure_table(request, QcQueueTable(quarantine_queue()))
+    can_reverse = _can_reverse(request)
+    context = {"table": table, "waiting": table.paginator.count, "can_reverse": can_reverse}
+    # The recent decisions sit outside the region that sorts and pages.
+    is_whole_page = not (request.htmx and request.htmx.target == "qc-queue")
+    if is_whole_page and (decisions := recent_qc_decisions(RECENT_DECISIONS)):
+        context["decisions"] = QcHistoryTable(decisions, can_reverse=can_reverse, orderable=False)
     return render_region(request, "inventory/qc_queue.html", "qc-queue", context)
 
 
-def _decision_key() -> str:
-    """A fresh idempotency key for one rendered decision form (as ``IdempotentForm``)."""
-    return f"form:{uuid.uuid4()}"
+@role_required(*QC_ROLES)
+def qc_history(request):
+    """Every QC decision and reversal: filtered, sorted and paged by the database."""
+    filters = QcHistoryFilter(request.GET or None, queryset=qc_decision_history())
+    table = QcHistoryTable(filters.qs, can_reverse=_can_reverse(request), return_to="history")
+    configure_table(request, table)
+    if filters.is_filtered:
+        table.empty_text = "No decisions match these filters. Clear one, or widen the dates."
+    status = 422 if filters.is_bound and filters.errors else 200
+    context = {"filters": filters, "table": table}
+    return render_region(request, "inventory/qc_history.html", "qc-history", context, status=status)
 
 
 def _decide_lot(request, lot, data: dict, operation) -> tuple[int, dict]:
@@ -192,7 +201,7 @@ def _lot_or_404(lot_id: int):
 
 @write_screen
 @require_POST
-@role_required(Role.QC, Role.MANAGER)
+@role_required(*QC_ROLES)
 def qc_decide(request, lot_id: int):
     """Approve or reject one lot: only the button pressed decides, never Enter or a default."""
     with acting_for(request):
@@ -225,12 +234,12 @@ def qc_decide(request, lot_id: int):
                 state = lot.get_qc_status_display().lower()
                 messages.success(request, f"Lot {lot.code} of {lot.product.sku} is now {state}.")
             return redirect("inventory:qc-queue")
-        lot.on_hand = lot_on_hand(lot)
-        lot.decision_key = _decision_key()
+        row = queue_lot(lot.pk)
+        row.decision_error = error
         # The row stays where it was (decided); the waiting count beside the
         # heading is swapped out of band, so both say the same thing.
-        context = {"lot": lot, "error": error, "form": form, "oob": True}
-        context["waiting"] = quarantine_queue().count()
+        table = QcQueueTable([row], request=request)
+        context = {"table": table, "oob": True, "waiting": quarantine_queue().count()}
         return render(
             request, "inventory/qc_queue.html#qc-row", context, status=422 if error else 200
         )
@@ -265,6 +274,9 @@ def qc_reverse(request, lot_id: int):
             messages.success(request, f"Decision on lot {lot.code} of {sku} reversed: now {state}.")
     else:
         messages.error(request, f"Lot {lot.code}: not reversed. {_problems(form)}")
+    # A reversal made on the history goes back to it; anything else to the queue.
+    if request.POST.get("return_to") == "history":
+        return redirect("inventory:qc-history")
     return redirect("inventory:qc-queue")
 
 

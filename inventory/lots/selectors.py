@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 
 from inventory.catalog.selectors import code_key
@@ -46,19 +55,45 @@ def lot_on_hand_total() -> Coalesce:
     return Coalesce(Subquery(on_hand), ZERO_QUANTITY)
 
 
-def quarantine_queue() -> QuerySet[Lot]:
-    """Lots waiting for a QC decision, oldest receipt first, with their stock.
+def lot_warehouse_code() -> Subquery:
+    """The code of the warehouse a lot was received into, as a subquery per lot.
 
-    The stock is a subquery per lot rather than a join and GROUP BY, so
-    counting the queue (its waiting badge, its pages) reads the lots alone,
-    from the partial index of quarantined lots.
+    A lot is received into one warehouse and moves between its bins, so its
+    balances name one warehouse; the first code keeps the answer single if
+    that ever changes. Read from the lot's balances (``balance_tenant_lot_location_key``)
+    rather than the partitioned ledger.
+    """
+    return Subquery(
+        Balance.objects.filter(lot_id=OuterRef("pk"))
+        .order_by("warehouse__code")
+        .values("warehouse__code")[:1]
+    )
+
+
+def quarantine_queue() -> QuerySet[Lot]:
+    """Lots waiting for a QC decision, oldest receipt first, with their stock and warehouse.
+
+    The stock and the warehouse are subqueries per lot rather than joins and
+    GROUP BY, so counting the queue (its waiting badge, its pages) reads the
+    lots alone, from the partial index of quarantined lots.
     """
     return (
         Lot.objects.filter(qc_status=QcStatus.QUARANTINE)
         .select_related("product")
-        .annotate(on_hand=lot_on_hand_total())
+        .annotate(on_hand=lot_on_hand_total(), warehouse_code=lot_warehouse_code())
         .order_by("received_at", "id")
     )
+
+
+def queue_lot(lot_id: int) -> Lot:
+    """One lot as a row of the quarantine queue, whatever its status is now (a decided row)."""
+    lots = Lot.objects.select_related("product").annotate(
+        on_hand=lot_on_hand_total(), warehouse_code=lot_warehouse_code()
+    )
+    try:
+        return lots.get(pk=int(lot_id))
+    except (Lot.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise LotNotFound(f"No lot {lot_id}.") from None
 
 
 def lot_on_hand(lot: Lot) -> Decimal:
@@ -68,30 +103,32 @@ def lot_on_hand(lot: Lot) -> Decimal:
     )["total"]
 
 
-def recent_qc_decisions(limit: int = 10) -> list[QcDecision]:
-    """The latest QC decisions and reversals, newest first.
+def qc_decision_history() -> QuerySet[QcDecision]:
+    """Every QC decision and reversal, newest first, with who made it and its lot.
 
     ``is_reversible`` marks the rows that still say what the lot's status is:
     the lot's latest entry, and a decision (approved or rejected) rather than
-    a return to quarantine.
+    a return to quarantine. It is a subquery per row shown, so a page costs
+    the same however long the history is.
     """
     latest = (
         QcDecision.objects.filter(lot_id=OuterRef("lot_id"))
         .order_by("-decided_at", "-id")
         .values("id")[:1]
     )
-    decisions = list(
-        QcDecision.objects.select_related("lot", "lot__product", "decided_by", "decided_by_token")
-        .annotate(latest_id=Subquery(latest))
-        .order_by("-decided_at", "-id")[:limit]
+    is_reversible = (
+        Q(pk=Subquery(latest)) & ~Q(status=QcStatus.QUARANTINE) & Q(lot__qc_status=F("status"))
     )
-    for decision in decisions:
-        decision.is_reversible = (
-            decision.pk == decision.latest_id
-            and decision.status != QcStatus.QUARANTINE
-            and decision.lot.qc_status == decision.status
-        )
-    return decisions
+    return (
+        QcDecision.objects.select_related("lot", "lot__product", "decided_by", "decided_by_token")
+        .annotate(is_reversible=ExpressionWrapper(is_reversible, output_field=BooleanField()))
+        .order_by("-decided_at", "-id")
+    )
+
+
+def recent_qc_decisions(limit: int = 10) -> list[QcDecision]:
+    """The latest ``limit`` QC decisions and reversals, newest first (``qc_decision_history``)."""
+    return list(qc_decision_history()[:limit])
 
 
 # -- the lot trace -----------------------------------------------------------

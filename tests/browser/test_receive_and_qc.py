@@ -176,6 +176,22 @@ def test_a_manager_reverses_a_wrong_approval(live_server, page, tenant, screensh
     expect(page.get_by_test_id("recent-decisions")).to_contain_text("Approved the wrong lot")
     assert qc_status(tenant, lot) == "QUARANTINE"
 
+    # The whole history, on a phone: both entries, the newest first, filtered in place.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_test_id("all-decisions").click()
+    expect(page).to_have_url(re.compile(r"/qc/history/$"))
+    rows = page.locator("#qc-history tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("Reversed")
+    expect(rows.first.get_by_role("link", name="L-77")).to_be_in_viewport()
+    page.get_by_label("Kind").select_option("DECISION")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"kind=DECISION"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Approved")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("qc-history-phone")
+
 
 def test_a_decimal_comma_in_an_english_browser_is_never_multiplied(live_server, browser, tenant):
     make_member(tenant, "oscar", Role.OPERATOR)
