@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -34,17 +33,12 @@ from inventory.models import (
 )
 from inventory.stock.movements import adjust_stock
 from inventory.stock.receipts import receive_stock
-from tests.conftest import PASSWORD, bin_of, make_member
+from tests.clients import signed_in
+from tests.conftest import bin_of, make_member
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from inventory.catalog.services import create_product
@@ -15,17 +14,12 @@ from inventory.lots.services import approve_lot
 from inventory.models import LedgerEntry, Lot, QcStatus
 from inventory.stock.receipts import receive_stock
 from inventory.stock.selectors import stock_summary
-from tests.conftest import PASSWORD, make_site
+from tests.clients import signed_in
+from tests.conftest import make_site
 from warehouse.models import Location, LocationKind
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture

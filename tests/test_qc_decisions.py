@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -19,7 +18,7 @@ from inventory.reservations.allocation import reserve_stock
 from inventory.reservations.requests import LineRequest
 from inventory.stock.receipts import receive_stock
 from inventory.stock.selectors import stock_summary
-from tests.conftest import PASSWORD
+from tests.clients import signed_in
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db
@@ -225,12 +224,6 @@ def test_another_tenant_sees_no_decisions(tenant, other_tenant, lot, inspector):
 
 DAY = datetime.timedelta(days=1)
 DASH = "\N{EN DASH}"  # the page summary reads "1{DASH}25 of 30"
-
-
-def signed_in(username):
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def lot_codes(html: str) -> list[str]:

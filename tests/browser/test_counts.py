@@ -10,7 +10,7 @@ from inventory.catalog.services import create_product
 from inventory.counts.services import start_count
 from inventory.models import Balance, CountStatus
 from inventory.stock.receipts import receive_stock
-from tests.browser.test_receive_and_qc import open_from_menu, sign_in, sign_out
+from tests.browser.steps import fits_the_screen, open_from_menu, sign_in, sign_out
 from tests.conftest import bin_of, make_member, make_site
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
@@ -51,10 +51,6 @@ def shelf(tenant):
 def bolts_on_hand(tenant, shelf):
     with tenant_context(tenant.id):
         return Balance.objects.get(lot=shelf["bolt_lot"], location=shelf["a01"]).on_hand
-
-
-def fits_the_screen(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_a_blind_count_with_a_difference_approved_by_a_manager(
@@ -124,7 +120,7 @@ def test_counting_on_a_phone_turns_the_page_after_its_last_line(
     sign_in(page, live_server, "oscar")
     page.goto(f"{live_server.url}/counts/")
     expect(page.get_by_role("link", name="Resume")).to_be_visible()
-    fits_the_screen(page, 390)
+    fits_the_screen(page)
     screenshot("counts-list-phone")
 
     page.get_by_role("link", name="Resume").click()
@@ -133,7 +129,7 @@ def test_counting_on_a_phone_turns_the_page_after_its_last_line(
     expect(bolts.get_by_test_id("save-line")).to_be_visible()
     expect(page.get_by_test_id("count-progress")).to_contain_text("0 of 2 lines counted")
     expect(page.get_by_test_id("line-A-01-F-1")).to_have_count(0)
-    fits_the_screen(page, 390)
+    fits_the_screen(page)
     page.keyboard.type("40")
     page.keyboard.press("Enter")
     flour_input = page.get_by_test_id("line-A-01-F-1").locator("[data-count-input]")
@@ -147,13 +143,13 @@ def test_counting_on_a_phone_turns_the_page_after_its_last_line(
     )
     expect(page.get_by_test_id("count-progress")).to_contain_text("2 of 2 lines counted")
     expect(page.get_by_test_id("sheet-pager")).to_be_visible()
-    fits_the_screen(page, 390)
+    fits_the_screen(page)
     screenshot("count-sheet-phone")
 
     page.get_by_test_id("submit-count").click()
     expect(page.get_by_test_id("post-count")).to_be_visible()
     expect(page.get_by_test_id("review-A-01-B-1").get_by_test_id("difference")).to_be_visible()
-    fits_the_screen(page, 390)
+    fits_the_screen(page)
     page.get_by_test_id("post-count").click()
     expect(page.get_by_test_id("review-notice")).to_contain_text("every line matched the books")
     with tenant_context(tenant.id):

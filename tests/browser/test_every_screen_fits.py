@@ -16,19 +16,23 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from inventory.catalog.services import create_location, create_product
-from inventory.counts.services import start_count
+from inventory.counts.services import save_count_line, start_count, submit_count
+from inventory.ledger.posting import Actor
+from inventory.lots.services import approve_lot
+from inventory.models import CountLine
 from inventory.orders.picking import start_picking
 from inventory.orders.services import allocate_order, create_order
 from inventory.reservations.requests import LineRequest
 from inventory.stock.movements import adjust_stock
 from inventory.stock.receipts import receive_stock
-from tests.browser.test_receive_and_qc import sign_in
+from tests.browser.steps import LAPTOP, PHONE, sign_in
 from tests.conftest import bin_of, make_member, make_site
 from warehouse.models import LocationKind, Role
+from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SIZES = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+SIZES = {"laptop": LAPTOP, "phone": PHONE}
 
 
 @pytest.fixture
@@ -62,6 +66,10 @@ def floor(tenant):
         quantity="300",
     )
     receive_stock(tenant=tenant, product=vaccine, warehouse=warehouse, lot_code="V-1", quantity=40)
+    released = receive_stock(
+        tenant=tenant, product=vaccine, warehouse=warehouse, lot_code="V-0", quantity=10
+    ).lot
+    approve_lot(tenant=tenant, lot=released, actor=Actor.user(manager), note="Certificate checked")
     adjust_stock(
         tenant=tenant,
         lot=lot,
@@ -84,7 +92,19 @@ def floor(tenant):
         user=manager,
         locations=[bin_of(tenant, warehouse, "A-01-02")],
     )
+    # A count of the flour's bin, one kilogram short, waiting for review.
+    reviewed = start_count(
+        tenant=tenant,
+        warehouse=warehouse,
+        user=manager,
+        locations=[bin_of(tenant, warehouse, "A-01-01")],
+    )
+    with tenant_context(tenant.id):
+        line = CountLine.objects.get(session=reviewed)
+    save_count_line(tenant=tenant, session=reviewed, line_id=line.pk, quantity="1249", user=manager)
+    submit_count(tenant=tenant, session=reviewed, user=manager)
     return {
+        "reviewed": reviewed,
         "product": flour,
         "lot": lot,
         "order": order,
@@ -106,7 +126,9 @@ def screens(floor) -> list[tuple[str, str]]:
         ("pick", f"/orders/{floor['order'].pk}/pick/"),
         ("counts", "/counts/"),
         ("count", f"/counts/{floor['count'].pk}/"),
+        ("count-review", f"/counts/{floor['reviewed'].pk}/review/"),
         ("qc-queue", "/qc/"),
+        ("qc-history", "/qc/history/"),
         ("stock", "/stock/"),
         ("products", "/products/"),
         ("product", f"/products/{floor['product'].pk}/"),

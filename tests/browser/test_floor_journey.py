@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from inventory.catalog.services import create_product
 from inventory.models import LedgerEntry, LedgerKind, Lot
 from inventory.stock.selectors import stock_summary
-from tests.browser.test_receive_and_qc import open_from_menu, sign_in, sign_out
+from tests.browser.steps import open_from_menu, sign_in, sign_out
 from tests.conftest import make_member, make_site
 from warehouse.models import Location, LocationKind, Role
 from warehouse.tenancy import tenant_context

@@ -9,15 +9,13 @@ from inventory.catalog.services import create_product
 from inventory.orders.services import create_order
 from inventory.reservations.requests import LineRequest
 from inventory.stock.receipts import receive_stock
-from tests.browser.test_receive_and_qc import sign_in
+from tests.browser.steps import PHONE, sign_in
 from tests.conftest import make_member
 from tests.test_home_and_lists import stocked_products
 from warehouse.models import Location, LocationKind, Role
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PHONE = {"width": 390, "height": 844}
 
 
 def receiving_site(tenant):

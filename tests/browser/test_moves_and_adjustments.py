@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from inventory.catalog.services import create_location, create_product, create_warehouse
 from inventory.stock.receipts import receive_stock
-from tests.browser.test_receive_and_qc import open_from_menu, sign_in
+from tests.browser.steps import fits_the_screen, open_from_menu, sign_in
 from tests.conftest import bin_of, make_member
 from warehouse.models import Role
 
@@ -41,11 +41,6 @@ def stocked_site(tenant, location=None):
         location=bin_of(tenant, warehouse, location) if location else None,
     )
     return warehouse
-
-
-def fits_the_screen(page, screen):
-    if screen == "phone":
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def shown_across(page, locator):
@@ -84,7 +79,7 @@ def test_operator_moves_stock_by_scanning_and_puts_the_rest_away(
     expect(page.get_by_label("From bin")).to_be_focused()
     expect(page.get_by_label("From bin")).to_have_value("")
     expect(page.get_by_test_id("move-submit")).to_be_visible()
-    fits_the_screen(page, screen)
+    fits_the_screen(page)
     screenshot(f"move-{screen}")
 
     # A scanned bin that holds no such lot is refused next to the field; nothing moves.
@@ -100,7 +95,7 @@ def test_operator_moves_stock_by_scanning_and_puts_the_rest_away(
     expect(row).to_contain_text("A-01")  # already holds the product
     put_away = row.get_by_role("link", name="Put away")
     shown_across(page, put_away)
-    fits_the_screen(page, screen)
+    fits_the_screen(page)
     screenshot(f"put-away-{screen}")
     put_away.click()
     to_bin = page.get_by_label("To bin")
@@ -116,7 +111,7 @@ def test_operator_moves_stock_by_scanning_and_puts_the_rest_away(
     expect(contents).to_contain_text("25.000")
     shown_across(page, contents.locator("td").nth(2))
     expect(page.get_by_test_id("move-from-here")).to_be_visible()
-    fits_the_screen(page, screen)
+    fits_the_screen(page)
     screenshot(f"bin-{screen}")
 
 
@@ -153,7 +148,7 @@ def test_manager_adjusts_a_bin_with_a_reason(live_server, page, screen, screensh
     change = history.get_by_role("row").nth(1).locator("td.sy-num")
     expect(change).to_contain_text("2.500")
     shown_across(page, change)
-    fits_the_screen(page, screen)
+    fits_the_screen(page)
     screenshot(f"adjust-{screen}")
 
     page.goto(live_server.url + f"/bins/{bin_of(tenant, warehouse, 'A-01').pk}/")

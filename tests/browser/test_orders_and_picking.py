@@ -13,14 +13,12 @@ from inventory.orders.services import allocate_order, create_order
 from inventory.reservations.requests import LineRequest
 from inventory.stock.receipts import receive_stock
 from inventory.stock.selectors import stock_summary
-from tests.browser.test_receive_and_qc import open_from_menu, sign_in
+from tests.browser.steps import PHONE, fits_the_screen, open_from_menu, sign_in
 from tests.conftest import bin_of, make_member, make_site
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -50,10 +48,6 @@ def scan(page, text):
     expect(field).to_be_focused()
     field.fill(text)
     field.press("Enter")
-
-
-def fits_the_screen(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_order_is_created_allocated_picked_and_shipped(
@@ -127,30 +121,30 @@ def test_picking_on_a_phone(live_server, page, screenshot, tenant, floor):
 
     page.goto(f"{live_server.url}/orders/")
     expect(page.get_by_role("link", name="SO-78")).to_be_visible()
-    fits_the_screen(page, PHONE["width"])
+    fits_the_screen(page)
     screenshot("orders-list-phone")
     page.goto(f"{live_server.url}/orders/{order.pk}/pick/")
     for key in ("pick-bin", "pick-lot", "pick-quantity", "scan-submit", "pick-progress"):
         expect(page.get_by_test_id(key)).to_be_in_viewport()
     expect(page.get_by_test_id("pick-quantity")).to_contain_text("3")
-    fits_the_screen(page, PHONE["width"])
+    fits_the_screen(page)
     screenshot("pick-phone")
     scan(page, "A-02")
     expect(page.get_by_label("Scan the lot (or the product)")).to_be_visible()
     scan(page, "S-100")
     expect(page.get_by_test_id("confirm-pick")).to_be_in_viewport()
-    fits_the_screen(page, PHONE["width"])
+    fits_the_screen(page)
     page.get_by_test_id("confirm-pick").click()
     expect(page.get_by_test_id("ship")).to_be_in_viewport()
-    fits_the_screen(page, PHONE["width"])
+    fits_the_screen(page)
     with tenant_context(tenant.id):
         assert Pick.objects.get(order=order).picked == Decimal("3")
     page.get_by_test_id("ship").click()
     expect(page.get_by_test_id("order-status")).to_have_text("Shipped")
-    fits_the_screen(page, PHONE["width"])
+    fits_the_screen(page)
     screenshot("order-phone")
     assert on_hand(tenant, soap) == Decimal("17")
     page.goto(f"{live_server.url}/orders/new/")
     expect(page.get_by_test_id("order-submit")).to_be_visible()
-    fits_the_screen(page, PHONE["width"])
+    fits_the_screen(page)
     screenshot("order-form-phone")

@@ -16,15 +16,12 @@ from inventory.catalog.services import create_product
 from inventory.models import Order, OrderStatus
 from inventory.stock.movements import move_stock, ship_stock
 from inventory.stock.receipts import receive_stock
-from tests.browser.test_receive_and_qc import open_from_menu, sign_in
+from tests.browser.steps import LAPTOP, PHONE, fits_the_screen, open_from_menu, sign_in
 from tests.conftest import bin_of, make_member, make_site
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-DESK = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -69,14 +66,10 @@ def shipped_lot(tenant):
     return {"product": flour, "lot": lot}
 
 
-def fits_the_screen(page, width):
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
-
-
 def test_scanned_sku_opens_the_product_and_the_history_filters_in_place(
     live_server, page, screenshot, shipped_lot
 ):
-    page.set_viewport_size(DESK)
+    page.set_viewport_size(LAPTOP)
     sign_in(page, live_server, "maria")
     open_from_menu(page, "Products")
     search = page.get_by_label("Search products")
@@ -110,12 +103,12 @@ def test_scanned_sku_opens_the_product_and_the_history_filters_in_place(
     assert page.get_by_test_id("product-sku").evaluate("el => getComputedStyle(el).whiteSpace") == (
         "nowrap"
     )
-    fits_the_screen(page, PHONE["width"])
+    fits_the_screen(page)
     screenshot("product-phone")
 
 
 def test_manager_traces_a_lot_to_its_customer(live_server, page, screenshot, shipped_lot):
-    page.set_viewport_size(DESK)
+    page.set_viewport_size(LAPTOP)
     sign_in(page, live_server, "maria")
     open_from_menu(page, "Trace")
     code = page.get_by_label("Lot code")
@@ -137,7 +130,7 @@ def test_manager_traces_a_lot_to_its_customer(live_server, page, screenshot, shi
     page.reload()
     expect(page.get_by_test_id("lot-csv")).to_be_in_viewport()
     expect(page.get_by_test_id("bin-A-01")).to_be_visible()
-    fits_the_screen(page, PHONE["width"])
+    fits_the_screen(page)
     screenshot("lot-phone")
 
     # The customer's side of the recall, on the phone.
@@ -148,5 +141,5 @@ def test_manager_traces_a_lot_to_its_customer(live_server, page, screenshot, shi
     expect(customers).to_contain_text("F-2026-11-100")
     expect(customers).to_contain_text("100.000")
     expect(page.get_by_test_id("customer-csv")).to_be_visible()
-    fits_the_screen(page, PHONE["width"])
+    fits_the_screen(page)
     screenshot("customer-phone")

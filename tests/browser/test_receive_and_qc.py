@@ -6,36 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from inventory.catalog.services import create_product
-from tests.conftest import PASSWORD, make_member, make_site
+from tests.browser.steps import open_from_menu, sign_in, sign_out
+from tests.conftest import make_member, make_site
 from warehouse.models import Location, LocationKind, Role, Warehouse
 from warehouse.tenancy import tenant_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page, live_server, username):
-    page.goto(live_server.url + "/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("home-heading")).to_be_visible()
-
-
-def open_from_menu(page, name):
-    menu = page.get_by_role("navigation", name="Main navigation")
-    link = menu.get_by_role("link", name=name, exact=True)
-    if not link.is_visible():
-        toggler = menu.get_by_role("button", name="Toggle navigation")
-        if toggler.is_visible():  # a phone: the menu is folded away
-            toggler.click()
-        if not link.is_visible():  # one of the rarer screens, under "More"
-            menu.get_by_test_id("nav-more").click()
-    link.click()
-
-
-def sign_out(page):
-    page.locator("#user-menu").click()
-    page.get_by_test_id("sign-out").click()
 
 
 def test_receive_then_release_from_quarantine(live_server, page, screenshot, tenant):

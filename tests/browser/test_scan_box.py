@@ -5,7 +5,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from inventory.catalog.services import create_product
-from tests.browser.test_receive_and_qc import sign_in
+from tests.browser.steps import sign_in
 from tests.conftest import make_member
 from warehouse.models import Role
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from inventory.catalog.services import create_product
 from inventory.models import LedgerEntry, Lot
-from tests.browser.test_receive_and_qc import open_from_menu, sign_in
+from tests.browser.steps import open_from_menu, sign_in
 from tests.conftest import make_member, make_site
 from warehouse.models import Location, LocationKind, Role
 from warehouse.tenancy import tenant_context
