@@ -10,10 +10,11 @@ from inventory.core.errors import LocationNotFound, ValidationFailed
 from inventory.reservations.allocation import reserve_stock
 from inventory.reservations.requests import LineRequest
 from inventory.stock.bins import bin_movements, find_bin
+from tests.clients import signed_in
 from tests.conftest import bin_of
 from tests.test_adjustments import bulk_adjustments
-from tests.test_moves import receive, signed_in
-from tests.test_product_page_plans import parent_index, this_months_scans
+from tests.test_moves import receive
+from tests.test_product_page_plans import crowded_month, this_months_index_reads
 from tests.test_rls_plans import explained
 from warehouse.tenancy import tenant_context
 
@@ -134,15 +135,14 @@ def test_quantity_shown_in_the_unit_s_decimals(tenant, operator, site, vaccine):
     assert "1,200 <span" in page
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "owner"])
 def test_bin_movements_read_the_location_index(tenant, site, flour):
     receive(tenant, flour, site, "F-1", "5", "A-01")
+    crowded_month(tenant, site)
     with tenant_context(tenant.id):
         location = bin_of(tenant, site, "A-01")
         nodes, _ = explained(lambda: list(bin_movements(location)[:26]))
-    scans = this_months_scans(nodes)
-    assert scans
-    # The month's copy of ledger_location_occurred_idx.
-    assert {parent_index(scan.get("Index Name", "")) for scan in scans} == {
-        "ledger_location_occurred_idx"
-    }
-    assert all("location_id" in scan.get("Index Cond", "") for scan in scans)
+    reads = this_months_index_reads(nodes)
+    # The month's copy of ledger_location_occurred_idx, with the bin as its condition.
+    assert list(reads) == ["ledger_location_occurred_idx"], reads
+    assert "location_id" in reads["ledger_location_occurred_idx"]
