@@ -224,10 +224,13 @@ def load(*, products: int = PRODUCTS, entries: int = ENTRIES, tenant_slug: str =
 
 
 def live_work(tenant, warehouse, manager) -> None:
-    """Orders allocated and being picked, and a count, made through the services."""
+    """Orders allocated and being picked, counts (one counted and submitted for review)
+    and QC decisions, made through the services."""
     from inventory.core.errors import InsufficientStock
-    from inventory.counts.services import start_count
-    from inventory.models import Order, OrderStatus
+    from inventory.counts.services import save_count_line, start_count, submit_count
+    from inventory.ledger.posting import Actor
+    from inventory.lots.services import approve_lot
+    from inventory.models import Balance, CountLine, Lot, Order, OrderStatus, QcStatus
     from inventory.orders.picking import start_picking
     from inventory.orders.services import allocate_order
     from warehouse.models import Location
@@ -240,6 +243,10 @@ def live_work(tenant, warehouse, manager) -> None:
             .values_list("id", flat=True)[:40]
         )
         bins = list(Location.objects.filter(warehouse=warehouse, code__in=["A-120", "A-121"]))
+        counted_bins = list(
+            Location.objects.filter(warehouse=warehouse, code__in=["A-130", "A-131", "A-132"])
+        )
+        waiting = list(Lot.objects.filter(qc_status=QcStatus.QUARANTINE).order_by("id")[:60])
     allocated = 0
     for order_id in open_orders:
         try:
@@ -250,6 +257,26 @@ def live_work(tenant, warehouse, manager) -> None:
         if allocated % 2:
             start_picking(tenant=tenant, order_id=order_id)
     start_count(tenant=tenant, warehouse=warehouse, user=manager, locations=bins)
+    # A count of three more bins, every line counted (every tenth one short), in review.
+    reviewed = start_count(tenant=tenant, warehouse=warehouse, user=manager, locations=counted_bins)
+    with tenant_context(tenant.id):
+        lines = list(CountLine.objects.filter(session=reviewed).order_by("id"))
+        books = {
+            (balance.lot_id, balance.location_id): balance.on_hand
+            for balance in Balance.objects.filter(location__in=counted_bins)
+        }
+    for number, line in enumerate(lines):
+        on_shelf = books.get((line.lot_id, line.location_id), 0)
+        save_count_line(
+            tenant=tenant,
+            session=reviewed,
+            line_id=line.pk,
+            quantity=0 if number % 10 == 0 else on_shelf,
+            user=manager,
+        )
+    submit_count(tenant=tenant, session=reviewed, user=manager)
+    for lot in waiting:
+        approve_lot(tenant=tenant, lot=lot, actor=Actor.user(manager), note="Certificate checked")
 
 
 def session_cookie(user) -> str:
@@ -271,7 +298,8 @@ def screens(tenant) -> list[tuple[str, str, dict]]:
 
     with tenant_context(tenant.id):
         picking = Order.objects.filter(status="PICKING").order_by("id").first()
-        count = CountSession.objects.order_by("id").first()
+        count = CountSession.objects.filter(status="OPEN").order_by("id").first()
+        reviewed = CountSession.objects.filter(status="SUBMITTED").order_by("id").first()
         product = Product.objects.order_by("sku")[min(4241, Product.objects.count() - 1)]
         lot = Lot.objects.filter(product=product).order_by("id").first()
         shipped_lot = (
@@ -290,6 +318,7 @@ def screens(tenant) -> list[tuple[str, str, dict]]:
          fragment("stock-table")),
         ("stock, search 'olive'", "inventory:stock", {}, "?q=olive", fragment("stock-table")),
         ("QC queue", "inventory:qc-queue", {}, "", {}),
+        ("QC history", "inventory:qc-history", {}, "", {}),
         ("receive", "inventory:receive", {}, "", {}),
         ("orders", "inventory:orders", {}, "", {}),
         ("orders, shipped, page 5", "inventory:orders", {}, "?status=SHIPPED&page=5",
@@ -302,6 +331,9 @@ def screens(tenant) -> list[tuple[str, str, dict]]:
         ("adjustments", "inventory:adjustments", {}, "", {}),
         ("counts", "inventory:counts", {}, "", {}),
         ("count sheet", "inventory:count", {"session_id": count.id}, "", {}),
+        ("count review", "inventory:count-review", {"session_id": reviewed.id}, "", {}),
+        ("count review, by value (fragment)", "inventory:count-review",
+         {"session_id": reviewed.id}, "?sort=-variance_value", fragment("review-table")),
         ("products, search 'olive'", "inventory:products", {}, "?q=olive", {}),
         ("product", "inventory:product", {"product_id": product.id}, "", {}),
         ("product history, receipts, page 3", "inventory:product", {"product_id": product.id},

@@ -566,6 +566,15 @@ def test_the_queue_shows_the_latest_ten_and_links_to_the_history(tenant, inspect
     assert 'href="/qc/history/" data-testid="all-decisions">All decisions →<' in html
 
 
+@pytest.mark.parametrize("path", ["/qc/", "/qc/history/"])
+def test_every_form_in_a_row_carries_the_csrf_token(tenant, site, inspector, manager, story, path):
+    quarantined(tenant, site, 2)
+    html = signed_in("manager").get(path).content.decode()
+    forms = re.findall(r"<form method=\"post\".*?</form>", html, re.S)
+    assert len(forms) >= 2  # decision forms on the queue, reversal forms on both
+    assert all('name="csrfmiddlewaretoken"' in form for form in forms)
+
+
 def test_a_manager_reverses_from_the_history_and_comes_back_to_it(
     tenant, inspector, manager, story
 ):

@@ -31,6 +31,7 @@ from inventory.web.tables import (
     DayColumn,
     ListTable,
     MomentColumn,
+    PartialColumn,
     QuantityColumn,
 )
 
@@ -88,7 +89,7 @@ class QcQueueTable(ListTable):
     expires_on = DayColumn(
         verbose_name="Expires", order_by=("expires_on", "id"), attrs=WIDE_ONLY_NOWRAP
     )
-    decision = tables.TemplateColumn(
+    decision = PartialColumn(
         template_name=DECISION_TEMPLATE,
         verbose_name="Decision",
         orderable=False,
@@ -168,7 +169,7 @@ class QcHistoryTable(ListTable):
         orderable=False,
         attrs={"th": {"class": "sy-wide-only"}, "td": {"class": "sy-wide-only small"}},
     )
-    reverse = tables.TemplateColumn(
+    reverse = PartialColumn(
         template_name=REVERSE_TEMPLATE,
         verbose_name="",
         orderable=False,
