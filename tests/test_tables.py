@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+from decimal import Decimal
 
 import django_tables2 as tables
 import django_tables2.utils
 import pytest
 
+from inventory.templatetags.stock import money
 from inventory.web import tables as kit
 
 inspect_signature = kit._remembered_signature.__kwdefaults__["inspect_signature"]
@@ -92,3 +94,18 @@ def test_a_table_draws_each_cell_with_the_arguments_its_render_asks_for():
     first = [[row.get_cell(name) for name in ("name", "size")] for row in Rows(data).rows]
     second = [[row.get_cell(name) for name in ("name", "size")] for row in Rows(data).rows]
     assert first == second == [["A-01:3", "size=3"], ["A-02:5", "size=5"]]
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        (Decimal("1234567.891"), "1,234,567.89"),
+        (Decimal("-12.5"), "-12.50"),
+        (Decimal("-0.00"), "0.00"),
+        (Decimal("-0.004"), "0.00"),
+        (Decimal("0"), "0.00"),
+        (None, ""),
+    ],
+)
+def test_money_has_two_decimals_separators_and_no_negative_zero(amount, shown):
+    assert money(amount) == shown

@@ -47,9 +47,11 @@ def quantity_in(value, uom: str | None = None) -> str:
 
 @register.filter
 def money(value) -> str:
+    """An amount with two decimals and thousands separators; nothing rounds to ``-0.00``."""
     if value is None or value == "":
         return ""
-    return f"{Decimal(value):,.2f}"
+    text = f"{Decimal(value):,.2f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 @register.filter

@@ -17,7 +17,6 @@ use ``LazyPaginator``.
 from __future__ import annotations
 
 import types
-from decimal import Decimal
 
 import django_tables2 as tables
 import django_tables2.utils
@@ -29,7 +28,7 @@ from django.utils.html import format_html
 from django_tables2.paginators import LazyPaginator
 from django_tables2.utils import AttributeDict
 
-from inventory.templatetags.stock import day, moment, quantity_in
+from inventory.templatetags.stock import day, moment, money, quantity_in
 
 PER_PAGE = 25
 
@@ -194,7 +193,7 @@ class MoneyColumn(tables.Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value):
-        return f"{Decimal(value):,.2f}"
+        return money(value)
 
 
 class CodeColumn(tables.Column):
