@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from inventory.templatetags.stock import quantity_in
-from inventory.web.tables import WIDE_ONLY, CodeColumn, ListTable, QuantityColumn
+from inventory.web.tables import WIDE_ONLY, WIDE_ONLY_CODE, CodeColumn, ListTable, QuantityColumn
 
 
 def _stock_column(name: str, *, phone: bool = False, badge: str = "", **kwargs):
@@ -52,17 +52,26 @@ class BadgeQuantityColumn(QuantityColumn):
 
 
 class SkuColumn(CodeColumn):
-    """The SKU, linking to the product's page."""
+    """The SKU, linking to the product's page; on a phone the warehouse under it.
+
+    The warehouse column steps aside on a phone, so the SKU and the available
+    quantity (what people look stock up for) share the screen's width.
+    """
 
     def render(self, value, record):
         url = reverse("inventory:product", kwargs={"product_id": record["product_id"]})
-        return format_html('<a href="{}">{}</a>', url, value)
+        return format_html(
+            '<a href="{}">{}</a><div class="d-sm-none small text-body-secondary">{}</div>',
+            url,
+            value,
+            record["warehouse"],
+        )
 
 
 class StockTable(ListTable):
     sku = SkuColumn(verbose_name="SKU")
     name = tables.Column(verbose_name="Product", attrs=WIDE_ONLY)
-    warehouse = CodeColumn(verbose_name="Warehouse", attrs={"td": {"class": "sy-code"}, "th": {}})
+    warehouse = CodeColumn(verbose_name="Warehouse", attrs=WIDE_ONLY_CODE)
     on_hand = _stock_column("on_hand", verbose_name="On hand")
     reserved = _stock_column("reserved", verbose_name="Reserved")
     available = _stock_column("available", phone=True, verbose_name="Available")
