@@ -2,7 +2,9 @@
 
 Each row is one version of one thing's attributes, valid over
 ``[valid_from, valid_to)``; the current version has ``valid_to`` NULL and
-``is_current``. ``period`` is that interval as a generated ``tstzrange``, so
+``is_current``. ``period`` is that interval as a generated ``tstzrange``
+(an open version's has no upper bound: it overlaps every later period as
+``'infinity'`` would, and unlike ``'infinity'`` Python can read it), so
 the database itself refuses two versions of one key whose periods overlap
 (``EXCLUDE USING gist``), and a unique partial index refuses two current
 rows of one key. ``analytics.dw.dimensions`` keeps them current with one
@@ -67,9 +69,7 @@ def create(table: str, key: str, attributes: str) -> list[str]:
             valid_from timestamptz NOT NULL,
             valid_to timestamptz,
             is_current boolean NOT NULL DEFAULT true,
-            period tstzrange GENERATED ALWAYS AS (
-                tstzrange(valid_from, coalesce(valid_to, 'infinity'::timestamptz), '[)')
-            ) STORED,
+            period tstzrange GENERATED ALWAYS AS (tstzrange(valid_from, valid_to, '[)')) STORED,
             CONSTRAINT {table}_closed_after_opened CHECK (valid_to > valid_from),
             CONSTRAINT {table}_current_is_open CHECK (is_current = (valid_to IS NULL)),
             CONSTRAINT {table}_periods_do_not_overlap EXCLUDE USING gist (
