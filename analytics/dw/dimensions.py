@@ -132,11 +132,15 @@ def update_dimension(
     runs on the ``maintenance`` connection (BYPASSRLS), which alone may write
     the dimensions. ``at`` (default: now) closes changed rows and opens their
     successors; it must be later than the current rows' ``valid_from``, or
-    the database refuses the closed period (``IntegrityError``).
+    the database refuses the closed period (``IntegrityError``). Two
+    upserts of one dimension take turns (a transaction-level advisory lock).
     """
     dimension = DIMENSIONS[name]
     params = {"tenant": tenant_id, "at": at or timezone.now()}
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        # Two upserts of one dimension take turns: the second would otherwise
+        # insert current rows the first has inserted and not yet committed.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [dimension.table])
         cursor.execute(_upsert_sql(dimension), params)
         closed, opened = cursor.fetchone()
     return DimensionChanges(closed=closed, opened=opened)

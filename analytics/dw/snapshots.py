@@ -27,6 +27,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
+# Two snapshots of one day (the job and the command) take turns: the second
+# would otherwise insert keys the first has inserted and not yet committed.
+_LOCK_DAY = (
+    "SELECT pg_advisory_xact_lock(hashtext('dw.stock_snapshot'), %(day)s - DATE '2000-01-01')"
+)
+
 _DELETE = """
     DELETE FROM dw.stock_snapshot
      WHERE day = %(day)s AND (%(tenant)s::bigint IS NULL OR tenant_id = %(tenant)s::bigint)
@@ -81,10 +87,12 @@ def take_snapshot(
     The cross-tenant path of the jobs: runs on the ``maintenance`` connection
     (BYPASSRLS). Replaces the day's rows in one transaction, so taking a day
     again gives the same rows (or the corrected ones, if entries were since
-    back-dated into it).
+    back-dated into it). Two snapshots of the same day take turns
+    (a transaction-level advisory lock on the day).
     """
     params = {"day": day, "tenant": tenant_id, "time_zone": settings.TIME_ZONE}
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(_LOCK_DAY, params)
         cursor.execute(_DELETE, params)
         cursor.execute(_INSERT, params)
         return cursor.rowcount

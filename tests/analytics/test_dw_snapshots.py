@@ -1,10 +1,12 @@
 """Daily stock snapshots from the ledger: hand-worked numbers, retaking a day, isolation."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connections
 from django.utils import timezone
 
 from analytics.dw import snapshot_rows, take_snapshot
@@ -178,3 +180,28 @@ def test_the_command_takes_the_day_it_is_given(clean_dw, tenant, history, flour,
 def test_the_command_refuses_a_day_it_cannot_take(clean_dw, day):
     with pytest.raises(CommandError, match="--day"):
         call_command("dw_snapshot", "--day", day)
+
+
+def test_two_snapshots_of_one_day_at_once_both_succeed(clean_dw, tenant, history, flour):
+    from analytics.dw import update_dimension
+
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def take():
+        try:
+            start.wait(10)
+            outcomes.append((take_snapshot(days(1)), update_dimension("product").opened))
+        except Exception as error:  # handed to the test's thread
+            outcomes.append(error)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=take) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    # Both wrote the day; one of them opened the dimension rows, the other found them.
+    assert sorted(outcomes) == [(2, 0), (2, 2)]
+    assert snapshot(tenant, days(1))[flour.pk] == (Decimal("14"), Decimal("14"), Decimal("37.00"))
