@@ -1,8 +1,12 @@
 """``POST /admin/refresh-mv``: the admin token, and nothing else, refreshes the view."""
 
+import threading
+
 import pytest
+from django.db import connections, transaction
 from django.test import Client
 
+from analytics import views
 from analytics.dw import freshness
 from tests.analytics.conftest import DW_DATABASES
 
@@ -72,3 +76,37 @@ def test_the_path_is_not_the_django_admins():
     from django.urls import resolve
 
     assert resolve(URL).url_name == "dw-refresh"
+
+
+@pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
+def test_a_refresh_behind_a_running_one_gives_up_with_409(clean_dw, admin_token, monkeypatch):
+    monkeypatch.setattr(views, "REFRESH_LOCK_TIMEOUT", "200ms")
+    refreshing = threading.Event()
+    finish = threading.Event()
+
+    def refresh_and_hold():
+        try:
+            with (
+                transaction.atomic(using="maintenance"),
+                connections["maintenance"].cursor() as cursor,
+            ):
+                cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY dw.current_stock_mv")
+                refreshing.set()
+                finish.wait(30)
+        finally:
+            refreshing.set()
+            connections.close_all()
+
+    holder = threading.Thread(target=refresh_and_hold)
+    holder.start()
+    try:
+        assert refreshing.wait(30)
+        response = post(TOKEN)
+    finally:
+        finish.set()
+        holder.join(30)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "REFRESH_IN_PROGRESS"
+    assert freshness() is None
+    # Once the other refresh is over, the next request goes through.
+    assert post(TOKEN).status_code == 200
