@@ -24,6 +24,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("warehouse.urls")),
     path("", include("inventory.urls")),
+    path("", include("analytics.urls")),  # /admin/refresh-mv, before the Django admin
     path("admin/", admin.site.urls),
     path("api/", include("inventory.api.urls")),
 ]

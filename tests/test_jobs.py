@@ -34,6 +34,9 @@ PERIODIC = {
     "inventory.expire_reservations",
     "inventory.ledger_partitions",
     "inventory.release_expired_idempotency_keys",
+    "analytics.refresh_current_stock",
+    "analytics.update_dimensions",
+    "analytics.snapshot_yesterday",
 }
 
 

@@ -202,3 +202,12 @@ STOCKYARD_TRUSTED_PROXY_COUNT = env.int("STOCKYARD_TRUSTED_PROXY_COUNT", default
 
 # Password of the demo accounts that ``manage.py seed_demo`` creates.
 DEMO_PASSWORD = env.str("STOCKYARD_DEMO_PASSWORD", default="Forklift-Pallet-2026")
+
+# Analytics warehouse (the dw schema, analytics/dw/). ``POST /admin/refresh-mv``
+# refreshes dw.current_stock_mv for a caller sending this token in
+# ``X-Admin-Token``; unset or empty, the endpoint refuses everyone.
+ADMIN_TOKEN = env.str("ADMIN_TOKEN", default="") or None
+# How often the job runner refreshes dw.current_stock_mv, in minutes (1 to 60).
+DW_REFRESH_MINUTES = env.int("DW_REFRESH_MINUTES", default=5)
+if not 1 <= DW_REFRESH_MINUTES <= 60:
+    raise ImproperlyConfigured("DW_REFRESH_MINUTES must be between 1 and 60.")

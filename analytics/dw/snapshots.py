@@ -1,0 +1,133 @@
+"""Daily stock snapshots from the ledger: ``dw.stock_snapshot``.
+
+A day is a calendar day in the site's ``TIME_ZONE`` (the day the stock
+screens call today); the snapshot of a day is the stock at its end, from
+every ledger entry that occurred before the next day's midnight there.
+Per tenant, product and warehouse, over every lot that ever had an entry
+there (so a product that ran out has a row with zeros):
+
+* ``on_hand``: the sum of the entries of every kind but ``RESERVE`` and
+  ``RELEASE``;
+* ``available``: on hand less reserved (those two kinds) over the lots that
+  were approved at the end of the day and not expired on it. A lot's QC
+  status then is read from its append-only QC decisions (the last one before
+  the end of the day; before its first decision, that decision's previous
+  status; without decisions, its status now). Holds of reservations past
+  their expiry count as reserved until their release was posted, unlike the
+  live stock read, which counts them as available at once;
+* ``value``: on hand at each lot's unit cost.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+# Two snapshots of one day (the job and the command) take turns: the second
+# would otherwise insert keys the first has inserted and not yet committed.
+_LOCK_DAY = (
+    "SELECT pg_advisory_xact_lock(hashtext('dw.stock_snapshot'), %(day)s - DATE '2000-01-01')"
+)
+
+_DELETE = """
+    DELETE FROM dw.stock_snapshot
+     WHERE day = %(day)s AND (%(tenant)s::bigint IS NULL OR tenant_id = %(tenant)s::bigint)
+"""
+
+_INSERT = """
+    WITH bounds AS (
+        SELECT ((%(day)s::date + 1)::timestamp AT TIME ZONE %(time_zone)s) AS day_end
+    ), lots AS (
+        SELECT entry.tenant_id, entry.product_id, entry.warehouse_id, entry.lot_id,
+               coalesce(sum(entry.quantity) FILTER (
+                   WHERE entry.kind NOT IN ('RESERVE', 'RELEASE')), 0) AS on_hand,
+               coalesce(sum(entry.quantity) FILTER (
+                   WHERE entry.kind IN ('RESERVE', 'RELEASE')), 0) AS reserved
+          FROM public.inventory_ledgerentry AS entry, bounds
+         WHERE entry.occurred_at < bounds.day_end
+           AND (%(tenant)s::bigint IS NULL OR entry.tenant_id = %(tenant)s::bigint)
+         GROUP BY entry.tenant_id, entry.product_id, entry.warehouse_id, entry.lot_id
+    ), judged AS (
+        SELECT lots.*, lot.unit_cost, lot.expires_on,
+               coalesce(
+                   (SELECT decision.status FROM public.inventory_qcdecision AS decision
+                     WHERE decision.tenant_id = lot.tenant_id AND decision.lot_id = lot.id
+                       AND decision.decided_at < bounds.day_end
+                     ORDER BY decision.decided_at DESC, decision.id DESC LIMIT 1),
+                   (SELECT decision.previous_status FROM public.inventory_qcdecision AS decision
+                     WHERE decision.tenant_id = lot.tenant_id AND decision.lot_id = lot.id
+                       AND decision.decided_at >= bounds.day_end
+                     ORDER BY decision.decided_at, decision.id LIMIT 1),
+                   lot.qc_status) AS qc_status
+          FROM lots
+          JOIN public.inventory_lot AS lot
+            ON lot.tenant_id = lots.tenant_id AND lot.id = lots.lot_id
+         CROSS JOIN bounds
+    )
+    INSERT INTO dw.stock_snapshot
+           (tenant_id, day, product_id, warehouse_id, on_hand, available, value)
+    SELECT tenant_id, %(day)s, product_id, warehouse_id, sum(on_hand),
+           coalesce(sum(on_hand - reserved) FILTER (
+               WHERE public.inventory_lot_available(qc_status, expires_on, %(day)s)), 0),
+           sum(on_hand * unit_cost)
+      FROM judged
+     GROUP BY tenant_id, product_id, warehouse_id
+"""
+
+
+def take_snapshot(
+    day: datetime.date, *, tenant_id: int | None = None, using: str = "maintenance"
+) -> int:
+    """Write the snapshot of ``day`` for every tenant (or ``tenant_id``); how many rows.
+
+    The cross-tenant path of the jobs: runs on the ``maintenance`` connection
+    (BYPASSRLS). Replaces the day's rows in one transaction, so taking a day
+    again gives the same rows (or the corrected ones, if entries were since
+    back-dated into it). Two snapshots of the same day take turns
+    (a transaction-level advisory lock on the day).
+    """
+    params = {"day": day, "tenant": tenant_id, "time_zone": settings.TIME_ZONE}
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(_LOCK_DAY, params)
+        cursor.execute(_DELETE, params)
+        cursor.execute(_INSERT, params)
+        return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    day: datetime.date
+    product_id: int
+    warehouse_id: int
+    on_hand: Decimal
+    available: Decimal
+    value: Decimal
+
+
+def snapshot_rows(
+    *,
+    since: datetime.date,
+    until: datetime.date,
+    product_id: int | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[SnapshotRow]:
+    """The current tenant's snapshots from ``since`` to ``until`` (both included).
+
+    Read inside a tenant context: the table is under the tenant policy, so
+    another tenant's rows, or any rows without a context, are never seen.
+    """
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT day, product_id, warehouse_id, on_hand, available, value
+              FROM dw.stock_snapshot
+             WHERE day BETWEEN %s AND %s AND (%s::bigint IS NULL OR product_id = %s::bigint)
+             ORDER BY day, product_id, warehouse_id
+            """,
+            [since, until, product_id, product_id],
+        )
+        return [SnapshotRow(*row) for row in cursor.fetchall()]
