@@ -78,6 +78,14 @@ def test_generated_tenant_has_the_sizes_asked_for():
         )
         == 60
     )
+    assert (
+        scalar(
+            "SELECT count(*) FROM analytics_reorderrule r JOIN inventory_product p "
+            "ON p.tenant_id = r.tenant_id AND p.id = r.product_id WHERE r.tenant_id = %s",
+            [tenant],
+        )
+        > 0
+    )
     approved = scalar(
         "SELECT count(*) FROM inventory_lot WHERE tenant_id = %s AND qc_status = 'APPROVED'",
         [tenant],

@@ -21,7 +21,8 @@ shape of the data:
   removals plus what is left, so no balance is ever negative at any moment;
 * demand follows a Zipf curve over the products (in an order unrelated to the
   SKUs), so an ABC analysis finds a few products carrying most of the value;
-  popular products also have more lots;
+  popular products also have more lots, and the best sellers have reorder
+  rules in the warehouses they ship from;
 * consecutive shipments of a warehouse form its orders (four lines each),
   each order with a customer (a skewed choice among a few hundred) and the
   operation its ``SHIP`` entries carry, as the order screens write them.
@@ -72,6 +73,7 @@ TOUCHED_TABLES = (
     "inventory_orderline",
     "inventory_ledgerentry",
     "inventory_balance",
+    "analytics_reorderrule",
 )
 
 
@@ -136,7 +138,7 @@ WITH ranked AS (
            upto / max(upto) OVER () AS through
       FROM running
 )
-SELECT id, uom, qc_required, shelf_life_days, unit_cost, weight,
+SELECT id, uom, qc_required, shelf_life_days, unit_cost, weight, popularity,
        %(base_lots)s + (floor(%(extra_lots)s * through)
                         - floor(%(extra_lots)s * before))::int AS lots,
        CASE WHEN uom IN ('kg', 'l', 'm') THEN 2.5 ELSE 1 END AS unit_step
@@ -335,6 +337,22 @@ SELECT tenant_id, lot_id, location_id, product_id, warehouse_id,
  GROUP BY tenant_id, lot_id, location_id, product_id, warehouse_id
 """
 
+# Rules for the best sellers (a third of the catalog) where they move: about
+# two weeks of their recent demand as the point, a month's as the quantity.
+_REORDER_RULES = """
+INSERT INTO analytics_reorderrule (tenant_id, product_id, warehouse_id, reorder_point,
+                                   reorder_quantity, enabled, updated_at)
+SELECT %(tenant)s, e.product_id, e.warehouse_id,
+       greatest(p.unit_step, round(coalesce(-sum(e.quantity) FILTER (
+           WHERE e.kind = 'SHIP' AND e.occurred_at > now() - interval '90 days'), 0) / 90 * 14)),
+       greatest(p.unit_step, round(coalesce(-sum(e.quantity) FILTER (
+           WHERE e.kind = 'SHIP' AND e.occurred_at > now() - interval '90 days'), 0) / 90 * 30)),
+       p.popularity %% 20 <> 7, now()
+  FROM generated_event e JOIN generated_product p ON p.id = e.product_id
+ WHERE p.popularity <= greatest(1, %(products)s / 3)
+ GROUP BY e.product_id, e.warehouse_id, p.unit_step, p.popularity
+"""
+
 _TENANT_TABLES = """
 SELECT format('%%I.%%I', n.nspname, c.relname)
   FROM pg_class c
@@ -444,6 +462,8 @@ class Command(BaseCommand):
             cursor.execute(_MOVEMENTS, plan)
         with self.step("balances"):
             cursor.execute(_BALANCES, plan)
+        with self.step("reorder rules"):
+            cursor.execute(_REORDER_RULES, plan)
 
 
 def validated(options: dict) -> dict:
