@@ -443,19 +443,28 @@ class Command(BaseCommand):
                                  counts, strict=True))  # fmt: skip
                 cursor.execute(_LOCATIONS, {**plan, **kinds, "warehouse": warehouse})
             cursor.execute(_BINS, plan)
+            analyze(cursor, "generated_bins", "warehouse_warehouse", "warehouse_location")
         with self.step(f"{plan['products']:,} products"):
             cursor.execute(_PRODUCTS, plan)
+            analyze(cursor, "inventory_product")
             cursor.execute(_PRODUCT_PLAN, plan)
+            analyze(cursor, "generated_product")
         with self.step(f"{plan['lots']:,} lots"):
             cursor.execute(_LOT_PLAN, plan)
+            analyze(cursor, "generated_lot")
             cursor.execute(_LOTS, plan)
+            analyze(cursor, "inventory_lot")
         with self.step("movements planned"):
             cursor.execute(_EVENT_SHARES, plan)
             cursor.execute(_EVENTS, plan)
+            analyze(cursor, "generated_lot", "generated_event")
             cursor.execute(_SHIPMENT_GROUPS, plan)
+            analyze(cursor, "generated_shipment")
         with self.step("orders and customers"):
             cursor.execute(_ORDER_PLAN, plan)
+            analyze(cursor, "generated_order")
             cursor.execute(_ORDERS, plan)
+            analyze(cursor, "inventory_order", "inventory_operation")
             cursor.execute(_ORDER_LINES, plan)
         with self.step(f"{plan['entries']:,} ledger entries"):
             cursor.execute(_RECEIPTS_AND_PUT_AWAYS, plan)
@@ -464,6 +473,14 @@ class Command(BaseCommand):
             cursor.execute(_BALANCES, plan)
         with self.step("reorder rules"):
             cursor.execute(_REORDER_RULES, plan)
+
+
+def analyze(cursor, *tables: str) -> None:
+    # Tables filled in this transaction have no statistics yet: the planner
+    # would guess nested loops over millions of rows, and the foreign key
+    # checks of the next insert would scan the referenced table once per row.
+    for table in tables:
+        cursor.execute(f"ANALYZE {table}")
 
 
 def validated(options: dict) -> dict:
