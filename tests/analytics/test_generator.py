@@ -48,7 +48,7 @@ def test_generated_tenant_has_the_sizes_asked_for():
     output = generate()
     tenant = tenant_id()
 
-    assert "ledger entries" in output and "generated in" in output
+    assert "ledger entries" in output and "order lines" in output and "generated in" in output
     assert scalar("SELECT count(*) FROM inventory_product WHERE tenant_id = %s", [tenant]) == 20
     assert scalar("SELECT count(*) FROM inventory_lot WHERE tenant_id = %s", [tenant]) == 60
     assert scalar("SELECT count(*) FROM inventory_ledgerentry WHERE tenant_id = %s", [tenant]) == (

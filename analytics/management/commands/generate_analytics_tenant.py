@@ -353,6 +353,11 @@ SELECT %(tenant)s, e.product_id, e.warehouse_id,
  GROUP BY e.product_id, e.warehouse_id, p.unit_step, p.popularity
 """
 
+_COUNTS = """
+SELECT (SELECT count(*) FROM inventory_order), (SELECT count(*) FROM inventory_orderline),
+       (SELECT count(*) FROM inventory_balance), (SELECT count(*) FROM analytics_reorderrule)
+"""
+
 _TENANT_TABLES = """
 SELECT format('%%I.%%I', n.nspname, c.relname)
   FROM pg_class c
@@ -398,6 +403,11 @@ class Command(BaseCommand):
         with self.step("ANALYZE"), connections[USING].cursor() as cursor:
             for table in TOUCHED_TABLES:
                 cursor.execute(f'ANALYZE "{table}"')
+        with tenant_context(tenant.id, using=USING), connections[USING].cursor() as cursor:
+            cursor.execute(_COUNTS)
+            counts = dict(zip(("orders", "order lines", "balances", "reorder rules"),
+                              cursor.fetchone(), strict=True))  # fmt: skip
+        self.stdout.write(", ".join(f"{count:,} {name}" for name, count in counts.items()))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Tenant {plan['slug']!r} (id {tenant.id}) generated in "
