@@ -466,6 +466,12 @@ class Command(BaseCommand):
             analyze(cursor, "inventory_lot")
         with self.step("movements planned"):
             cursor.execute(_EVENT_SHARES, plan)
+            cursor.execute("SELECT coalesce(sum(events), 0) FROM generated_lot")
+            if cursor.fetchone()[0] != plan["events"]:
+                raise CommandError(
+                    "No lot came out approved to carry the shipments, adjustments and counts; "
+                    "nothing was written. Ask for more lots or another --seed."
+                )
             cursor.execute(_EVENTS, plan)
             analyze(cursor, "generated_lot", "generated_event")
             cursor.execute(_SHIPMENT_GROUPS, plan)
