@@ -22,12 +22,12 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
+from analytics.routers import ANALYTICS_ALIAS, analytics_configured
 from inventory.catalog.selectors import code_key
 from inventory.core.errors import ProductNotFound, ValidationFailed, WarehouseNotFound
 from warehouse.models import Tenant
 from warehouse.tenancy import tenant_context
 
-ANALYTICS_ALIAS = "analytics"
 # The longest window any report reads: ten years of days.
 MAX_WINDOW_DAYS = 3660
 # Ledger kinds that change what is on hand (RESERVE and RELEASE change what is reserved).
@@ -36,7 +36,7 @@ ON_HAND_CONDITION = "entry.kind NOT IN ('RESERVE', 'RELEASE')"
 
 def report_connection() -> str:
     """The alias reports read from: ``analytics`` when that alias exists, else ``default``."""
-    return ANALYTICS_ALIAS if ANALYTICS_ALIAS in connections.settings else DEFAULT_DB_ALIAS
+    return ANALYTICS_ALIAS if analytics_configured() else DEFAULT_DB_ALIAS
 
 
 @contextlib.contextmanager
