@@ -43,9 +43,15 @@ REPORT_ERRORS = {**ERRORS, 404: ErrorOut}
 WAREHOUSE = Query(None, description="One warehouse's code; all warehouses without it.")
 ANY_SKU = Query(None, description="One product's SKU; all products without it.")
 REQUIRED_SKU = Query(..., description="The product's SKU.")
-SINCE = Query(None, description="The first day (YYYY-MM-DD); by default 89 days before until.")
-UNTIL = Query(None, description="The last day (YYYY-MM-DD), today at the latest; by default today.")
-AS_OF = Query(None, description="Value the stock at the end of this day (YYYY-MM-DD), up to today.")
+SINCE = Query(
+    None,
+    description="The first day (YYYY-MM-DD); by default 89 days before until, and never more "
+    "than 730 days before it nor ten years before today. After until: no days.",
+)
+UNTIL = Query(None, description="The last day (YYYY-MM-DD); by default, and at the latest, today.")
+AS_OF = Query(
+    None, description="Value the stock at the end of this day (YYYY-MM-DD); a later day is today."
+)
 
 
 def _days(default: int, maximum: int):

@@ -41,10 +41,10 @@ WITH days AS (
        AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)
      GROUP BY 1
 ), daily AS (
-    SELECT days.day, coalesce(shipped.quantity, 0) AS quantity,
-           avg(coalesce(shipped.quantity, 0)) OVER (
+    SELECT days.day, coalesce(shipped.quantity, 0.000) AS quantity,
+           avg(coalesce(shipped.quantity, 0.000)) OVER (
                ORDER BY days.day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW) AS average_7,
-           avg(coalesce(shipped.quantity, 0)) OVER (
+           avg(coalesce(shipped.quantity, 0.000)) OVER (
                ORDER BY days.day ROWS BETWEEN 27 PRECEDING AND CURRENT ROW) AS average_28
       FROM days LEFT JOIN shipped ON shipped.day = days.day
 )

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from analytics.reports.connection import (
+    MAX_WINDOW_DAYS,
     ON_HAND_CONDITION,
     day_start,
     fetch_all,
@@ -23,7 +24,6 @@ from analytics.reports.connection import (
     time_zone_name,
     warehouse_id,
 )
-from inventory.core.errors import ValidationFailed
 from warehouse.models import Tenant
 
 DEFAULT_HISTORY_DAYS = 90
@@ -63,16 +63,25 @@ class HistoryDay:
 
 def history_range(
     since: datetime.date | None, until: datetime.date | None, *, today: datetime.date
-) -> tuple[datetime.date, datetime.date]:
-    """The range asked for, defaulted (the last 90 days) and checked (``ValidationFailed``)."""
-    until = until or today
-    since = since or until - datetime.timedelta(days=DEFAULT_HISTORY_DAYS - 1)
-    if until > today:
-        raise ValidationFailed("until may not be later than today.")
+) -> tuple[datetime.date, datetime.date] | None:
+    """The days to report: the range asked for, defaulted and held within bounds; None for none.
+
+    ``until`` defaults to today and is never later; ``since`` defaults to 89
+    days before ``until`` and is never more than 730 days before it nor more
+    than ten years before today. A range that ends before it begins (or
+    before those ten years) has no days.
+    """
+    until = min(until or today, today)
+    earliest = today - datetime.timedelta(days=MAX_WINDOW_DAYS)
+    if until < earliest:
+        return None
+    since = max(
+        since or until - datetime.timedelta(days=DEFAULT_HISTORY_DAYS - 1),
+        until - datetime.timedelta(days=MAX_HISTORY_DAYS - 1),
+        earliest,
+    )
     if since > until:
-        raise ValidationFailed("since must not be later than until.")
-    if (until - since).days + 1 > MAX_HISTORY_DAYS:
-        raise ValidationFailed(f"A stock history covers at most {MAX_HISTORY_DAYS} days.")
+        return None
     return since, until
 
 
@@ -88,19 +97,25 @@ def stock_history(
     """On hand of product ``sku`` at the end of each day from ``since`` to ``until``.
 
     In one warehouse (its code) or all; every lot whatever its QC status.
-    ``until`` defaults to today and may not be later; ``since`` to 89 days
-    before ``until``; at most 731 days. Reads only. Raises
-    ``ValidationFailed``, ``ProductNotFound``, ``WarehouseNotFound``.
+    At most 731 days, the last of them ``until``; the days are those of
+    ``history_range`` (a future ``until`` is today, a range that ends before
+    it begins is empty). Reads only. Raises ``ProductNotFound``,
+    ``WarehouseNotFound``.
     """
-    since, until = history_range(since, until, today=today or timezone.localdate())
+    days = history_range(since, until, today=today or timezone.localdate())
     with report_cursor(tenant) as cursor:
+        product = product_id(cursor, sku)
+        site = warehouse_id(cursor, warehouse)
+        if days is None:
+            return []
+        since, until = days
         rows = fetch_all(
             cursor,
             _HISTORY,
             {
                 "tenant": tenant.pk,
-                "product": product_id(cursor, sku),
-                "warehouse": warehouse_id(cursor, warehouse),
+                "product": product,
+                "warehouse": site,
                 "start": day_start(since),
                 "since": since,
                 "until": until,

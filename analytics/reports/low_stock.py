@@ -29,7 +29,7 @@ WITH rules AS (
                %(today)s::date, %(now)s::timestamptz) AS stock
 )
 SELECT product.sku, product.name, warehouse.code AS warehouse,
-       coalesce(stock.available, 0) AS available, rules.reorder_point, rules.reorder_quantity,
+       coalesce(stock.available, 0.000) AS available, rules.reorder_point, rules.reorder_quantity,
        rules.reorder_point - coalesce(stock.available, 0) AS shortfall
   FROM rules
   LEFT JOIN stock ON stock.product_id = rules.product_id

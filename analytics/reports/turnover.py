@@ -54,10 +54,10 @@ WITH now AS (
      GROUP BY product_id
 )
 SELECT product.sku, product.name,
-       coalesce(now.on_hand, 0) AS on_hand,
+       coalesce(now.on_hand, 0.000) AS on_hand,
        coalesce(now.on_hand, 0) - coalesce(changes.since_start, 0) AS opening,
        coalesce(changes.weighted, 0) AS weighted,
-       coalesce(changes.shipped, 0) AS shipped
+       coalesce(changes.shipped, 0.000) AS shipped
   FROM inventory_product AS product
   LEFT JOIN now ON now.product_id = product.id
   LEFT JOIN changes ON changes.product_id = product.id

@@ -15,14 +15,12 @@ from decimal import Decimal
 from django.utils import timezone
 
 from analytics.reports.connection import (
-    MAX_WINDOW_DAYS,
     ON_HAND_CONDITION,
     day_start,
     fetch_all,
     report_cursor,
     rounded,
 )
-from inventory.core.errors import ValidationFailed
 from warehouse.models import Tenant
 
 VALUE_PLACES = 2
@@ -81,13 +79,11 @@ def valuation(
 ) -> Valuation:
     """On hand per warehouse and in total, valued at each lot's unit cost, at the end of ``as_of``.
 
-    ``as_of`` defaults to today and may not be later than today nor more
-    than ten years earlier (``ValidationFailed``). Reads only.
+    ``as_of`` defaults to today, and a later day is read as today. Reads only.
     """
     today = today or timezone.localdate()
-    as_of = as_of or today
-    if as_of > today or (today - as_of).days > MAX_WINDOW_DAYS:
-        raise ValidationFailed("as_of must be a day from ten years ago up to today.")
+    # Nothing has happened after today: a later day is valued as today.
+    as_of = min(as_of or today, today)
     after = None if as_of == today else day_start(as_of + datetime.timedelta(days=1))
     with report_cursor(tenant) as cursor:
         rows = fetch_all(cursor, _VALUATION, {"tenant": tenant.pk, "after": after})
