@@ -67,9 +67,10 @@ def create_reorder_rule(
     (a negative point, a quantity that is not positive) and
     ``DuplicateReorderRule``.
     """
-    point, quantity = _levels(reorder_point, reorder_quantity)
+    # What the rule names first: an unknown product is not found, whatever the levels.
     product = get_product_by_sku(sku)
     site = get_warehouse_by_code(warehouse)
+    point, quantity = _levels(reorder_point, reorder_quantity)
     try:
         with transaction.atomic(using=DEFAULT_DB_ALIAS):
             rule = ReorderRule.objects.using(DEFAULT_DB_ALIAS).create(
@@ -92,6 +93,7 @@ def update_reorder_rule(
 
     Raises ``ReorderRuleNotFound`` and ``InvalidQuantity``.
     """
+    get_reorder_rule(rule_id)
     point, quantity = _levels(reorder_point, reorder_quantity)
     changed = (
         ReorderRule.objects.using(DEFAULT_DB_ALIAS)

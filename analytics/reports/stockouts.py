@@ -60,13 +60,16 @@ WITH now AS (
             WHERE balance.tenant_id = lot.tenant_id AND balance.lot_id = lot.id
               AND balance.warehouse_id = %(warehouse)s::bigint))
      GROUP BY lot.product_id
+), since_start AS (
+    -- No lot of a product exists before its first receipt, so every change
+    -- since the window began is one since the product is counted from.
+    SELECT product_id, sum(change) AS change FROM changes GROUP BY product_id
 ), openings AS (
     SELECT products.product_id, products.counted_from,
-           coalesce(now.on_hand, 0) - coalesce(
-               (SELECT sum(changes.change) FROM changes
-                 WHERE changes.product_id = products.product_id
-                   AND changes.day >= products.counted_from), 0) AS opening
-      FROM products LEFT JOIN now ON now.product_id = products.product_id
+           coalesce(now.on_hand, 0) - coalesce(since_start.change, 0) AS opening
+      FROM products
+      LEFT JOIN now ON now.product_id = products.product_id
+      LEFT JOIN since_start ON since_start.product_id = products.product_id
 ), points AS (
     SELECT product_id, counted_from AS day, 0 AS change, 0 AS step FROM openings
     UNION ALL
