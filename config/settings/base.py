@@ -211,3 +211,31 @@ ADMIN_TOKEN = env.str("ADMIN_TOKEN", default="") or None
 DW_REFRESH_MINUTES = env.int("DW_REFRESH_MINUTES", default=5)
 if not 1 <= DW_REFRESH_MINUTES <= 60:
     raise ImproperlyConfigured("DW_REFRESH_MINUTES must be between 1 and 60.")
+
+# Reports may read from a streaming replica (analytics/routers.py). With
+# ANALYTICS_DATABASE_URL set, the ``analytics`` alias is the app role, as on
+# ``default`` (row-level security, its statement timeout, the tenant set per
+# transaction), on the server, port and database that URL names; the URL may
+# carry the role's password on that server, and names no other user.
+ANALYTICS_DATABASE_URL = env.str("ANALYTICS_DATABASE_URL", default="")
+if ANALYTICS_DATABASE_URL:
+    _analytics = env.db_url_config(ANALYTICS_DATABASE_URL)
+    _analytics_options = dict(_analytics.get("OPTIONS") or {})
+    if _analytics.get("USER") not in ("", None, DATABASES["default"]["USER"]):
+        raise ImproperlyConfigured(
+            "ANALYTICS_DATABASE_URL must name the app role "
+            f"({DATABASES['default']['USER']}) or no user."
+        )
+    DATABASES["analytics"] = {
+        **DATABASES["default"],
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": _analytics.get("NAME") or DATABASES["default"]["NAME"],
+        # A Unix-socket folder given as ``?host=`` is the host.
+        "HOST": _analytics_options.pop("host", "") or _analytics.get("HOST", ""),
+        "PORT": _analytics.get("PORT", ""),
+        "PASSWORD": _analytics.get("PASSWORD") or DATABASES["default"]["PASSWORD"],
+        "OPTIONS": {**DATABASES["default"]["OPTIONS"], **_analytics_options},
+        # Tests read the replica as the test database itself.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["analytics.routers.AnalyticsRouter"]

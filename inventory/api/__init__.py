@@ -11,6 +11,7 @@ decisions), ``movements`` (receipts, adjustments, shipments, moves, counts),
 
 from ninja import Swagger
 
+from analytics import api as analytics_api
 from inventory.api import catalog, lots, movements, orders, reservations, sites, stock
 from inventory.api.common import MAX_PAGE_SIZE
 from inventory.api.core import BearerToken, StockyardAPI, install_error_handlers
@@ -37,3 +38,4 @@ api = StockyardAPI(
 install_error_handlers(api)
 for area in (catalog, sites, movements, lots, stock, reservations, orders):
     api.add_router("/", area.router)
+api.add_router("/", analytics_api.router)

@@ -1,0 +1,126 @@
+"""ABC classification by consumption value.
+
+A product's consumption value over the window is what it shipped, each
+``SHIP`` entry's quantity (negative in the ledger, so its absolute value)
+times the unit cost of the lot it left. Products are ranked by value, highest
+first, ties by SKU; a product is A while the share of everything ranked
+before it is below 80 %, B while below 95 %, C after that. Active products
+that shipped nothing are C with a value of zero and come last, by SKU.
+
+Values are rounded to 2 decimals and shares to 4 only in the rows returned;
+the classes are decided on the exact figures.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from analytics.reports.connection import (
+    day_start,
+    fetch_all,
+    last_days,
+    report_cursor,
+    rounded,
+    warehouse_id,
+)
+from warehouse.models import Tenant
+
+A_LIMIT = Decimal("0.80")
+B_LIMIT = Decimal("0.95")
+VALUE_PLACES = 2
+SHARE_PLACES = 4
+
+_ABC = """
+WITH consumption AS (
+    SELECT entry.product_id, sum(-entry.quantity * lot.unit_cost) AS value
+      FROM inventory_ledgerentry AS entry
+      JOIN inventory_lot AS lot ON lot.tenant_id = entry.tenant_id AND lot.id = entry.lot_id
+     WHERE entry.tenant_id = %(tenant)s
+       AND entry.kind = 'SHIP'
+       AND entry.occurred_at >= %(start)s AND entry.occurred_at < %(end)s
+       AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)
+     GROUP BY entry.product_id
+), ranked AS (
+    SELECT product.sku, product.name, coalesce(consumption.value, 0) AS value,
+           sum(coalesce(consumption.value, 0)) OVER (
+               ORDER BY coalesce(consumption.value, 0) DESC, product.sku_key, product.id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running,
+           sum(coalesce(consumption.value, 0)) OVER () AS total,
+           row_number() OVER (
+               ORDER BY coalesce(consumption.value, 0) DESC, product.sku_key, product.id
+           ) AS position
+      FROM inventory_product AS product
+      LEFT JOIN consumption ON consumption.product_id = product.id
+     WHERE product.tenant_id = %(tenant)s
+       AND (product.is_active OR consumption.value IS NOT NULL)
+)
+SELECT sku, name, value, running, total FROM ranked ORDER BY position
+"""
+
+
+@dataclass(frozen=True)
+class AbcRow:
+    sku: str
+    name: str
+    consumption_value: Decimal
+    share: Decimal
+    cumulative_share: Decimal
+    abc_class: str
+
+
+def classify(value: Decimal, before: Decimal) -> str:
+    """The class of a product whose ranked predecessors hold the share ``before``."""
+    if value <= 0:
+        return "C"
+    if before < A_LIMIT:
+        return "A"
+    if before < B_LIMIT:
+        return "B"
+    return "C"
+
+
+def abc(
+    *,
+    tenant: Tenant,
+    days: int = 90,
+    warehouse: str | None = None,
+    today: datetime.date | None = None,
+) -> list[AbcRow]:
+    """Every active product (and any that shipped) with its consumption value, share and class.
+
+    Over the ``days`` days ending with ``today``, in one warehouse (its code)
+    or all. Reads only. Raises ``ValidationFailed`` (days out of 1..3660) and
+    ``WarehouseNotFound``.
+    """
+    first, last = last_days(days, today=today)
+    with report_cursor(tenant) as cursor:
+        rows = fetch_all(
+            cursor,
+            _ABC,
+            {
+                "tenant": tenant.pk,
+                "start": day_start(first),
+                "end": day_start(last + datetime.timedelta(days=1)),
+                "warehouse": warehouse_id(cursor, warehouse),
+            },
+        )
+    result = []
+    for row in rows:
+        total = row["total"]
+        share = row["value"] / total if total else Decimal(0)
+        cumulative = row["running"] / total if total else Decimal(0)
+        # From the exact sum before this row, so a share of exactly 80 % is not A.
+        before = (row["running"] - row["value"]) / total if total else Decimal(0)
+        result.append(
+            AbcRow(
+                sku=row["sku"],
+                name=row["name"],
+                consumption_value=rounded(row["value"], VALUE_PLACES),
+                share=rounded(share, SHARE_PLACES),
+                cumulative_share=rounded(cumulative, SHARE_PLACES),
+                abc_class=classify(row["value"], before),
+            )
+        )
+    return result

@@ -1,0 +1,124 @@
+"""Turnover per product over a window, and days of supply.
+
+Turnover is the units shipped in the window divided by the average on hand,
+the mean of the on hand at the end of each day of the window. That mean is
+computed from the ledger without a row per day: the on hand at the end of
+day d is the opening balance plus every change up to d, so the mean is the
+opening balance plus each change in the window weighted by the number of
+days it counted for, divided by the window's length. The opening balance is
+today's balance less every change since the window began, which reads only
+the window's partitions. Days of supply: on hand now divided by the average
+daily units shipped; None when nothing shipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from analytics.reports.connection import (
+    ON_HAND_CONDITION,
+    day_start,
+    fetch_all,
+    last_days,
+    report_cursor,
+    rounded,
+    time_zone_name,
+    warehouse_id,
+)
+from warehouse.models import Tenant
+
+_TURNOVER = f"""
+WITH now AS (
+    SELECT balance.product_id, sum(balance.on_hand) AS on_hand
+      FROM inventory_balance AS balance
+     WHERE balance.tenant_id = %(tenant)s
+       AND (%(warehouse)s::bigint IS NULL OR balance.warehouse_id = %(warehouse)s::bigint)
+     GROUP BY balance.product_id
+), entries AS (
+    SELECT entry.product_id, entry.kind, entry.quantity, entry.occurred_at,
+           (entry.occurred_at AT TIME ZONE %(time_zone)s)::date AS day
+      FROM inventory_ledgerentry AS entry
+     WHERE entry.tenant_id = %(tenant)s
+       AND entry.occurred_at >= %(start)s
+       AND {ON_HAND_CONDITION}
+       AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)
+), changes AS (
+    SELECT product_id,
+           sum(quantity) AS since_start,
+           sum(quantity * (%(last)s::date - day + 1)) FILTER (WHERE occurred_at < %(end)s)
+               AS weighted,
+           sum(-quantity) FILTER (WHERE kind = 'SHIP' AND occurred_at < %(end)s) AS shipped
+      FROM entries
+     GROUP BY product_id
+)
+SELECT product.sku, product.name,
+       coalesce(now.on_hand, 0.000) AS on_hand,
+       coalesce(now.on_hand, 0) - coalesce(changes.since_start, 0) AS opening,
+       coalesce(changes.weighted, 0) AS weighted,
+       coalesce(changes.shipped, 0.000) AS shipped
+  FROM inventory_product AS product
+  LEFT JOIN now ON now.product_id = product.id
+  LEFT JOIN changes ON changes.product_id = product.id
+ WHERE product.tenant_id = %(tenant)s
+   AND (now.product_id IS NOT NULL OR changes.product_id IS NOT NULL)
+ ORDER BY product.sku_key, product.id
+"""
+
+
+@dataclass(frozen=True)
+class TurnoverRow:
+    sku: str
+    name: str
+    shipped: Decimal
+    average_on_hand: Decimal
+    on_hand: Decimal
+    turnover: Decimal | None
+    days_of_supply: Decimal | None
+
+
+def turnover(
+    *,
+    tenant: Tenant,
+    days: int = 90,
+    warehouse: str | None = None,
+    today: datetime.date | None = None,
+) -> list[TurnoverRow]:
+    """Each product with stock or movements: shipped, average on hand, turnover, days of supply.
+
+    Over the ``days`` days ending with ``today`` (1 to 3660), in one warehouse
+    (its code) or all. Turnover is rounded to 2 decimals, the average on hand
+    to 3 and days of supply to 1; turnover is None when the average on hand is
+    not positive. Reads only. Raises ``ValidationFailed``, ``WarehouseNotFound``.
+    """
+    first, last = last_days(days, today=today)
+    with report_cursor(tenant) as cursor:
+        rows = fetch_all(
+            cursor,
+            _TURNOVER,
+            {
+                "tenant": tenant.pk,
+                "start": day_start(first),
+                "end": day_start(last + datetime.timedelta(days=1)),
+                "last": last,
+                "time_zone": time_zone_name(),
+                "warehouse": warehouse_id(cursor, warehouse),
+            },
+        )
+    result = []
+    for row in rows:
+        average = row["opening"] + row["weighted"] / days
+        shipped = row["shipped"]
+        result.append(
+            TurnoverRow(
+                sku=row["sku"],
+                name=row["name"],
+                shipped=shipped,
+                average_on_hand=rounded(average, 3),
+                on_hand=row["on_hand"],
+                turnover=rounded(shipped / average, 2) if average > 0 else None,
+                days_of_supply=rounded(row["on_hand"] * days / shipped, 1) if shipped > 0 else None,
+            )
+        )
+    return result
