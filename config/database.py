@@ -36,8 +36,11 @@ ROLE_NAMES = {
     "app": "stockyard_app",
     "maintenance": "stockyard_maint",
 }
-# Owns the few SECURITY DEFINER search functions (``inventory`` migration
-# ``0015_search_functions``): NOLOGIN, BYPASSRLS, and nothing else.
+# Owns the few SECURITY DEFINER readers that filter by the current tenant
+# themselves: the search functions (``inventory`` migration
+# ``0015_search_functions``) and ``dw.current_stock_mv`` with its reader
+# ``dw.current_stock()`` (``analytics`` migration ``0003``). NOLOGIN,
+# BYPASSRLS, with SELECT on just the columns those read.
 SEARCH_ROLE = "stockyard_search"
 DEFAULT_DATABASE_NAME = "stockyard"
 POSTGRESQL_ENGINE = "django.db.backends.postgresql"
