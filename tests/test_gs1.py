@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from inventory.scanning.gs1 import (
@@ -203,16 +203,27 @@ def test_any_label_built_from_parts_reads_back_with_a_separator(
     lot=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ-", min_size=1, max_size=20),
     count=st.integers(min_value=1, max_value=99_999_999),
 )
-def test_without_the_separator_a_lot_without_digits_reads_back(gtin, expires_on, lot, count):
-    """A lot code with no digits cannot hide an AI, so its end is certain."""
+# The count's digits can read as more of the lot, a serial (21) and another
+# count: ``10A`` ``3042219300`` also reads as lot ``A3042``, serial ``9``, count 0.
+@example(gtin="00000000000000", expires_on=datetime.date(2000, 1, 1), lot="A", count=42219300)
+def test_without_the_separator_a_label_reads_back_or_says_it_may_not(gtin, expires_on, lot, count):
+    """Without separators a lot's end can be uncertain; a reading is then marked ambiguous.
+
+    The screens say so beside what was filled ("check the lot and the
+    quantity"), so a wrong reading is never a silent one.
+    """
     elements = [("01", gtin), ("17", f"{expires_on:%y%m%d}"), ("10", lot), ("30", str(count))]
     scan = read_gs1(format_gs1(elements, separator=""), today=TODAY)
-    assert (scan.gtin, scan.lot, scan.expires_on, scan.quantity) == (
-        gtin,
-        lot,
-        expires_on,
-        Decimal(count),
-    )
+    read = (scan.gtin, scan.lot, scan.expires_on, scan.quantity)
+    assert read == (gtin, lot, expires_on, Decimal(count)) or scan.is_ambiguous
+    assert (scan.gtin, scan.expires_on) == (gtin, expires_on)
+
+
+def test_a_lot_without_digits_followed_by_a_plain_count_reads_back():
+    elements = [("01", GTIN), ("17", "270315"), ("10", "LOT-A"), ("30", "12")]
+    scan = read_gs1(format_gs1(elements, separator=""), today=TODAY)
+    # Marked ambiguous all the same: "LOT-A3012" alone is also a whole reading.
+    assert (scan.lot, scan.quantity, scan.is_ambiguous) == ("LOT-A", Decimal(12), True)
 
 
 @given(st.text(max_size=MAX_SCAN_LENGTH + 20))
