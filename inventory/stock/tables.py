@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from inventory.ledger.history import actor_name
 from inventory.templatetags.stock import day, quantity, quantity_in
 from inventory.web.access import can_trace
 from inventory.web.tables import (
@@ -37,14 +38,6 @@ def move_url(**prefill) -> str:
     """The move screen with its fields filled in (from a put-away row or a bin)."""
     filled = {name: value for name, value in prefill.items() if value not in (None, "")}
     return f"{reverse('inventory:move')}?{urlencode(filled)}"
-
-
-def actor_name(entry) -> str:
-    if entry.actor_user_id:
-        return entry.actor_user.get_full_name() or entry.actor_user.username
-    if entry.api_token_id:
-        return f"API: {entry.api_token.name}"
-    return "System"
 
 
 def age(moment) -> str:
