@@ -1,0 +1,1 @@
+"""The managers' analytics screens: the dashboard, one screen per report, reorder rules."""
