@@ -1,0 +1,239 @@
+"""The report screens: each report's figures, its table and its CSV, for managers only.
+
+The data set is ``build_reports_data`` (``test_reports_selectors``), all of it
+before today: the screens report as of the real today, so the figures are
+checked against the selectors called with the same filters, and against
+numbers worked out by hand where the window covers every shipment.
+"""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from analytics import reports
+from analytics.models import ReorderRule
+from analytics.web.report_specs import REPORTS
+from inventory.catalog.services import create_product
+from inventory.models import LedgerEntry, Product
+from tests.analytics.test_reports_selectors import build_reports_data
+from tests.clients import htmx, signed_in
+from tests.conftest import make_member
+from tests.test_home_and_lists import stocked_products
+from warehouse.models import Role
+from warehouse.tenancy import tenant_context
+
+pytestmark = pytest.mark.django_db
+
+# Every screen with filters that show the data set (the whole ledger for windows).
+SCREENS = {
+    "abc": {"days": "3660"},
+    "aging": {},
+    "turnover": {"days": "3660"},
+    "demand": {"days": "731"},
+    "history": {"sku": "ALPHA", "since": "2026-02-09", "until": "2026-03-01"},
+    "valuation": {"as_of": "2026-02-28"},
+    "stock-outs": {"days": "731"},
+    "low-stock": {},
+}
+
+
+@pytest.fixture
+def data(tenant, site):
+    found = build_reports_data(tenant, site)
+    with tenant_context(tenant.pk):
+        ReorderRule.objects.create(
+            tenant=tenant,
+            product=found["products"]["ALPHA"],
+            warehouse=site,
+            reorder_point=100,
+            reorder_quantity=200,
+        )
+    return found
+
+
+@pytest.fixture
+def boss(manager):
+    return signed_in("manager")
+
+
+def url(name: str, csv_export: bool = False) -> str:
+    return f"/reports/{name}.csv" if csv_export else f"/reports/{name}/"
+
+
+def csv_rows(response) -> list[list[str]]:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(content.decode())))
+
+
+# -- every screen --------------------------------------------------------------------------
+
+
+def test_every_report_has_a_screen_and_a_csv_at_its_fixed_address():
+    assert [spec.name for spec in REPORTS] == list(SCREENS)
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_each_screen_answers_the_page_and_its_regions(boss, data, name):
+    page = boss.get(url(name), SCREENS[name])
+    assert page.status_code == 200, page.content.decode()[:2000]
+    html = page.content.decode()
+    assert "<h1>" in html and 'id="report-results"' in html and 'id="report-table"' in html
+    assert 'href="/reports/"' in html  # back to the dashboard
+    assert html.count('data-testid="report-switcher"') == 1
+    for spec in REPORTS:
+        assert f'href="/reports/{spec.name}/"' in html
+    for region in ("report-results", "report-table"):
+        fragment = boss.get(url(name), SCREENS[name], **htmx(region))
+        assert fragment.status_code == 200
+        text = fragment.content.decode()
+        assert text.lstrip().startswith(f'<div id="{region}"')
+        assert "<h1>" not in text and 'data-testid="report-table"' in text
+
+
+def test_abc_screen_shows_the_classes_the_cards_and_the_pareto_chart(boss, data):
+    html = boss.get(url("abc"), {"days": "3660"}).content.decode()
+    # Every shipment: ALPHA 90 (A), BRAVO 15 (B), CHARLIE 5 (C); total 110.00.
+    assert 'data-testid="card-total-value"' in html and "110.00" in html
+    for sku, value, share in (("ALPHA", "90.00", "81.8"), ("BRAVO", "15.00", "13.6")):
+        assert f'<td class="sy-code">{sku}</td>' in html
+        assert value in html and share in html
+    assert html.count('data-testid="abc-class"><span class="badge text-bg-success">A') == 1
+    assert 'data-chart="chart-pareto-data"' in html
+    assert '<script id="chart-pareto-data" type="application/json">' in html
+    assert '"labels": ["ALPHA", "BRAVO", "CHARLIE"]' in html
+    assert "All 3 products that shipped" in html
+    assert "<script>" not in html and "style=" not in html and " onclick" not in html
+
+
+def test_valuation_and_aging_cards_read_first(boss, data):
+    html = boss.get(url("valuation"), {"as_of": "2026-02-28"}).content.decode()
+    # As in the selector test: DC1 105.00, DC2 4.00, total 109.00.
+    assert "109.00" in html and "105.00" in html and 'data-testid="card-value-DC2"' in html
+    aging = reports.aging(tenant=data["dc1"].tenant)
+    html = boss.get(url("aging")).content.decode()
+    old = next(b.value for b in aging.by_age if b.bucket == "over 180")
+    expired = next(b.value for b in aging.by_expiry if b.bucket == "expired")
+    assert 'data-testid="card-value-old"' in html and f"{old:,.2f}" in html
+    assert 'data-testid="card-value-expired"' in html and f"{expired:,.2f}" in html
+    assert 'id="chart-age-data"' in html and 'id="chart-expiry-data"' in html
+
+
+def test_history_and_demand_show_the_product_in_its_unit(boss, data):
+    html = boss.get(url("history"), SCREENS["history"]).content.decode()
+    # 90 until 40 leave on 02-10; 50 of A2 arrive on 03-01 (as in the selector test).
+    # Counted in units (ea): no decimals.
+    assert '>90 <span class="sy-unit">ea</span>' in html
+    assert '>100 <span class="sy-unit">ea</span>' in html
+    assert '"kind": "line"' in html
+    demand = boss.get(url("demand"), {"days": "731", "sku": "alpha"}).content.decode()
+    assert '"kind": "demand"' in demand and 'data-testid="card-total-shipped"' in demand
+
+
+def test_history_opened_without_a_sku_asks_for_one(boss, data):
+    response = boss.get(url("history"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="report-prompt"' in html and "Type a product" in html
+    assert 'id="report-table"' not in html
+
+
+def test_an_empty_report_says_what_to_do(boss, tenant, site):
+    create_product(tenant=tenant, sku="IDLE", name="Idle")
+    html = boss.get(url("abc"), {"days": "7"}).content.decode()
+    assert 'data-testid="report-empty"' in html
+    assert "Nothing shipped in the last 7 days. Widen the window." in html
+    assert 'data-chart="' not in html
+
+
+# -- sorting and paging --------------------------------------------------------------------
+
+
+def test_the_table_sorts_and_pages_the_whole_list(boss, tenant, site):
+    stocked_products(tenant, site, 30)
+    first = boss.get(url("turnover"), {"sort": "-on_hand"}, **htmx("report-table"))
+    text = first.content.decode()
+    assert text.index("P-00029") < text.index("P-00028")
+    assert "P-00004" not in text  # 30 rows, 25 a page: the smallest five are on page 2
+    second = boss.get(url("turnover"), {"sort": "-on_hand", "page": "2"}, **htmx("report-table"))
+    assert "P-00004" in second.content.decode() and "P-00029" not in second.content.decode()
+    # Units of the page's products: kilograms.
+    assert '30.000 <span class="sy-unit">kg</span>' in text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "abc"},
+        {"page": "99999999999"},
+        {"page": "-1"},
+        {"sort": "evil"},
+        {"sort": "-__class__"},
+    ],
+)
+def test_bad_page_or_sort_is_a_plain_page(boss, data, query):
+    response = boss.get(url("abc"), {"days": "3660", **query})
+    assert response.status_code == 200
+    assert "ALPHA" in response.content.decode()
+
+
+# -- CSV -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_csv_has_a_header_and_every_row_of_the_selector(boss, data, tenant, name):
+    response = boss.get(url(name, csv_export=True), SCREENS[name])
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    spec = next(spec for spec in REPORTS if spec.name == name)
+    rows = csv_rows(response)
+    assert rows[0] == [header for header, _ in spec.csv_columns]
+    filters = {key: value for key, value in SCREENS[name].items()}
+    if "days" in filters:
+        filters["days"] = int(filters["days"])
+    for key in ("since", "until", "as_of"):
+        if key in filters:
+            filters[key] = timezone.datetime.fromisoformat(filters[key]).date()
+    expected = spec.rows(spec.read(tenant=tenant, **filters))
+    assert len(rows) - 1 == len(expected)
+
+
+def test_abc_csv_is_plain_decimals_named_for_its_filters(boss, data):
+    response = boss.get(url("abc", csv_export=True), {"days": "90"})
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == f'attachment; filename="abc-90-days-{today}.csv"'
+    response = boss.get(url("abc", csv_export=True), {"days": "3660", "sort": "sku"})
+    rows = csv_rows(response)
+    assert rows[1] == ["ALPHA", "Alpha", "90.00", "0.8182", "0.8182", "A"]
+    assert [row[0] for row in rows[1:]] == ["ALPHA", "BRAVO", "CHARLIE", "DELTA", "ECHO"]
+    # The order shown: by value, lowest first.
+    response = boss.get(url("abc", csv_export=True), {"days": "3660", "sort": "consumption_value"})
+    assert [row[2] for row in csv_rows(response)[1:4]] == ["0.00", "0.00", "5.00"]
+
+
+def test_csv_neutralises_formulas_in_text_and_keeps_negative_numbers(boss, tenant, site):
+    create_product(tenant=tenant, sku="=CMD", name="=HYPERLINK(1)")
+    create_product(tenant=tenant, sku="SAFE", name="@SUM(A1)")
+    rows = csv_rows(boss.get(url("abc", csv_export=True), {"days": "30", "sort": "sku"}))
+    assert rows[1][:2] == ["'=CMD", "'=HYPERLINK(1)"]
+    assert rows[2][:2] == ["SAFE", "'@SUM(A1)"]
+    assert rows[1][2] == "0.00"
+
+
+def test_history_csv_file_name_names_the_product_and_days(boss, data):
+    response = boss.get(url("history", csv_export=True), SCREENS["history"])
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="stock-history-ALPHA-since-2026-02-09-until-2026-03-01-{today}.csv"'
+    )
+    rows = csv_rows(response)
+    # The screen's order, newest day first.
+    assert (rows[1], rows[-1], len(rows)) == (
+        ["2026-03-01", "100.000"],
+        ["2026-02-09", "90.000"],
+        22,
+    )
