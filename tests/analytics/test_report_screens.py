@@ -8,7 +8,6 @@ numbers worked out by hand where the window covers every shipment.
 
 import csv
 import io
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -237,3 +236,132 @@ def test_history_csv_file_name_names_the_product_and_days(boss, data):
         ["2026-02-09", "90.000"],
         22,
     )
+
+
+# -- who may look --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SCREENS)
+def test_operators_and_inspectors_are_refused_managers_and_admins_let_in(
+    tenant, data, operator, inspector, manager, name
+):
+    make_member(tenant, "admin", Role.ADMIN)
+    for username, status in (
+        ("operator", 403),
+        ("inspector", 403),
+        ("manager", 200),
+        ("admin", 200),
+    ):
+        client = signed_in(username)
+        assert client.get(url(name), SCREENS[name]).status_code == status, username
+        assert client.get(url(name, csv_export=True), SCREENS[name]).status_code == status
+
+
+def test_the_report_switcher_and_controls_are_absent_for_an_operator(operator):
+    response = signed_in("operator").get(url("abc"))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert 'data-testid="report-switcher"' not in html and "report-csv" not in html
+
+
+def test_another_tenants_manager_sees_none_of_the_figures(data, other_tenant_user):
+    globex = signed_in("other")
+    abc = globex.get(url("abc"), {"days": "3660"})
+    assert abc.status_code == 200
+    assert "ALPHA" not in abc.content.decode() and "110.00" not in abc.content.decode()
+    valuation = globex.get(url("valuation")).content.decode()
+    assert "DC1" not in valuation and "144.00" not in valuation
+    assert 'data-testid="card-total-value"' in valuation
+    rows = csv_rows(globex.get(url("turnover", csv_export=True), {"days": "3660"}))
+    assert rows[1:] == []
+    # Acme's SKU and warehouse do not exist for Globex: said next to the field.
+    history = globex.get(url("history"), {"sku": "ALPHA"})
+    assert history.status_code == 422
+    assert "No product with SKU &#x27;ALPHA&#x27;." in history.content.decode()
+    assert 'data-testid="error-sku"' in history.content.decode()
+    in_dc1 = globex.get(url("abc"), {"warehouse": "DC1"})
+    assert in_dc1.status_code == 422 and 'data-testid="error-warehouse"' in in_dc1.content.decode()
+
+
+# -- refused filters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "field", "message"),
+    [
+        ("abc", {"days": "0"}, "days", "from 1 to 3,660"),
+        ("abc", {"days": "99999"}, "days", "from 1 to 3,660"),
+        ("turnover", {"days": "ten"}, "days", "whole number of days"),
+        ("demand", {"days": "732"}, "days", "from 1 to 731"),
+        ("stock-outs", {"days": "-5"}, "days", "from 1 to 731"),
+        ("demand", {"sku": "X" * 65}, "sku", "at most 64 characters"),
+        ("demand", {"sku": "NOPE"}, "sku", "No product with SKU"),
+        ("history", {"sku": ""}, "sku", "Type the SKU"),
+        (
+            "history",
+            {"sku": "ALPHA", "since": "2026-03-02", "until": "2026-03-01"},
+            "since",
+            "Swap",
+        ),
+        ("history", {"sku": "ALPHA", "until": "yesterday"}, "until", "YYYY-MM-DD"),
+        ("valuation", {"as_of": "garbage"}, "as_of", "YYYY-MM-DD"),
+        ("valuation", {"as_of": "0001-01-01"}, "as_of", "year 2000"),
+        ("aging", {"warehouse": "NOWHERE"}, "warehouse", "No warehouse with that code"),
+    ],
+)
+def test_a_bad_filter_is_refused_next_to_its_field_with_no_table(
+    boss, data, name, query, field, message
+):
+    ledger = LedgerEntry.objects.count
+    with tenant_context(data["dc1"].tenant_id):
+        before = ledger()
+    for headers in ({}, htmx("report-results"), htmx("report-table")):
+        response = boss.get(url(name), query, **headers)
+        html = response.content.decode()
+        assert response.status_code == 422
+        assert f'data-testid="error-{field}"' in html and message in html
+        assert 'id="report-table"' not in html and "report-csv" not in html
+    # A refusal aimed at the table is swapped where the filter is.
+    assert response["HX-Retarget"] == "#report-results"
+    assert boss.get(url(name, csv_export=True), query).status_code == 422
+    with tenant_context(data["dc1"].tenant_id):
+        assert ledger() == before
+
+
+# -- cost ----------------------------------------------------------------------------------
+
+
+def queries_of(client, name: str, query: dict) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url(name), query)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def with_rules(tenant, site):
+    """A rule for every product without one, each below its reorder point."""
+    with tenant_context(tenant.pk):
+        ruled = ReorderRule.objects.values("product_id")
+        ReorderRule.objects.bulk_create(
+            ReorderRule(
+                tenant=tenant,
+                product=product,
+                warehouse=site,
+                reorder_point=1000,
+                reorder_quantity=1,
+            )
+            for product in Product.objects.exclude(pk__in=ruled)
+        )
+
+
+def test_no_screen_costs_more_queries_for_more_rows(boss, tenant, site):
+    queries = {"history": {"sku": "P-00000"}}
+    stocked_products(tenant, site, 10)
+    with_rules(tenant, site)
+    boss.get(url("abc"))  # the session's first request notes the tenant it works in
+    few = {name: queries_of(boss, name, queries.get(name, {})) for name in SCREENS}
+    stocked_products(tenant, site, 190, start=10)
+    with_rules(tenant, site)
+    many = {name: queries_of(boss, name, queries.get(name, {})) for name in SCREENS}
+    assert many == few
+    assert "P-00199" in boss.get(url("low-stock"), {"sort": "-sku"}).content.decode()
