@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.dateformat import format as format_date
+
 from analytics import reports
 from analytics.web import report_forms as forms
 from analytics.web import report_tables as tables
@@ -55,7 +57,8 @@ class ReportSpec:
     read: Callable[..., object]  # the selector, called with tenant= and the filters
     csv_columns: tuple[tuple[str, str], ...]  # (header, attribute of a row)
     rows: Callable[[object], list] = list
-    cards: Callable[[object, dict], list[Card]] = lambda result, filters: []
+    # The figures read first; ``uom`` is the unit of the one product filtered, if any.
+    cards: Callable[..., list[Card]] = lambda result, filters, uom=None: []
     charts: Callable[[object, dict], list[Chart]] = lambda result, filters: []
     # The sentence shown instead of the charts when there is nothing to read.
     empty: Callable[[object, dict], str | None] = lambda result, filters: None
@@ -82,10 +85,21 @@ def _float(value) -> float:
     return float(value or 0)
 
 
+def _amount(value, uom: str | None, *, exact: bool = True) -> str:
+    """A quantity in its unit (``1,550.000 kg``); an average keeps the ledger's three decimals."""
+    text = quantity_in(value, uom if exact else None)
+    return f"{text} {uom}" if uom else text
+
+
+def _axis_day(value) -> str:
+    """A day on a chart's axis, short enough for a phone: ``29 Nov``."""
+    return format_date(value, "j M")
+
+
 # -- ABC ---------------------------------------------------------------------------------
 
 
-def _abc_cards(rows: list[reports.AbcRow], filters: dict) -> list[Card]:
+def _abc_cards(rows: list[reports.AbcRow], filters: dict, uom=None) -> list[Card]:
     total = sum((row.consumption_value for row in rows), Decimal(0))
     counts = {name: sum(1 for row in rows if row.abc_class == name) for name in "ABC"}
     return [
@@ -183,7 +197,7 @@ def _bucket_value(buckets: list[reports.AgingBucket], name: str) -> Decimal:
     return next((bucket.value for bucket in buckets if bucket.bucket == name), Decimal(0))
 
 
-def _aging_cards(result: reports.Aging, filters: dict) -> list[Card]:
+def _aging_cards(result: reports.Aging, filters: dict, uom=None) -> list[Card]:
     total = sum((bucket.value for bucket in result.by_age), Decimal(0))
     return [
         Card("Stock value", money(total), "total-value", "On hand now, at lot cost"),
@@ -251,7 +265,7 @@ AGING = ReportSpec(
 # -- turnover ----------------------------------------------------------------------------
 
 
-def _turnover_cards(rows: list[reports.TurnoverRow], filters: dict) -> list[Card]:
+def _turnover_cards(rows: list[reports.TurnoverRow], filters: dict, uom=None) -> list[Card]:
     idle = sum(1 for row in rows if not row.shipped)
     slow = sum(1 for row in rows if row.turnover is not None and row.turnover < SLOW_TURNOVER)
     return [
@@ -291,18 +305,18 @@ TURNOVER = ReportSpec(
 # -- demand ------------------------------------------------------------------------------
 
 
-def _demand_cards(days: list[reports.DemandDay], filters: dict) -> list[Card]:
+def _demand_cards(days: list[reports.DemandDay], filters: dict, uom=None) -> list[Card]:
     total = sum((row.shipped for row in days), Decimal(0))
     peak = max(days, key=lambda row: row.shipped, default=None)
     average = total / len(days) if days else Decimal(0)
     return [
-        Card("Shipped", quantity_in(total), "total-shipped", _window(filters).capitalize()),
-        Card("A day on average", quantity_in(average), "daily-average"),
+        Card("Shipped", _amount(total, uom), "total-shipped", _window(filters).capitalize()),
+        Card("A day on average", _amount(average, uom, exact=False), "daily-average"),
         Card(
             "Busiest day",
             day(peak.day) if peak and peak.shipped else "—",
             "peak-day",
-            quantity_in(peak.shipped) + " shipped" if peak and peak.shipped else "",
+            _amount(peak.shipped, uom) + " shipped" if peak and peak.shipped else "",
         ),
     ]
 
@@ -314,7 +328,7 @@ def _demand_charts(days: list[reports.DemandDay], filters: dict) -> list[Chart]:
             "Shipped per day",
             {
                 "kind": "demand",
-                "labels": [row.day.isoformat() for row in days],
+                "labels": [_axis_day(row.day) for row in days],
                 "values": [_float(row.shipped) for row in days],
                 "average_7": [_float(row.average_7) for row in days],
                 "average_28": [_float(row.average_28) for row in days],
@@ -350,14 +364,14 @@ DEMAND = ReportSpec(
 # -- stock history -----------------------------------------------------------------------
 
 
-def _history_cards(days: list[reports.HistoryDay], filters: dict) -> list[Card]:
+def _history_cards(days: list[reports.HistoryDay], filters: dict, uom=None) -> list[Card]:
     if not days:
         return []
     lowest = min(days, key=lambda row: row.on_hand)
     return [
-        Card(f"On hand {day(days[0].day)}", quantity_in(days[0].on_hand), "first-on-hand"),
-        Card(f"On hand {day(days[-1].day)}", quantity_in(days[-1].on_hand), "last-on-hand"),
-        Card("Lowest", quantity_in(lowest.on_hand), "lowest", f"On {day(lowest.day)}"),
+        Card(f"On hand {day(days[0].day)}", _amount(days[0].on_hand, uom), "first-on-hand"),
+        Card(f"On hand {day(days[-1].day)}", _amount(days[-1].on_hand, uom), "last-on-hand"),
+        Card("Lowest", _amount(lowest.on_hand, uom), "lowest", f"On {day(lowest.day)}"),
     ]
 
 
@@ -378,7 +392,7 @@ HISTORY = ReportSpec(
                 f"On hand of {filters['sku']}",
                 {
                     "kind": "line",
-                    "labels": [row.day.isoformat() for row in days],
+                    "labels": [_axis_day(row.day) for row in days],
                     "values": [_float(row.on_hand) for row in days],
                     "label": "On hand",
                 },
@@ -403,7 +417,7 @@ HISTORY = ReportSpec(
 VALUATION_CARDS = 4
 
 
-def _valuation_cards(result: reports.Valuation, filters: dict) -> list[Card]:
+def _valuation_cards(result: reports.Valuation, filters: dict, uom=None) -> list[Card]:
     return [
         Card(
             "Stock value",
@@ -450,7 +464,7 @@ VALUATION = ReportSpec(
 # -- stock-outs --------------------------------------------------------------------------
 
 
-def _stock_out_cards(rows: list[reports.StockOut], filters: dict) -> list[Card]:
+def _stock_out_cards(rows: list[reports.StockOut], filters: dict, uom=None) -> list[Card]:
     return [
         Card("Products that ran out", str(len(rows)), "ran-out", _window(filters).capitalize()),
         Card("Out of stock now", str(sum(1 for row in rows if row.out_of_stock)), "out-now"),
@@ -487,7 +501,7 @@ STOCK_OUTS = ReportSpec(
 # -- low stock ---------------------------------------------------------------------------
 
 
-def _low_stock_cards(rows: list[reports.LowStock], filters: dict) -> list[Card]:
+def _low_stock_cards(rows: list[reports.LowStock], filters: dict, uom=None) -> list[Card]:
     return [
         Card("Below the reorder point", str(len(rows)), "below", "Enabled reorder rules"),
         Card(

@@ -166,7 +166,7 @@ class DemandTable(ReportTable):
 
 class HistoryTable(ReportTable):
     day = DayColumn(verbose_name="Day", attrs={"td": {"class": "text-nowrap"}})
-    on_hand = ReportQuantityColumn(verbose_name="On hand at the end of the day")
+    on_hand = ReportQuantityColumn(verbose_name="On hand (end of day)")
 
     class Meta(ReportTable.Meta):
         order_by = ("-day",)

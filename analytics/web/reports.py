@@ -111,7 +111,7 @@ def report_page(request, spec: ReportSpec):
         query = _csv_query(request)
         context.update(
             table=table,
-            cards=spec.cards(result, filters),
+            cards=spec.cards(result, filters, uom=getattr(table, "uom", None)),
             charts=spec.charts(result, filters),
             empty=spec.empty(result, filters),
             csv_url=reverse(spec.csv_url_name) + (f"?{query}" if query else ""),

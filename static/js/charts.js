@@ -106,7 +106,7 @@
         options: {
           scales: {
             y: { beginAtZero: true },
-            x: { ticks: { autoSkip: true, maxTicksLimit: 10, maxRotation: 0 } }
+            x: { ticks: { autoSkip: true, maxTicksLimit: data.narrow ? 5 : 10, maxRotation: 0 } }
           }
         }
       };
@@ -124,7 +124,7 @@
         options: {
           scales: {
             y: { beginAtZero: true },
-            x: { ticks: { autoSkip: true, maxTicksLimit: 10, maxRotation: 0 } }
+            x: { ticks: { autoSkip: true, maxTicksLimit: data.narrow ? 5 : 10, maxRotation: 0 } }
           }
         }
       };
@@ -153,6 +153,8 @@
       return;
     }
     var data = JSON.parse(source.textContent);
+    // Fewer day labels where they would crowd (a phone).
+    data.narrow = canvas.parentNode.clientWidth < 500;
     var build = BUILDERS[data.kind];
     if (!build) {
       return;

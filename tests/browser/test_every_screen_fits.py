@@ -137,6 +137,14 @@ def screens(floor) -> list[tuple[str, str]]:
         ("adjustments", "/adjustments/"),
         ("warehouses", "/warehouses/"),
         ("team", "/team/"),
+        ("report-abc", "/reports/abc/"),
+        ("report-aging", "/reports/aging/"),
+        ("report-turnover", "/reports/turnover/"),
+        ("report-demand", "/reports/demand/?sku=FLOUR-25-KG-PREMIUM"),
+        ("report-history", "/reports/history/?sku=FLOUR-25-KG-PREMIUM"),
+        ("report-valuation", "/reports/valuation/"),
+        ("report-stock-outs", "/reports/stock-outs/"),
+        ("report-low-stock", "/reports/low-stock/"),
     ]
 
 
