@@ -76,6 +76,11 @@ class ReportForm(forms.Form):
         for name, value in self.DEFAULTS.items():
             if not data.get(name):
                 data[name] = value
+        # A warehouse code in any letter case (as the API takes it) is that warehouse.
+        typed = data.get("warehouse", "").strip().lower()
+        for code in warehouses:
+            if typed and code.lower() == typed:
+                data["warehouse"] = code
         self.is_prompt = any(name not in query for name in self.NEEDED)
         if self.is_prompt:
             super().__init__(initial=data.dict())

@@ -146,6 +146,8 @@ def _file_name(spec: ReportSpec, filters: dict) -> str:
 def _csv_value(value):
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, Decimal):
         return format(value, "f")  # a plain decimal, never 1E+3
     if hasattr(value, "isoformat"):

@@ -6,6 +6,8 @@
  * in a .sy-chart box of fixed height, so the chart follows the box's width
  * (a phone's too) and never its own aspect ratio. Charts in a region htmx
  * swaps in are drawn when it settles; those swapped out are destroyed.
+ * Loaded by the report screens only, it also keeps the current report in
+ * view in the report switcher.
  */
 (function () {
   "use strict";
@@ -193,9 +195,23 @@
   document.addEventListener("htmx:afterSettle", function () {
     drawAll(document);
   });
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
-  } else {
+  // On a phone the switcher of reports scrolls sideways within itself: show the current one.
+  function showCurrentReport() {
+    var active = document.querySelector(".sy-report-switcher .nav-link.active");
+    if (active) {
+      var nav = active.closest(".nav");
+      nav.scrollLeft = Math.max(0, active.offsetLeft - nav.offsetLeft - 16);
+    }
+  }
+
+  function start() {
     drawAll(document);
+    showCurrentReport();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

@@ -365,3 +365,30 @@ def test_no_screen_costs_more_queries_for_more_rows(boss, tenant, site):
     many = {name: queries_of(boss, name, queries.get(name, {})) for name in SCREENS}
     assert many == few
     assert "P-00199" in boss.get(url("low-stock"), {"sort": "-sku"}).content.decode()
+
+
+def test_turnover_stock_outs_low_stock_and_demand_show_the_selectors_numbers(boss, data, tenant):
+    turnover = {row.sku: row for row in reports.turnover(tenant=tenant, days=3660)}
+    html = boss.get(url("turnover"), {"days": "3660"}).content.decode()
+    alpha = turnover["ALPHA"]
+    assert f"{alpha.turnover:,.2f}</td>" in html and f"{alpha.days_of_supply:,.1f}</td>" in html
+    assert f'>{alpha.shipped:,.0f} <span class="sy-unit">ea</span>' in html
+    outs = boss.get(url("stock-outs"), {"days": "731"}).content.decode()
+    for row in reports.stock_outs(tenant=tenant, days=731):
+        assert f'<td class="sy-code">{row.sku}</td>' in outs
+        assert f'<td class="sy-num">{row.days_at_zero}</td>' in outs
+    # ALPHA's rule in DC1 (a reorder point of 100), short by what is not available, in ea.
+    low = boss.get(url("low-stock")).content.decode()
+    (rule,) = reports.low_stock(tenant=tenant)
+    assert f'<td class="sy-num">{rule.shortfall:,.0f} <span class="sy-unit">ea</span>' in low
+    assert 'data-testid="card-below"' in low
+    shipped = sum(row.shipped for row in reports.demand(tenant=tenant, days=731))
+    demand = boss.get(url("demand"), {"days": "731"}).content.decode()
+    assert f"{shipped:,.3f}" in demand and 'id="chart-demand-data"' in demand
+
+
+def test_a_warehouse_code_in_any_letter_case_is_the_warehouse(boss, data):
+    html = boss.get(url("abc"), {"days": "3660", "warehouse": "dc1"}).content.decode()
+    assert '<option value="DC1" selected>' in html and "90.00" in html
+    rows = csv_rows(boss.get(url("stock-outs", csv_export=True), {"days": "731"}))
+    assert {row[4] for row in rows[1:]} <= {"yes", "no"}
