@@ -106,14 +106,19 @@ def report_page(request, spec: ReportSpec):
     else:
         status = 200
         filters = form.filters()
-        table = _table(request, spec, spec.rows(result), filters)
+        rows = spec.rows(result)
+        table = _table(request, spec, rows, filters)
         _units(spec, table, filters)
+        empty = spec.empty(result, filters)
+        if empty and not rows:
+            # Said once, where the rows would be.
+            table.empty_text, empty = empty, None
         query = _csv_query(request)
         context.update(
             table=table,
             cards=spec.cards(result, filters, uom=getattr(table, "uom", None)),
             charts=spec.charts(result, filters),
-            empty=spec.empty(result, filters),
+            empty=empty,
             csv_url=reverse(spec.csv_url_name) + (f"?{query}" if query else ""),
         )
     if form.is_prompt:

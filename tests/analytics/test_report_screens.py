@@ -147,6 +147,10 @@ def test_an_empty_report_says_what_to_do(boss, tenant, site):
     assert 'data-testid="report-empty"' in html
     assert "Nothing shipped in the last 7 days. Widen the window." in html
     assert 'data-chart="' not in html
+    # A report with no rows says so once, where the rows would be.
+    html = boss.get(url("stock-outs"), {"days": "7"}).content.decode()
+    assert html.count("No product ran out in the last 7 days. Nothing to chase.") == 1
+    assert 'data-testid="empty-state"' in html and 'data-testid="report-empty"' not in html
 
 
 # -- sorting and paging --------------------------------------------------------------------
