@@ -62,7 +62,7 @@ def _read(request, spec: ReportSpec, form):
         return None
 
 
-def _table(request, spec: ReportSpec, rows: list, filters: dict, *, paginate: bool = True):
+def _table(request, spec: ReportSpec, rows: list, *, paginate: bool = True):
     table = spec.table_class(ReportRows(rows))
     if paginate:
         configure_table(request, table)
@@ -98,6 +98,7 @@ def _switcher(current: ReportSpec) -> list[dict]:
 
 
 def report_page(request, spec: ReportSpec):
+    """The report's screen: its filters, figures, charts and a page of its table."""
     form = _bound_form(request, spec)
     result = _read(request, spec, form)
     context = {"spec": spec, "switcher": _switcher(spec), "form": form}
@@ -107,7 +108,7 @@ def report_page(request, spec: ReportSpec):
         status = 200
         filters = form.filters()
         rows = spec.rows(result)
-        table = _table(request, spec, rows, filters)
+        table = _table(request, spec, rows)
         _units(spec, table, filters)
         empty = spec.empty(result, filters)
         if empty and not rows:
@@ -161,13 +162,14 @@ def _csv_value(value):
 
 
 def report_csv(request, spec: ReportSpec):
+    """Every row of the report for the screen's filters, in the screen's order, as CSV."""
     form = _bound_form(request, spec)
     result = _read(request, spec, form)
     if result is None:
         context = {"spec": spec, "switcher": _switcher(spec), "form": form}
         return render_region(request, TEMPLATE, REGIONS[0], context, status=422)
     filters = form.filters()
-    table = _table(request, spec, spec.rows(result), filters, paginate=False)
+    table = _table(request, spec, spec.rows(result), paginate=False)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_file_name(spec, filters)}"'
     writer = csv.writer(response)
