@@ -16,11 +16,10 @@ connection; the rest reads in the request's tenant transaction.
 
 from __future__ import annotations
 
-import csv
 import re
 from decimal import Decimal
 
-from django.http import HttpResponse, QueryDict
+from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -31,8 +30,8 @@ from analytics.web.report_specs import REPORTS, ReportSpec
 from analytics.web.report_tables import ReportRows
 from inventory.catalog.selectors import code_key
 from inventory.core.errors import ProductNotFound, ValidationFailed, WarehouseNotFound
-from inventory.lots.views import csv_cell
 from inventory.models import Product
+from inventory.web.exports import csv_response
 from inventory.web.tables import configure_table, render_region
 from warehouse.access import role_required
 from warehouse.models import Role, Warehouse
@@ -158,7 +157,7 @@ def _csv_value(value):
         return format(value, "f")  # a plain decimal, never 1E+3
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return csv_cell(value)
+    return value
 
 
 def report_csv(request, spec: ReportSpec):
@@ -170,14 +169,12 @@ def report_csv(request, spec: ReportSpec):
         return render_region(request, TEMPLATE, REGIONS[0], context, status=422)
     filters = form.filters()
     table = _table(request, spec, spec.rows(result), paginate=False)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_file_name(spec, filters)}"'
-    writer = csv.writer(response)
-    writer.writerow([header for header, _ in spec.csv_columns])
-    for row in table.rows:
-        record = row.record
-        writer.writerow([_csv_value(getattr(record, name)) for _, name in spec.csv_columns])
-    return response
+    header = [header for header, _ in spec.csv_columns]
+    rows = (
+        [_csv_value(getattr(row.record, name)) for _, name in spec.csv_columns]
+        for row in table.rows
+    )
+    return csv_response(_file_name(spec, filters), header, rows)
 
 
 def _views(spec: ReportSpec):

@@ -8,10 +8,9 @@ lot answers 404 like a missing one.
 
 from __future__ import annotations
 
-import csv
 import re
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from inventory.core.errors import NotFound
@@ -25,33 +24,12 @@ from inventory.lots.forms import TraceForm
 from inventory.lots.selectors import get_lot, lot_bins, lot_decisions, lots_with_code
 from inventory.lots.tables import CustomerReceiptTable, MovementTable
 from inventory.web.access import TRACE_ROLES
+from inventory.web.exports import csv_response
 from inventory.web.tables import configure_table, render_region
 from warehouse.access import role_required
 
 # A CSV export stops here (a lot or a customer has far fewer rows than this).
 MAX_CSV_ROWS = 100_000
-# Characters a spreadsheet would read as the start of a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> object:
-    """A CSV cell a spreadsheet shows as text: text starting like a formula gets a quote.
-
-    Numbers stay numbers (a negative quantity is not a formula).
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_cell(value) for value in row])
-    return response
 
 
 def _file_part(text: str) -> str:
@@ -125,7 +103,7 @@ def customer_trace_csv(request):
         "unit",
         "warehouse",
     ]
-    return _csv_response(f"customer-{_file_part(name)}-lots.csv", header, rows)
+    return csv_response(f"customer-{_file_part(name)}-lots.csv", header, rows)
 
 
 @role_required(*TRACE_ROLES)
@@ -176,4 +154,4 @@ def lot_trace_csv(request, lot_id: int):
         "who",
         "reason",
     ]
-    return _csv_response(f"lot-{_file_part(lot.code)}-trace.csv", header, rows)
+    return csv_response(f"lot-{_file_part(lot.code)}-trace.csv", header, rows)
