@@ -86,6 +86,8 @@ class RuleForm(LevelsForm):
     field_order = ["sku", "warehouse", "reorder_point", "reorder_quantity", "enabled"]
 
     def __init__(self, *args, **kwargs):
+        # Ids of their own: the list's filters beside the form have a SKU field too.
+        kwargs.setdefault("auto_id", "rule-%s")
         super().__init__(*args, **kwargs)
         self.fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True).order_by(
             "code_key"

@@ -137,6 +137,8 @@ def screens(floor) -> list[tuple[str, str]]:
         ("adjustments", "/adjustments/"),
         ("warehouses", "/warehouses/"),
         ("team", "/team/"),
+        ("reports", "/reports/"),
+        ("reorder-rules", "/reports/reorder-rules/"),
     ]
 
 
@@ -149,6 +151,7 @@ WHAT_PEOPLE_CAME_FOR = {
     "product": '[data-testid="available-total"]',
     "bin": '[data-testid="bin-contents"] td.sy-num',
     "count-review": '[data-testid="difference"]',
+    "reports": '[data-testid="card-value-figure"]',
 }
 
 
