@@ -8,6 +8,8 @@ F1   FLOUR-25  DC2          2.50  today      20   in 10 days
 V1   VAX-10    DC1          3.00  today      40   none       (QC product: quarantined)
 S1   SALT      DC1          1.00  6 days      5   none       ship 5 three days ago
 
+Stock-outs over 7 days: SALT (at zero since three days ago) and VAX-10 (its
+only lot waits for QC, so its approved stock is zero): 2.
 Reorder rules: GOLD in DC1 at 10 (4 available: low), SALT in DC1 at 2 (0: low).
 ABC over 90 days: GOLD 6 x 100.00 = 600.00, SALT 5 x 1.00 = 5.00: GOLD is A
 (nothing before it), SALT is C (600/605 before it), so one A-item: GOLD.

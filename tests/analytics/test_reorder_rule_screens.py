@@ -265,6 +265,17 @@ def test_the_toggle_answers_with_the_table_as_it_was(boss, tenant, main, flour):
     assert rules_of(tenant)[0][4] is True
 
 
+def test_a_toggle_without_a_state_changes_nothing(boss, tenant, main, flour):
+    rule = make_rule(tenant, flour, main)
+    url = f"/reports/reorder-rules/{rule.pk}/toggle/"
+    response = boss.post(
+        url, {"idempotency_key": "form:t1", "enabled": "maybe"}, **htmx("rules-table")
+    )
+    assert response.status_code == 422
+    assert "Choose to enable or disable the rule." in response.content.decode()
+    assert rules_of(tenant)[0][4] is True
+
+
 def test_deleting_asks_first(boss, tenant, main, flour, vaccine):
     rule = make_rule(tenant, flour, main)
     kept = make_rule(tenant, vaccine, main)
