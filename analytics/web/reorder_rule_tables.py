@@ -41,6 +41,22 @@ class RuleTable(ListTable):
         order_by=("reorder_quantity", "product__sku_key", "id"),
         attrs=WIDE_ONLY_NUMBER,
     )
+    available = QuantityColumn(
+        verbose_name="Available now",
+        unit="product__uom",
+        order_by=("available", "product__sku_key", "id"),
+        attrs={
+            "th": {"class": "text-end"},
+            "td": {
+                "class": lambda record: (
+                    "sy-num text-danger fw-semibold"
+                    if record.enabled and record.available < record.reorder_point
+                    else "sy-num"
+                ),
+                "data-testid": "available",
+            },
+        },
+    )
     enabled = tables.Column(verbose_name="Enabled", order_by=("-enabled", "product__sku_key", "id"))
     actions = tables.Column(
         verbose_name="", empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}

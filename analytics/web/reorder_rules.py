@@ -12,9 +12,12 @@ from __future__ import annotations
 import functools
 
 from django.contrib import messages
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -37,7 +40,9 @@ from analytics.web.reorder_rule_forms import (
 )
 from analytics.web.reorder_rule_tables import REGION, RuleTable, list_query
 from inventory.core.errors import InvalidQuantity, ProductNotFound, WarehouseNotFound
+from inventory.core.quantities import ZERO_QUANTITY
 from inventory.core.writes import acting_for, write_form, write_screen
+from inventory.models import Balance, LotAvailable
 from inventory.templatetags.stock import quantity
 from inventory.web.tables import configure_table, render_region
 from warehouse.access import role_required
@@ -66,8 +71,28 @@ def _list_url(query: str = "") -> str:
     return reverse("analytics:reorder-rules") + query
 
 
+def _rules_with_available():
+    """The rules, each with what is available now of its product in its warehouse.
+
+    Available as the stock screens count it: approved lots not expired today
+    (``LotAvailable``), less what is reserved of them. One subquery per rule on
+    the page, on the balances' (tenant, product, warehouse) index.
+    """
+    available = (
+        Balance.objects.filter(
+            LotAvailable(timezone.localdate(), prefix="lot__"),
+            product=OuterRef("product_id"),
+            warehouse=OuterRef("warehouse_id"),
+        )
+        .values("product")
+        .annotate(total=Sum(F("on_hand") - F("reserved")))
+        .values("total")
+    )
+    return reorder_rules().annotate(available=Coalesce(Subquery(available), ZERO_QUANTITY))
+
+
 def _table(request):
-    filters = RuleFilter(request.GET or None, queryset=reorder_rules(), request=request)
+    filters = RuleFilter(request.GET or None, queryset=_rules_with_available(), request=request)
     table = configure_table(request, RuleTable(filters.qs))
     if any(request.GET.get(name) for name in ("sku", "warehouse", "enabled")):
         table.empty_text = "No rules match these filters. Clear them or choose others."

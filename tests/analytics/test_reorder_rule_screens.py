@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from analytics.models import ReorderRule
 from inventory.catalog.services import create_product
-from tests.conftest import PASSWORD, make_member, make_site
+from inventory.stock.receipts import receive_stock
+from tests.conftest import PASSWORD, bin_of, make_member, make_site
 from warehouse.models import Role
 from warehouse.tenancy import tenant_context
 
@@ -89,6 +90,33 @@ def test_the_full_page_lists_rules_with_their_units(boss, tenant, main, flour, v
     vaccine_row = re.search(r'data-testid="rule-VAX-10-MAIN".*?</tr>', html, re.S).group(0)
     assert '3 <span class="sy-unit">ea</span>' in vaccine_row
     assert ">Off</button>" in vaccine_row
+
+
+def test_available_now_counts_approved_stock_and_marks_what_is_below_the_point(
+    boss, tenant, main, flour, vaccine
+):
+    make_rule(tenant, flour, main, point="10")
+    make_rule(tenant, vaccine, main, point="0")
+    main_bin = bin_of(tenant, main, "A-01")
+    receive_stock(
+        tenant=tenant, product=flour, warehouse=main, location=main_bin, lot_code="F1", quantity=7
+    )
+    # Waiting for QC: on hand, not available.
+    receive_stock(
+        tenant=tenant,
+        product=vaccine,
+        warehouse=main,
+        location=main_bin,
+        lot_code="V1",
+        quantity=40,
+    )
+    html = boss.get(URL, {"sort": "available"}, **htmx("rules-table")).content.decode()
+    cells = re.findall(r'<td class="([^"]*)" data-testid="available">(.*?)</td>', html, re.S)
+    # Sorted by what is available: VAX-10 0 first, then FLOUR-25 7 kg, below its point of 10.
+    assert cells == [
+        ("sy-num", '0 <span class="sy-unit">ea</span>'),
+        ("fw-semibold sy-num text-danger", '7.000 <span class="sy-unit">kg</span>'),
+    ]
 
 
 def test_the_fragment_is_the_table_alone(boss, tenant, main, flour):
