@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from analytics.models import ReorderRule
-from inventory.web.tables import WIDE_ONLY_NUMBER, CodeColumn, ListTable, QuantityColumn
+from inventory.web.tables import (
+    WIDE_ONLY,
+    WIDE_ONLY_CODE,
+    WIDE_ONLY_NUMBER,
+    CodeColumn,
+    ListTable,
+    QuantityColumn,
+)
 
 REGION = "rules-table"
 
@@ -29,9 +36,10 @@ class RuleTable(ListTable):
         verbose_name="Warehouse",
         accessor="warehouse__code",
         order_by=("warehouse__code_key", "product__sku_key", "id"),
+        attrs=WIDE_ONLY_CODE,  # on a phone, under the SKU
     )
     reorder_point = QuantityColumn(
-        verbose_name="Reorder point",
+        verbose_name="Reorder at",
         unit="product__uom",
         order_by=("reorder_point", "product__sku_key", "id"),
     )
@@ -42,7 +50,7 @@ class RuleTable(ListTable):
         attrs=WIDE_ONLY_NUMBER,
     )
     available = QuantityColumn(
-        verbose_name="Available now",
+        verbose_name="Available",
         unit="product__uom",
         order_by=("available", "product__sku_key", "id"),
         attrs={
@@ -58,8 +66,12 @@ class RuleTable(ListTable):
         },
     )
     enabled = tables.Column(verbose_name="Enabled", order_by=("-enabled", "product__sku_key", "id"))
+    # On a phone the SKU opens the rule, whose page offers deleting it too.
     actions = tables.Column(
-        verbose_name="", empty_values=(), orderable=False, attrs={"td": {"class": "text-end"}}
+        verbose_name="",
+        empty_values=(),
+        orderable=False,
+        attrs={"th": WIDE_ONLY["th"], "td": {"class": "text-end sy-wide-only"}},
     )
 
     class Meta(ListTable.Meta):
@@ -77,10 +89,14 @@ class RuleTable(ListTable):
 
     def render_sku(self, value, record):
         return format_html(
-            '<span class="sy-code fw-semibold">{}</span>'
-            '<div class="small text-body-secondary text-truncate sy-rule-name">{}</div>',
+            '<a class="sy-code fw-semibold" href="{}">{}</a>'
+            '<div class="small text-body-secondary text-truncate sy-rule-name sy-wide-only">'
+            "{}</div>"
+            '<div class="small sy-code sy-phone-only">{}</div>',
+            reverse("analytics:reorder-rule-edit", args=[record.pk]),
             value,
             record.product.name,
+            record.warehouse.code,
         )
 
     def render_enabled(self, value, record, table):
