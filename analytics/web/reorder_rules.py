@@ -41,7 +41,7 @@ from analytics.web.reorder_rule_forms import (
 from analytics.web.reorder_rule_tables import REGION, RuleTable, list_query
 from inventory.core.errors import InvalidQuantity, ProductNotFound, WarehouseNotFound
 from inventory.core.quantities import ZERO_QUANTITY
-from inventory.core.writes import acting_for, write_form, write_screen
+from inventory.core.writes import acting_for, write_form, write_idempotent, write_screen
 from inventory.models import Balance, LotAvailable
 from inventory.templatetags.stock import quantity
 from inventory.web.tables import configure_table, render_region
@@ -304,41 +304,48 @@ def rule_toggle(request, rule_id: int):
 
 
 def _delete_rule(rule_id: int, operation) -> tuple[int, dict]:
+    rule = get_reorder_rule(rule_id)
     delete_reorder_rule(rule_id=rule_id)
-    return 200, {"rule_id": rule_id}
+    return 200, {"sku": rule.product.sku, "warehouse": rule.warehouse.code}
 
 
 @write_screen
 @role_required(*MANAGERS)
 def rule_delete(request, rule_id: int):
-    """Asks first; deletes the rule when confirmed (the product's stock is not touched)."""
-    with acting_for(request):
-        rule = _rule_or_404(rule_id)
+    """Asks first; deletes the rule when confirmed (the product's stock is not touched).
+
+    A second submit of the same confirmation (its key) answers as the first
+    did, though the rule is gone; any other post for a rule that is not there
+    (deleted, or another tenant's) is not found.
+    """
     form = DeleteForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        result = write_form(
-            form,
-            tenant=request.tenant,
-            kind="reorder-rule-delete",
-            payload={"rule_id": rule.pk},
-            perform=functools.partial(_delete_rule, rule.pk),
-            error_fields={},
+    if request.method != "POST" or not form.is_valid():
+        with acting_for(request):
+            rule = _rule_or_404(rule_id)
+        return render_region(
+            request,
+            DELETE_TEMPLATE,
+            "delete-form",
+            {"rule": rule, "form": form},
+            status=422 if form.errors else 200,
         )
-        if result is not None:
-            messages.success(
-                request,
-                f"Reorder rule for {rule.product.sku} in {rule.warehouse.code} deleted."
-                + _replayed(result),
-            )
-            url = _list_url()
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    return render_region(
+    try:
+        outcome = write_idempotent(
+            tenant=request.tenant,
+            key=form.cleaned_data["idempotency_key"],
+            kind="reorder-rule-delete",
+            payload={"rule_id": rule_id},
+            perform=functools.partial(_delete_rule, rule_id),
+        )
+    except ReorderRuleNotFound:
+        raise Http404("No such reorder rule.") from None
+    result = {**outcome.body, "replayed": outcome.replayed}
+    messages.success(
         request,
-        DELETE_TEMPLATE,
-        "delete-form",
-        {"rule": rule, "form": form},
-        status=422 if form.errors else 200,
+        f"Reorder rule for {result['sku']} in {result['warehouse']} deleted." + _replayed(result),
     )
+    url = _list_url()
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 urlpatterns = [

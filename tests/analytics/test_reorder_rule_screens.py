@@ -315,6 +315,11 @@ def test_deleting_asks_first(boss, tenant, main, flour, vaccine):
     response = boss.post(url, {"idempotency_key": "form:d1"}, **htmx("delete-form"))
     assert response["HX-Redirect"] == URL
     assert [row[0] for row in rules_of(tenant)] == ["VAX-10"]
+    # The same confirmation sent again answers as the first did; another is not found.
+    response = boss.post(url, {"idempotency_key": "form:d1"}, follow=True)
+    assert "FLOUR-25 in MAIN deleted. (It was already done" in response.content.decode()
+    assert boss.post(url, {"idempotency_key": "form:d9"}).status_code == 404
+    assert [row[0] for row in rules_of(tenant)] == ["VAX-10"]
     response = boss.post(
         f"/reports/reorder-rules/{kept.pk}/delete/", {"idempotency_key": "form:d2"}, follow=True
     )
