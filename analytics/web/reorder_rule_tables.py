@@ -130,9 +130,18 @@ class RuleTable(ListTable):
     def render_actions(self, record):
         return format_html(
             '<span class="d-inline-flex gap-1">'
-            '<a class="btn btn-sm btn-outline-primary" href="{}" data-testid="edit">Edit</a>'
-            '<a class="btn btn-sm btn-outline-danger" href="{}" data-testid="delete">Delete</a>'
+            '<a class="btn btn-sm btn-outline-primary" href="{}" title="Edit" data-testid="edit">'
+            '<i class="bi bi-pencil" aria-hidden="true"></i>'
+            '<span class="visually-hidden">Edit the rule for {} in {}</span></a>'
+            '<a class="btn btn-sm btn-outline-danger" href="{}" title="Delete" '
+            'data-testid="delete">'
+            '<i class="bi bi-trash" aria-hidden="true"></i>'
+            '<span class="visually-hidden">Delete the rule for {} in {}</span></a>'
             "</span>",
             reverse("analytics:reorder-rule-edit", args=[record.pk]),
+            record.product.sku,
+            record.warehouse.code,
             reverse("analytics:reorder-rule-delete", args=[record.pk]),
+            record.product.sku,
+            record.warehouse.code,
         )

@@ -30,7 +30,7 @@ def figures(tenant, site, flour, vaccine):
     return data
 
 
-def test_a_manager_reads_the_cards_and_adds_a_reorder_rule(live_server, page, figures):
+def test_a_manager_reads_the_cards_and_adds_a_reorder_rule(live_server, page, screenshot, figures):
     page.set_viewport_size(LAPTOP)
     sign_in(page, live_server, "maria")
     open_from_menu(page, "Reports")
@@ -41,6 +41,7 @@ def test_a_manager_reads_the_cards_and_adds_a_reorder_rule(live_server, page, fi
     expect(page.get_by_test_id("card-quarantined-figure")).to_have_text("120.00")
     expect(page.get_by_test_id("card-stock-outs-figure")).to_have_text("2 products")
     expect(page.get_by_test_id("card-a-items-figure")).to_have_text("1")
+    screenshot("dashboard-laptop")
     expect(page.get_by_test_id("a-item-GOLD")).to_have_attribute(
         "href", "/reports/history/?sku=GOLD"
     )
@@ -63,9 +64,14 @@ def test_a_manager_reads_the_cards_and_adds_a_reorder_rule(live_server, page, fi
     row = page.get_by_test_id("rule-SUGAR-1-DC1")
     expect(row).to_contain_text("12.500 kg")
     expect(row).to_contain_text("100.000 kg")
+    # Every action of the row within the list, not behind its own sideways scroll.
+    region = page.locator("#rules-table").bounding_box()
+    delete = row.get_by_test_id("delete").bounding_box()
+    assert delete["x"] + delete["width"] <= region["x"] + region["width"]
     # In place: the page was not reloaded, the form is ready for the next rule.
     assert page.url == live_server.url + "/reports/reorder-rules/"
     expect(page.get_by_label("Product SKU")).to_have_value("")
+    screenshot("reorder-rules-laptop")
 
 
 def test_the_dashboard_and_the_rules_fit_a_phone(live_server, page, screenshot, figures):
