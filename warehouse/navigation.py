@@ -1,7 +1,7 @@
 """The main navigation: which entries each role sees.
 
 The floor's daily screens sit in the bar; the rarer ones (``more=True``:
-traces, adjustments, the warehouses and the team) in its "More" menu, so
+reports, traces, adjustments, the warehouses and the team) in its "More" menu, so
 the bar keeps one line on a laptop.
 """
 
@@ -39,6 +39,7 @@ NAVIGATION = [
     NavItem("QC queue", "inventory:qc-queue", "clipboard-check", roles=(Role.QC, Role.MANAGER)),
     NavItem("Stock", "inventory:stock", "boxes"),
     NavItem("Products", "inventory:products", "upc-scan"),
+    NavItem("Reports", "analytics:dashboard", "graph-up", roles=(Role.MANAGER,), more=True),
     NavItem("Trace", "inventory:trace", "diagram-3", roles=(Role.QC, Role.MANAGER), more=True),
     NavItem("Adjust", "inventory:adjustments", "sliders", roles=(Role.MANAGER,), more=True),
     NavItem("Warehouses", "warehouse:list", "buildings", more=True),

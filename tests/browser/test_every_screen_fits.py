@@ -145,6 +145,8 @@ def screens(floor) -> list[tuple[str, str]]:
         ("report-valuation", "/reports/valuation/"),
         ("report-stock-outs", "/reports/stock-outs/"),
         ("report-low-stock", "/reports/low-stock/"),
+        ("reports", "/reports/"),
+        ("reorder-rules", "/reports/reorder-rules/"),
     ]
 
 
@@ -157,6 +159,7 @@ WHAT_PEOPLE_CAME_FOR = {
     "product": '[data-testid="available-total"]',
     "bin": '[data-testid="bin-contents"] td.sy-num',
     "count-review": '[data-testid="difference"]',
+    "reports": '[data-testid="card-value-figure"]',
 }
 
 
