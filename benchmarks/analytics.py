@@ -62,9 +62,10 @@ os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
 from connection_burst import free_port, run_gunicorn  # noqa: E402 (sets Django up)
 from django.conf import settings  # noqa: E402
 from django.core.management import CommandError, call_command, get_commands  # noqa: E402
-from django.db import DatabaseError, connections  # noqa: E402
+from django.db import DatabaseError, connections, transaction  # noqa: E402
 
 from benchmarks.harness import percentile, throwaway_database  # noqa: E402
+from config.database import SEARCH_ROLE  # noqa: E402
 
 DATABASE = "stockyard_bench_analytics"
 SLUG = "bench"
@@ -177,7 +178,9 @@ def refresh_view(out: Output) -> None:
     except DatabaseError as error:
         out(f"refresh_current_stock FAILED: {str(error).strip()}")
         return
-    with connections["owner"].cursor() as cursor:
+    # Only the view's owning role reads it whole; the owner may act as that role.
+    with transaction.atomic(using="owner"), connections["owner"].cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {SEARCH_ROLE}")
         cursor.execute("SELECT count(*) FROM dw.current_stock_mv")
         rows = cursor.fetchone()[0]
     out(
