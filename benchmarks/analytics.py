@@ -386,8 +386,9 @@ def time_reports(out: Output, tenant_id: int, args) -> None:
 
 def explain(out: Output, tenant_id: int) -> None:
     """The stock-history and aging reports' own SQL, as the runtime role in a tenant context."""
-    from analytics.reports import aging, history
+    from analytics.reports.aging import _AGING
     from analytics.reports.connection import day_start, time_zone_name
+    from analytics.reports.history import _HISTORY
     from warehouse.tenancy import tenant_context
 
     product = _busiest_product(tenant_id)
@@ -395,10 +396,10 @@ def explain(out: Output, tenant_id: int) -> None:
     since = today - datetime.timedelta(days=89)
     cases = (
         (f"stock history, 90 days, product #{product} (analytics.reports.history)",
-         history._HISTORY,
+         _HISTORY,
          {"tenant": tenant_id, "product": product, "warehouse": None, "since": since,
           "until": today, "start": day_start(since), "time_zone": time_zone_name()}),
-        ("aging by receipt and by expiry (analytics.reports.aging)", aging._AGING,
+        ("aging by receipt and by expiry (analytics.reports.aging)", _AGING,
          {"tenant": tenant_id, "warehouse": None, "today": today,
           "time_zone": time_zone_name()}),
     )  # fmt: skip
