@@ -81,7 +81,7 @@ _RECORD = """
 
 
 def refresh_current_stock(
-    *, using: str = "maintenance", lock_timeout: str | None = None
+    *, using: str = "maintenance", lock_timeout: str | None = None, concurrently: bool = True
 ) -> Refresh:
     """Recompute ``dw.current_stock_mv`` for every tenant, and log when.
 
@@ -94,14 +94,16 @@ def refresh_current_stock(
     the view is the day the stock screens use. ``lock_timeout`` (e.g.
     ``"5s"``) bounds the wait for a refresh already running; past it
     PostgreSQL raises ``LockNotAvailable`` (SQLSTATE 55P03). Writes one
-    ``dw.refresh_log`` row.
+    ``dw.refresh_log`` row. ``concurrently=False`` recomputes in full, faster
+    but with readers waiting meanwhile (a first fill, or a benchmark).
     """
     started = time.monotonic()
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [settings.TIME_ZONE])
         if lock_timeout is not None:
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
-        cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {VIEW_NAME}")
+        mode = "CONCURRENTLY " if concurrently else ""
+        cursor.execute(f"REFRESH MATERIALIZED VIEW {mode}{VIEW_NAME}")
         duration_ms = round((time.monotonic() - started) * 1000, 1)
         cursor.execute(_RECORD, [VIEW_NAME, duration_ms])
         refreshed_at = cursor.fetchone()[0]

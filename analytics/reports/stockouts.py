@@ -84,15 +84,17 @@ WITH now AS (
            coalesce(lead(points.day) OVER (
                PARTITION BY points.product_id ORDER BY points.day, points.step),
                %(last)s::date + 1) - points.day AS span,
-           row_number() OVER (
-               PARTITION BY points.product_id ORDER BY points.day DESC, points.step DESC)
-               AS from_end
+           -- The last point of a product (no point after it), read in the same
+           -- order as the other two windows: one sort of the points, not two.
+           lead(points.day) OVER (
+               PARTITION BY points.product_id ORDER BY points.day, points.step) IS NULL
+               AS last_point
       FROM points JOIN openings ON openings.product_id = points.product_id
 )
 SELECT product.sku, product.name,
        sum(levels.span) FILTER (WHERE levels.level <= 0) AS days_at_zero,
        %(last)s::date + 1 - min(openings.counted_from) AS days_counted,
-       bool_or(levels.level <= 0) FILTER (WHERE levels.from_end = 1) AS out_of_stock
+       bool_or(levels.level <= 0) FILTER (WHERE levels.last_point) AS out_of_stock
   FROM levels
   JOIN openings ON openings.product_id = levels.product_id
   JOIN inventory_product AS product ON product.tenant_id = %(tenant)s

@@ -164,6 +164,16 @@ def test_a_refresh_is_logged_and_picks_up_new_stock(clean_dw, tenant, site, flou
 
 
 @pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
+def test_a_full_refresh_recomputes_and_is_logged_too(clean_dw, tenant, site, flour):
+    receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="A1", quantity=7)
+    refresh_current_stock()
+    receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="A2", quantity=3)
+    full = refresh_current_stock(concurrently=False)
+    assert stock_of(tenant)[(flour.pk, site.pk)].on_hand == Decimal("10")
+    assert freshness().refreshed_at == full.refreshed_at
+
+
+@pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
 def test_reading_during_a_refresh_does_not_wait(clean_dw, tenant, site, flour):
     receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="A1", quantity=7)
     refresh_current_stock()

@@ -164,11 +164,32 @@ def test_dates_out_of_range_are_held_within_bounds(acme, data):
     assert (ancient["warehouses"], ancient["total_value"]) == ([], "0.00")
 
 
+@pytest.mark.parametrize("path", ["/reports/abc", "/reports/turnover", "/reports/stock-outs"])
+def test_lists_come_a_page_at_a_time_with_the_whole_count(acme, data, path):
+    params = {"days": 400} if path != "/reports/stock-outs" else {"days": 731}
+    whole = acme.get(path, params).json()
+    assert whole["count"] == len(whole["items"]) >= 2
+    pages = [
+        acme.get(path, {**params, "limit": 1, "offset": offset}).json()
+        for offset in range(whole["count"] + 1)
+    ]
+    # Every page is one row of the same ordered report (ABC classes and shares
+    # decided on the whole), and past the end a page is empty.
+    assert [page["items"] for page in pages] == [[row] for row in whole["items"]] + [[]]
+    assert {page["count"] for page in pages} == {whole["count"]}
+
+
+def test_low_stock_pages_by_sku_and_warehouse(acme, data):
+    whole = acme.get("/reports/low-stock").json()
+    second = acme.get("/reports/low-stock", {"limit": 1, "offset": 1}).json()
+    assert second == {"items": whole["items"][1:2], "count": whole["count"]}
+
+
 def test_another_tenant_sees_none_of_it(globex, data):
-    assert globex.get("/reports/abc").json() == {"items": []}
-    assert globex.get("/reports/turnover").json() == {"items": []}
-    assert globex.get("/reports/stock-outs").json() == {"items": []}
-    assert globex.get("/reports/low-stock").json() == {"items": []}
+    assert globex.get("/reports/abc").json() == {"items": [], "count": 0}
+    assert globex.get("/reports/turnover").json() == {"items": [], "count": 0}
+    assert globex.get("/reports/stock-outs").json() == {"items": [], "count": 0}
+    assert globex.get("/reports/low-stock").json() == {"items": [], "count": 0}
     assert globex.get("/reorder-rules").json()["items"] == []
     valuation = globex.get("/reports/valuation").json()
     assert (valuation["warehouses"], valuation["total_value"]) == ([], "0.00")
@@ -203,6 +224,11 @@ def test_another_tenant_sees_none_of_it(globex, data):
         ("/reports/stock-history", {"sku": "ALPHA", "since": "2026-02-30"}),
         ("/reports/valuation", {"as_of": "yesterday"}),
         ("/reports/valuation", {"as_of": "2026-13-01"}),
+        ("/reports/abc", {"limit": 0}),
+        ("/reports/abc", {"limit": 10_001}),
+        ("/reports/turnover", {"offset": -1}),
+        ("/reports/stock-outs", {"offset": 1_000_001}),
+        ("/reports/low-stock", {"limit": "9" * 40}),
     ],
 )
 def test_bad_parameters_answer_422_with_a_code(acme, data, path, params):
