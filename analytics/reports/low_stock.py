@@ -1,8 +1,9 @@
 """Low stock: enabled reorder rules whose product's available stock is below the reorder point.
 
 Available is the stock numbers' own (``inventory_stock_rows``): approved,
-unexpired lots less what is reserved of them. A product with no stock at
-all in the rule's warehouse has 0 available.
+unexpired lots less what is reserved of them, plus what overdue reservations
+still hold. A product with no stock at all in the rule's warehouse has 0
+available.
 """
 
 from __future__ import annotations
@@ -16,17 +17,61 @@ from django.utils import timezone
 from analytics.reports.connection import fetch_all, report_cursor, warehouse_id
 from warehouse.models import Tenant
 
+# Available is computed here for the rules' own (product, warehouse) pairs with
+# the definition of ``inventory_stock_rows`` (migration inventory 0018): approved
+# lots not expired on ``today`` (``inventory_lot_available``), on hand less
+# reserved, plus what open reservations past their expiry at ``now`` still hold
+# of such lots. Calling that function with every ruled product instead (a few
+# thousand on a large tenant) tested each balance against the whole array of
+# products, a linear search in its generic plan; a hash join with the pairs
+# reads each balance once.
 _LOW_STOCK = """
 WITH rules AS (
     SELECT rule.product_id, rule.warehouse_id, rule.reorder_point, rule.reorder_quantity
       FROM analytics_reorderrule AS rule
      WHERE rule.tenant_id = %(tenant)s AND rule.enabled
        AND (%(warehouse)s::bigint IS NULL OR rule.warehouse_id = %(warehouse)s::bigint)
+), pairs AS (
+    SELECT DISTINCT rules.product_id, rules.warehouse_id FROM rules
+), totals AS (
+    SELECT balance.product_id, balance.warehouse_id,
+           coalesce(sum(balance.on_hand - balance.reserved) FILTER (
+               WHERE inventory_lot_available(lot.qc_status, lot.expires_on, %(today)s::date)),
+               0.000) AS available
+      FROM inventory_balance AS balance
+      JOIN inventory_lot AS lot ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
+     WHERE balance.tenant_id = %(tenant)s
+       -- A balance at zero has nothing reserved either (reserved within on hand):
+       -- it adds nothing, and an overdue hold always has a balance above zero.
+       AND balance.on_hand > 0
+       AND (balance.product_id, balance.warehouse_id) IN (
+               SELECT pairs.product_id, pairs.warehouse_id FROM pairs)
+     GROUP BY balance.product_id, balance.warehouse_id
+), overdue AS (
+    SELECT line.product_id, reservation.warehouse_id, sum(allocation.quantity) AS held
+      FROM inventory_reservation AS reservation
+      JOIN inventory_reservationline AS line
+        ON line.tenant_id = reservation.tenant_id AND line.reservation_id = reservation.id
+      JOIN inventory_allocation AS allocation
+        ON allocation.tenant_id = reservation.tenant_id
+       AND allocation.reservation_id = reservation.id
+       AND allocation.line_id = line.id
+      JOIN inventory_lot AS lot
+        ON lot.tenant_id = allocation.tenant_id AND lot.id = allocation.lot_id
+      JOIN pairs ON pairs.product_id = line.product_id
+                AND pairs.warehouse_id = reservation.warehouse_id
+     WHERE reservation.tenant_id = %(tenant)s
+       AND reservation.status = 'OPEN'
+       AND reservation.expires_at IS NOT NULL
+       AND reservation.expires_at <= %(now)s::timestamptz
+       AND inventory_lot_available(lot.qc_status, lot.expires_on, %(today)s::date)
+     GROUP BY line.product_id, reservation.warehouse_id
 ), stock AS (
-    SELECT stock.product_id, stock.warehouse_id, stock.available
-      FROM inventory_stock_rows(
-               ARRAY(SELECT DISTINCT product_id FROM rules), %(warehouse)s::bigint,
-               %(today)s::date, %(now)s::timestamptz) AS stock
+    SELECT totals.product_id, totals.warehouse_id,
+           totals.available + coalesce(overdue.held, 0) AS available
+      FROM totals
+      LEFT JOIN overdue ON overdue.product_id = totals.product_id
+                       AND overdue.warehouse_id = totals.warehouse_id
 )
 SELECT product.sku, product.name, warehouse.code AS warehouse,
        coalesce(stock.available, 0.000) AS available, rules.reorder_point, rules.reorder_quantity,

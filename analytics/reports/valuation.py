@@ -25,6 +25,31 @@ from warehouse.models import Tenant
 
 VALUE_PLACES = 2
 
+# Today: the balances alone, summed per warehouse in one pass. A balance is
+# never negative (a check constraint), so a lot holds stock in a warehouse
+# exactly when one of its balances there is above zero: the layers are the
+# distinct lots of those balances, and the value the sum of each balance at
+# its lot's cost. Grouping by the warehouse id (not its code) keeps the sort
+# on integers; the code is joined to the two or three rows that result.
+_VALUATION_TODAY = """
+WITH per_warehouse AS (
+    SELECT balance.warehouse_id, count(DISTINCT balance.lot_id) AS lots,
+           sum(balance.on_hand) AS quantity, sum(balance.on_hand * lot.unit_cost) AS value
+      FROM inventory_balance AS balance
+      JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = balance.lot_id
+     WHERE balance.tenant_id = %(tenant)s AND balance.on_hand > 0
+     GROUP BY balance.warehouse_id
+)
+SELECT warehouse.code AS warehouse, per_warehouse.lots, per_warehouse.quantity,
+       per_warehouse.value
+  FROM per_warehouse
+  JOIN warehouse_warehouse AS warehouse
+    ON warehouse.tenant_id = %(tenant)s AND warehouse.id = per_warehouse.warehouse_id
+ ORDER BY warehouse.code_key
+"""
+
+# A past day: today's balances less every on-hand change after that day.
+
 _VALUATION = f"""
 WITH now AS (
     SELECT balance.lot_id, balance.warehouse_id, sum(balance.on_hand) AS on_hand
@@ -85,8 +110,9 @@ def valuation(
     # Nothing has happened after today: a later day is valued as today.
     as_of = min(as_of or today, today)
     after = None if as_of == today else day_start(as_of + datetime.timedelta(days=1))
+    sql = _VALUATION_TODAY if after is None else _VALUATION
     with report_cursor(tenant) as cursor:
-        rows = fetch_all(cursor, _VALUATION, {"tenant": tenant.pk, "after": after})
+        rows = fetch_all(cursor, sql, {"tenant": tenant.pk, "after": after})
     warehouses = [
         WarehouseValue(
             warehouse=row["warehouse"],

@@ -18,6 +18,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from analytics.models import ReorderRule
 from analytics.reports import (
@@ -32,7 +34,10 @@ from analytics.reports import (
 )
 from inventory.catalog.services import create_product
 from inventory.core.errors import ProductNotFound, ValidationFailed, WarehouseNotFound
-from inventory.stock.movements import adjust_stock, ship_stock
+from inventory.models import Balance, Lot, Reservation
+from inventory.reservations.allocation import reserve_stock
+from inventory.reservations.requests import LineRequest
+from inventory.stock.movements import adjust_stock, move_stock, ship_stock
 from inventory.stock.receipts import receive_stock
 from tests.conftest import bin_of, make_site
 from warehouse.tenancy import tenant_context
@@ -270,6 +275,29 @@ def test_valuation_today_and_as_of_a_past_day(tenant, data):
     assert (future.as_of, future.total_value) == (TODAY, Decimal("144.00"))
 
 
+def test_valuation_counts_a_lot_in_two_bins_once(tenant, data):
+    """A lot split over two bins of a warehouse is one layer, today as on a past day."""
+    dc1 = data["dc1"]
+    with tenant_context(tenant.pk):
+        a1 = Lot.objects.get(code="A1")
+    move_stock(
+        tenant=tenant,
+        lot=a1,
+        from_location=bin_of(tenant, dc1, "RECEIVING"),
+        to_location=bin_of(tenant, dc1, "A-01"),
+        quantity=20,
+        occurred_at=at("2026-03-30"),
+    )
+    with tenant_context(tenant.pk):
+        assert Balance.objects.filter(lot=a1, on_hand__gt=0).count() == 2
+    for as_of in (TODAY, TODAY - datetime.timedelta(days=1)):
+        report = valuation(tenant=tenant, as_of=as_of, today=TODAY)
+        assert [(w.warehouse, w.lots, w.quantity, w.value) for w in report.warehouses] == [
+            ("DC1", 3, Decimal("110.000"), Decimal("125.00")),
+            ("DC2", 2, Decimal("9.000"), Decimal("19.00")),
+        ]
+
+
 def test_stock_outs_count_the_days_at_zero(tenant, data):
     rows = stock_outs(tenant=tenant, days=30, today=TODAY)
     # DELTA's only lot is quarantined: zero approved stock from its receipt on 03-25 (7 days).
@@ -310,6 +338,59 @@ def test_low_stock_against_enabled_rules(tenant, data):
         ("DELTA", "DC2", Decimal("0"), Decimal("1.000"), Decimal("10.000")),
     ]
     assert [r.sku for r in low_stock(tenant=tenant, warehouse="DC1", today=TODAY)] == ["ALPHA"]
+
+
+def test_low_stock_available_is_the_stock_functions_own(tenant, data):
+    """Available as ``inventory_stock_rows`` says, pair by pair: an expired lot (B2), a
+    quarantined one (D1), a live reservation (held) and an overdue one (free again)."""
+    products, dc1, dc2 = data["products"], data["dc1"], data["dc2"]
+    foxtrot = create_product(tenant=tenant, sku="FOXTROT", name="Foxtrot")
+    receive_stock(
+        tenant=tenant, product=foxtrot, warehouse=dc1, lot_code="F1", quantity=10,
+        unit_cost="1.00", occurred_at=at("2026-03-01"),
+    )  # fmt: skip
+    receive_stock(
+        tenant=tenant, product=foxtrot, warehouse=dc2, lot_code="F2", quantity=6,
+        unit_cost="1.00", occurred_at=at("2026-03-01"), location=bin_of(tenant, dc2, "A-01"),
+    )  # fmt: skip
+    lines = [LineRequest(product=foxtrot, quantity=4)]
+    overdue = reserve_stock(tenant=tenant, warehouse=dc1, lines=lines, ttl_seconds=60)
+    reserve_stock(tenant=tenant, warehouse=dc1, lines=[LineRequest(product=foxtrot, quantity=3)])
+    reserve_stock(tenant=tenant, warehouse=dc2, lines=[LineRequest(product=foxtrot, quantity=2)])
+    with tenant_context(tenant.pk):
+        Reservation.objects.filter(pk=overdue.reservation.pk).update(
+            expires_at=timezone.now() - datetime.timedelta(seconds=1)
+        )
+        # Every product in every warehouse, with a reorder point nothing reaches: all listed.
+        for product in [*products.values(), foxtrot]:
+            for warehouse in (dc1, dc2):
+                ReorderRule.objects.create(
+                    tenant=tenant, product=product, warehouse=warehouse,
+                    reorder_point=1000, reorder_quantity=1,
+                )  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT product.sku, warehouse.code, stock.available"
+                "  FROM inventory_stock_rows(NULL, NULL, %s, %s) AS stock"
+                "  JOIN inventory_product AS product ON product.id = stock.product_id"
+                "  JOIN warehouse_warehouse AS warehouse ON warehouse.id = stock.warehouse_id",
+                [TODAY, timezone.now()],
+            )
+            expected = {(sku, code): available for sku, code, available in cursor.fetchall()}
+    rows = low_stock(tenant=tenant, today=TODAY)
+    assert len(rows) == 12
+    assert {(r.sku, r.warehouse): r.available for r in rows} == {
+        (sku, code): expected.get((sku, code), Decimal(0))
+        for sku in [*products, "FOXTROT"]
+        for code in ("DC1", "DC2")
+    }
+    # By hand: F1 10 on hand, 7 reserved of which 4 overdue: 7; F2 6 less 2: 4; B2 expired: 0;
+    # D1 quarantined: 0; ALPHA 50 + 30.
+    available = {(r.sku, r.warehouse): r.available for r in rows}
+    assert available[("FOXTROT", "DC1")] == Decimal(7)
+    assert available[("FOXTROT", "DC2")] == Decimal(4)
+    assert available[("BRAVO", "DC2")] == available[("DELTA", "DC2")] == Decimal(0)
+    assert available[("ALPHA", "DC1")] == Decimal(80)
 
 
 def test_every_report_of_another_tenant_is_empty(tenant, other_tenant, data):
