@@ -14,10 +14,12 @@ the classes are decided on the exact figures.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from analytics.reports.connection import (
+    check_days,
     day_start,
     fetch_all,
     last_days,
@@ -32,7 +34,9 @@ B_LIMIT = Decimal("0.95")
 VALUE_PLACES = 2
 SHARE_PLACES = 4
 
-_ABC = """
+# Every product ranked by consumption value, with the running sum and the total
+# the classes are decided on; the report and ``abc_classes`` read it alike.
+_RANKED = """
 WITH consumption AS (
     SELECT entry.product_id, sum(-entry.quantity * lot.unit_cost) AS value
       FROM inventory_ledgerentry AS entry
@@ -56,8 +60,11 @@ WITH consumption AS (
      WHERE product.tenant_id = %(tenant)s
        AND (product.is_active OR consumption.value IS NOT NULL)
 )
-SELECT sku, name, value, running, total FROM ranked ORDER BY position
 """
+_ABC = _RANKED + "SELECT sku, name, value, running, total FROM ranked ORDER BY position"
+# Only the rows asked for, once every product is ranked: a filter outside the
+# window functions does not change what they add up.
+_ABC_OF = _RANKED + "SELECT sku, value, running, total FROM ranked WHERE sku = ANY(%(skus)s)"
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,29 @@ def classify(value: Decimal, before: Decimal) -> str:
     return "C"
 
 
+def _shares(row: dict) -> tuple[Decimal, Decimal, Decimal]:
+    """The exact share, cumulative share and share before ``row`` of the ranked rows."""
+    total = row["total"]
+    if not total:
+        return Decimal(0), Decimal(0), Decimal(0)
+    # From the exact sum before this row, so a share of exactly 80 % is not A.
+    return (
+        row["value"] / total,
+        row["running"] / total,
+        (row["running"] - row["value"]) / total,
+    )
+
+
+def _parameters(cursor, tenant: Tenant, days: int, warehouse, today) -> dict:
+    first, last = last_days(days, today=today)
+    return {
+        "tenant": tenant.pk,
+        "start": day_start(first),
+        "end": day_start(last + datetime.timedelta(days=1)),
+        "warehouse": warehouse_id(cursor, warehouse),
+    }
+
+
 def abc(
     *,
     tenant: Tenant,
@@ -94,25 +124,12 @@ def abc(
     or all. Reads only. Raises ``ValidationFailed`` (days out of 1..3660) and
     ``WarehouseNotFound``.
     """
-    first, last = last_days(days, today=today)
+    check_days(days)
     with report_cursor(tenant) as cursor:
-        rows = fetch_all(
-            cursor,
-            _ABC,
-            {
-                "tenant": tenant.pk,
-                "start": day_start(first),
-                "end": day_start(last + datetime.timedelta(days=1)),
-                "warehouse": warehouse_id(cursor, warehouse),
-            },
-        )
+        rows = fetch_all(cursor, _ABC, _parameters(cursor, tenant, days, warehouse, today))
     result = []
     for row in rows:
-        total = row["total"]
-        share = row["value"] / total if total else Decimal(0)
-        cumulative = row["running"] / total if total else Decimal(0)
-        # From the exact sum before this row, so a share of exactly 80 % is not A.
-        before = (row["running"] - row["value"]) / total if total else Decimal(0)
+        share, cumulative, before = _shares(row)
         result.append(
             AbcRow(
                 sku=row["sku"],
@@ -124,3 +141,27 @@ def abc(
             )
         )
     return result
+
+
+def abc_classes(
+    *,
+    tenant: Tenant,
+    skus: Sequence[str],
+    days: int = 90,
+    warehouse: str | None = None,
+    today: datetime.date | None = None,
+) -> dict[str, str]:
+    """The ABC class of each of ``skus``, decided over every product exactly as ``abc`` does.
+
+    For a caller that needs the class of a few products only: the ranking is
+    the database's either way, but only the rows asked for come back. A SKU
+    that ``abc`` would not list (unknown, or inactive and never shipped) is
+    left out. Reads only. Raises as ``abc``.
+    """
+    check_days(days)
+    if not skus:
+        return {}
+    with report_cursor(tenant) as cursor:
+        parameters = _parameters(cursor, tenant, days, warehouse, today)
+        rows = fetch_all(cursor, _ABC_OF, {**parameters, "skus": list(skus)})
+    return {row["sku"]: classify(row["value"], _shares(row)[2]) for row in rows}

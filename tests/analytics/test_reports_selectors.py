@@ -32,6 +32,7 @@ from analytics.reports import (
     turnover,
     valuation,
 )
+from analytics.reports.abc import abc_classes
 from inventory.catalog.services import create_product
 from inventory.core.errors import ProductNotFound, ValidationFailed, WarehouseNotFound
 from inventory.models import Balance, Lot, Reservation
@@ -117,6 +118,31 @@ def test_abc_classes_at_the_exact_boundaries(tenant, data):
         ("DELTA", Decimal("0.00"), Decimal("0.0000"), Decimal("1.0000"), "C"),
         ("ECHO", Decimal("0.00"), Decimal("0.0000"), Decimal("1.0000"), "C"),
     ]
+
+
+@pytest.mark.parametrize("days", [90, 30])
+def test_abc_classes_agree_with_the_report_at_the_boundaries(tenant, data, days):
+    """Over 90 days BRAVO sits exactly at 80 % before it and CHARLIE at 95 %; over 30 the
+    classes differ: the narrow read answers what the full report does, for any subset."""
+    report = {row.sku: row.abc_class for row in abc(tenant=tenant, days=days, today=TODAY)}
+    skus = ["ALPHA", "BRAVO", "CHARLIE", "DELTA", "ECHO"]
+    assert abc_classes(tenant=tenant, skus=skus, days=days, today=TODAY) == report
+    for sku in skus:
+        assert abc_classes(tenant=tenant, skus=[sku], days=days, today=TODAY) == {sku: report[sku]}
+    assert abc_classes(tenant=tenant, skus=["NOPE"], days=days, today=TODAY) == {}
+    assert abc_classes(tenant=tenant, skus=[], days=days, today=TODAY) == {}
+
+
+def test_abc_classes_of_the_boundary_products(tenant, data):
+    classes = abc_classes(tenant=tenant, skus=["BRAVO", "CHARLIE", "ALPHA"], days=90, today=TODAY)
+    assert classes == {"ALPHA": "A", "BRAVO": "B", "CHARLIE": "C"}
+    with pytest.raises(ValidationFailed):
+        abc_classes(tenant=tenant, skus=["ALPHA"], days=0, today=TODAY)
+    with pytest.raises(WarehouseNotFound):
+        abc_classes(tenant=tenant, skus=["ALPHA"], warehouse="NOPE", today=TODAY)
+    assert abc_classes(tenant=tenant, skus=["ALPHA"], warehouse="DC1", today=TODAY) == {
+        "ALPHA": "A"
+    }
 
 
 def test_abc_counts_only_the_window_and_the_warehouse(tenant, data):
