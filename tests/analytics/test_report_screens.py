@@ -8,6 +8,7 @@ numbers worked out by hand where the window covers every shipment.
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -17,6 +18,7 @@ from django.utils import timezone
 from analytics import reports
 from analytics.models import ReorderRule
 from analytics.web.report_specs import REPORTS
+from analytics.web.report_tables import ReportTable
 from inventory.catalog.services import create_product
 from inventory.models import LedgerEntry, Product
 from tests.analytics.test_reports_selectors import build_reports_data
@@ -151,6 +153,38 @@ def test_an_empty_report_says_what_to_do(boss, tenant, site):
     html = boss.get(url("stock-outs"), {"days": "7"}).content.decode()
     assert html.count("No product ran out in the last 7 days. Nothing to chase.") == 1
     assert 'data-testid="empty-state"' in html and 'data-testid="report-empty"' not in html
+
+
+def _markup(html: str) -> str:
+    """The page without the whitespace between tags and the per-request tokens."""
+    html = re.sub(r">\s+<", "><", html)
+    html = re.sub(r"\s+", " ", html)
+    return re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": "|nonce=")[^"]+', r"\1", html)
+
+
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [*SCREENS.items(), ("abc", {"days": "3660", "sort": "-share", "page": "1"})],
+)
+def test_the_tables_rows_are_the_markup_the_table_template_writes(
+    boss, data, name, query, monkeypatch
+):
+    """The rows written in Python (``ReportTable.body_html``) are django-tables2's own."""
+    written = boss.get(url(name), query).content.decode()
+    for table_class in ReportTable.__subclasses__():
+        assert table_class._meta.template_name == "analytics/reports/table.html"
+        monkeypatch.setattr(table_class._meta, "template_name", "tables/table.html")
+    templated = boss.get(url(name), query).content.decode()
+    assert written.count("<tr") == templated.count("<tr") > 1
+    assert _markup(written) == _markup(templated)
+
+
+def test_an_empty_table_keeps_its_empty_state(boss, tenant, site, monkeypatch):
+    html = boss.get(url("stock-outs"), {"days": "7"}).content.decode()
+    assert 'data-testid="empty-state"' in html
+    for table_class in ReportTable.__subclasses__():
+        monkeypatch.setattr(table_class._meta, "template_name", "tables/table.html")
+    assert _markup(boss.get(url("stock-outs"), {"days": "7"}).content.decode()) == _markup(html)
 
 
 # -- sorting and paging --------------------------------------------------------------------
