@@ -16,9 +16,10 @@ there, applies any new migration and times it again without generating it
    as the job runner and ``/admin/refresh-mv`` refresh it (maintenance
    connection): once in full, three times ``CONCURRENTLY``; then the
    dimension and snapshot commands;
-3. ``EXPLAIN (ANALYZE, BUFFERS)`` of the stock-history and aging reports' own
-   SQL as the runtime role (the ``default`` alias, tenant context set), with
-   the ledger partitions scanned, the indexes used and the execution time;
+3. ``EXPLAIN (ANALYZE, BUFFERS)`` of the stock-history, aging, valuation
+   (today) and low-stock reports' own SQL as the runtime role (the
+   ``default`` alias, tenant context set), with the ledger partitions
+   scanned, the indexes used and the execution time;
 4. each report's selector called in this process, as a screen calls it;
 5. through gunicorn started as ``make run`` starts it, each report's JSON
    endpoint under ``/api/v1/reports/`` (bearer token) and its screen (a
@@ -385,10 +386,14 @@ def time_reports(out: Output, tenant_id: int, args) -> None:
 
 
 def explain(out: Output, tenant_id: int) -> None:
-    """The stock-history and aging reports' own SQL, as the runtime role in a tenant context."""
+    """Reports' own SQL (history, aging, valuation, low stock) as the runtime role, tenant set."""
+    from django.utils import timezone
+
     from analytics.reports.aging import _AGING
     from analytics.reports.connection import day_start, time_zone_name
     from analytics.reports.history import _HISTORY
+    from analytics.reports.low_stock import _LOW_STOCK
+    from analytics.reports.valuation import _VALUATION_TODAY
     from warehouse.tenancy import tenant_context
 
     product = _busiest_product(tenant_id)
@@ -402,6 +407,10 @@ def explain(out: Output, tenant_id: int) -> None:
         ("aging by receipt and by expiry (analytics.reports.aging)", _AGING,
          {"tenant": tenant_id, "warehouse": None, "today": today,
           "time_zone": time_zone_name()}),
+        ("valuation today (analytics.reports.valuation)", _VALUATION_TODAY,
+         {"tenant": tenant_id}),
+        ("low stock, every enabled rule (analytics.reports.low_stock)", _LOW_STOCK,
+         {"tenant": tenant_id, "warehouse": None, "today": today, "now": timezone.now()}),
     )  # fmt: skip
     for label, sql, params in cases:
         with tenant_context(tenant_id), connections["default"].cursor() as cursor:
