@@ -430,3 +430,11 @@ def test_a_warehouse_code_in_any_letter_case_is_the_warehouse(boss, data):
     assert '<option value="DC1" selected>' in html and "90.00" in html
     rows = csv_rows(boss.get(url("stock-outs", csv_export=True), {"days": "731"}))
     assert {row[4] for row in rows[1:]} <= {"yes", "no"}
+
+
+def test_text_from_the_catalog_is_escaped_in_the_rows_and_the_chart(boss, data, tenant):
+    """A product name holding markup is shown as text, in the table and in the chart's data."""
+    create_product(tenant=tenant, sku="MARKUP-1", name='<img src=x onerror="alert(1)">')
+    html = boss.get(url("abc"), {"days": "3660", "sort": "sku"}).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
