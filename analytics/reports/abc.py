@@ -23,8 +23,10 @@ from analytics.reports.connection import (
     last_days,
     report_cursor,
     rounded,
+    time_zone_name,
     warehouse_id,
 )
+from analytics.reports.rolled import ROLLED_MONTHS, ROLLED_RUN, raw_entries
 from warehouse.models import Tenant
 
 A_LIMIT = Decimal("0.80")
@@ -32,16 +34,28 @@ B_LIMIT = Decimal("0.95")
 VALUE_PLACES = 2
 SHARE_PLACES = 4
 
-_ABC = """
-WITH consumption AS (
-    SELECT entry.product_id, sum(-entry.quantity * lot.unit_cost) AS value
-      FROM inventory_ledgerentry AS entry
-      JOIN inventory_lot AS lot ON lot.tenant_id = entry.tenant_id AND lot.id = entry.lot_id
-     WHERE entry.tenant_id = %(tenant)s
-       AND entry.kind = 'SHIP'
-       AND entry.occurred_at >= %(start)s AND entry.occurred_at < %(end)s
-       AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)
-     GROUP BY entry.product_id
+# Shipments of the window read from the ledger (outside the rolled months).
+_SHIPPED = """entry.kind = 'SHIP'
+       AND entry.occurred_at < %(end)s
+       AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)"""
+
+_ABC = f"""
+WITH {ROLLED_RUN}, shipped AS (
+    SELECT parts.product_id, parts.lot_id, sum(parts.quantity) AS quantity
+      FROM ({raw_entries("entry.product_id, entry.lot_id, -entry.quantity AS quantity", _SHIPPED)}
+    UNION ALL
+    SELECT month.product_id, month.lot_id, month.shipped
+      FROM dw.ledger_month AS month
+     WHERE {ROLLED_MONTHS}
+       AND month.shipped IS NOT NULL
+       AND (%(warehouse)s::bigint IS NULL OR month.warehouse_id = %(warehouse)s::bigint)
+           ) AS parts
+     GROUP BY parts.product_id, parts.lot_id
+), consumption AS (
+    SELECT shipped.product_id, sum(shipped.quantity * lot.unit_cost) AS value
+      FROM shipped
+      JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = shipped.lot_id
+     GROUP BY shipped.product_id
 ), ranked AS (
     SELECT product.sku, product.name, coalesce(consumption.value, 0) AS value,
            sum(coalesce(consumption.value, 0)) OVER (
@@ -104,6 +118,7 @@ def abc(
                 "start": day_start(first),
                 "end": day_start(last + datetime.timedelta(days=1)),
                 "warehouse": warehouse_id(cursor, warehouse),
+                "time_zone": time_zone_name(),
             },
         )
     result = []

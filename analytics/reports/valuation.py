@@ -20,7 +20,9 @@ from analytics.reports.connection import (
     fetch_all,
     report_cursor,
     rounded,
+    time_zone_name,
 )
+from analytics.reports.rolled import ROLLED_MONTHS, ROLLED_RUN, raw_entries
 from warehouse.models import Tenant
 
 VALUE_PLACES = 2
@@ -45,6 +47,45 @@ WITH now AS (
            coalesce(now.on_hand, 0) - coalesce(later.change, 0) AS on_hand
       FROM now FULL JOIN later ON later.lot_id = now.lot_id
                               AND later.warehouse_id = now.warehouse_id
+)
+SELECT warehouse.code AS warehouse, count(*) AS lots, sum(layers.on_hand) AS quantity,
+       sum(layers.on_hand * lot.unit_cost) AS value
+  FROM layers
+  JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = layers.lot_id
+  JOIN warehouse_warehouse AS warehouse
+    ON warehouse.tenant_id = %(tenant)s AND warehouse.id = layers.warehouse_id
+ WHERE layers.on_hand <> 0
+ GROUP BY warehouse.code, warehouse.code_key
+ ORDER BY warehouse.code_key
+"""
+
+
+# As of a past day: the balances less every on-hand change from ``start`` (the
+# next day's local midnight) on, the rolled months of that span read from
+# ``dw.ledger_month`` and the rest from the ledger (``analytics.reports.rolled``).
+_VALUATION_AS_OF = f"""
+WITH {ROLLED_RUN}, later_parts AS ({
+    raw_entries("entry.lot_id, entry.warehouse_id, entry.quantity AS change", ON_HAND_CONDITION)
+}
+    UNION ALL
+    SELECT month.lot_id, month.warehouse_id, month.on_hand_change
+      FROM dw.ledger_month AS month
+     WHERE {ROLLED_MONTHS}
+), later_rolled AS (
+    SELECT lot_id, warehouse_id, sum(change) AS change
+      FROM later_parts
+     GROUP BY lot_id, warehouse_id
+), now AS (
+    SELECT balance.lot_id, balance.warehouse_id, sum(balance.on_hand) AS on_hand
+      FROM inventory_balance AS balance
+     WHERE balance.tenant_id = %(tenant)s
+     GROUP BY balance.lot_id, balance.warehouse_id
+), layers AS (
+    SELECT coalesce(now.lot_id, later.lot_id) AS lot_id,
+           coalesce(now.warehouse_id, later.warehouse_id) AS warehouse_id,
+           coalesce(now.on_hand, 0) - coalesce(later.change, 0) AS on_hand
+      FROM now FULL JOIN later_rolled AS later ON later.lot_id = now.lot_id
+                                              AND later.warehouse_id = now.warehouse_id
 )
 SELECT warehouse.code AS warehouse, count(*) AS lots, sum(layers.on_hand) AS quantity,
        sum(layers.on_hand * lot.unit_cost) AS value
@@ -86,7 +127,10 @@ def valuation(
     as_of = min(as_of or today, today)
     after = None if as_of == today else day_start(as_of + datetime.timedelta(days=1))
     with report_cursor(tenant) as cursor:
-        rows = fetch_all(cursor, _VALUATION, {"tenant": tenant.pk, "after": after})
+        if after is None:
+            rows = fetch_all(cursor, _VALUATION, {"tenant": tenant.pk, "after": after})
+        else:
+            rows = fetch_all(cursor, _VALUATION_AS_OF, _as_of_parameters(tenant, after))
     warehouses = [
         WarehouseValue(
             warehouse=row["warehouse"],
@@ -102,3 +146,13 @@ def valuation(
         total_quantity=sum((row["quantity"] for row in rows), Decimal("0.000")),
         total_value=rounded(sum((row["value"] for row in rows), Decimal(0)), VALUE_PLACES),
     )
+
+
+def _as_of_parameters(tenant: Tenant, after: datetime.datetime) -> dict:
+    return {
+        "tenant": tenant.pk,
+        "after": after,
+        "start": after,
+        "end": None,
+        "time_zone": time_zone_name(),
+    }
