@@ -26,7 +26,7 @@ from analytics.reports.connection import (
     time_zone_name,
     warehouse_id,
 )
-from analytics.reports.rolled import ROLLED_MONTHS, ROLLED_RUN, raw_entries
+from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
 from warehouse.models import Tenant
 
 A_LIMIT = Decimal("0.80")
@@ -39,10 +39,15 @@ _SHIPPED = """entry.kind = 'SHIP'
        AND entry.occurred_at < %(end)s
        AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)"""
 
-_ABC = f"""
-WITH {ROLLED_RUN}, shipped AS (
+_RAW_COLUMNS = "entry.product_id, entry.lot_id, -entry.quantity AS quantity"
+
+
+def abc_sql(parts: WindowParts) -> str:
+    """The report's query over the window ``parts`` split into rolled months and ledger ranges."""
+    return f"""
+WITH {ROLLED_CLEAN}, shipped AS (
     SELECT parts.product_id, parts.lot_id, sum(parts.quantity) AS quantity
-      FROM ({raw_entries("entry.product_id, entry.lot_id, -entry.quantity AS quantity", _SHIPPED)}
+      FROM ({parts.raw_entries(_RAW_COLUMNS, _SHIPPED)}
     UNION ALL
     SELECT month.product_id, month.lot_id, month.shipped
       FROM dw.ledger_month AS month
@@ -109,14 +114,16 @@ def abc(
     ``WarehouseNotFound``.
     """
     first, last = last_days(days, today=today)
+    start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
+    parts = window_parts(start, end)
     with report_cursor(tenant) as cursor:
         rows = fetch_all(
             cursor,
-            _ABC,
+            abc_sql(parts),
             {
+                **parts.params,
                 "tenant": tenant.pk,
-                "start": day_start(first),
-                "end": day_start(last + datetime.timedelta(days=1)),
+                "end": end,
                 "warehouse": warehouse_id(cursor, warehouse),
                 "time_zone": time_zone_name(),
             },

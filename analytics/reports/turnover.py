@@ -27,7 +27,7 @@ from analytics.reports.connection import (
     time_zone_name,
     warehouse_id,
 )
-from analytics.reports.rolled import ROLLED_MONTHS, ROLLED_RUN, raw_entries
+from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
 from warehouse.models import Tenant
 
 _COLUMNS = "entry.product_id, entry.kind, entry.quantity, entry.occurred_at"
@@ -35,8 +35,11 @@ _COLUMNS = "entry.product_id, entry.kind, entry.quantity, entry.occurred_at"
 _ENTRIES = f"""{ON_HAND_CONDITION}
        AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)"""
 
-_TURNOVER = f"""
-WITH {ROLLED_RUN}, now AS (
+
+def turnover_sql(parts: WindowParts) -> str:
+    """The report's query over the window ``parts`` split into rolled months and ledger ranges."""
+    return f"""
+WITH {ROLLED_CLEAN}, now AS (
     SELECT balance.product_id, sum(balance.on_hand) AS on_hand
       FROM inventory_balance AS balance
      WHERE balance.tenant_id = %(tenant)s
@@ -50,7 +53,7 @@ WITH {ROLLED_RUN}, now AS (
                FILTER (WHERE entry.occurred_at < %(end)s) AS weighted,
            sum(-entry.quantity) FILTER (WHERE entry.kind = 'SHIP' AND entry.occurred_at < %(end)s)
                AS shipped
-      FROM ({raw_entries(_COLUMNS, _ENTRIES)}
+      FROM ({parts.raw_entries(_COLUMNS, _ENTRIES)}
            ) AS entry
      GROUP BY entry.product_id
 ), rolled AS (
@@ -111,14 +114,16 @@ def turnover(
     not positive. Reads only. Raises ``ValidationFailed``, ``WarehouseNotFound``.
     """
     first, last = last_days(days, today=today)
+    start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
+    parts = window_parts(start, end)
     with report_cursor(tenant) as cursor:
         rows = fetch_all(
             cursor,
-            _TURNOVER,
+            turnover_sql(parts),
             {
+                **parts.params,
                 "tenant": tenant.pk,
-                "start": day_start(first),
-                "end": day_start(last + datetime.timedelta(days=1)),
+                "end": end,
                 "last": last,
                 "time_zone": time_zone_name(),
                 "warehouse": warehouse_id(cursor, warehouse),

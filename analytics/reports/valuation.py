@@ -22,7 +22,7 @@ from analytics.reports.connection import (
     rounded,
     time_zone_name,
 )
-from analytics.reports.rolled import ROLLED_MONTHS, ROLLED_RUN, raw_entries
+from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
 from warehouse.models import Tenant
 
 VALUE_PLACES = 2
@@ -63,10 +63,13 @@ SELECT warehouse.code AS warehouse, count(*) AS lots, sum(layers.on_hand) AS qua
 # As of a past day: the balances less every on-hand change from ``start`` (the
 # next day's local midnight) on, the rolled months of that span read from
 # ``dw.ledger_month`` and the rest from the ledger (``analytics.reports.rolled``).
-_VALUATION_AS_OF = f"""
-WITH {ROLLED_RUN}, later_parts AS ({
-    raw_entries("entry.lot_id, entry.warehouse_id, entry.quantity AS change", ON_HAND_CONDITION)
-}
+_LATER_COLUMNS = "entry.lot_id, entry.warehouse_id, entry.quantity AS change"
+
+
+def valuation_as_of_sql(parts: WindowParts) -> str:
+    """The as-of query over [``after``, ...) split into rolled months and ledger ranges."""
+    return f"""
+WITH {ROLLED_CLEAN}, later_parts AS ({parts.raw_entries(_LATER_COLUMNS, ON_HAND_CONDITION)}
     UNION ALL
     SELECT month.lot_id, month.warehouse_id, month.on_hand_change
       FROM dw.ledger_month AS month
@@ -130,7 +133,12 @@ def valuation(
         if after is None:
             rows = fetch_all(cursor, _VALUATION, {"tenant": tenant.pk, "after": after})
         else:
-            rows = fetch_all(cursor, _VALUATION_AS_OF, _as_of_parameters(tenant, after))
+            parts = window_parts(after, None)
+            rows = fetch_all(
+                cursor,
+                valuation_as_of_sql(parts),
+                {**parts.params, "tenant": tenant.pk, "time_zone": time_zone_name()},
+            )
     warehouses = [
         WarehouseValue(
             warehouse=row["warehouse"],
@@ -146,13 +154,3 @@ def valuation(
         total_quantity=sum((row["quantity"] for row in rows), Decimal("0.000")),
         total_value=rounded(sum((row["value"] for row in rows), Decimal(0)), VALUE_PLACES),
     )
-
-
-def _as_of_parameters(tenant: Tenant, after: datetime.datetime) -> dict:
-    return {
-        "tenant": tenant.pk,
-        "after": after,
-        "start": after,
-        "end": None,
-        "time_zone": time_zone_name(),
-    }
