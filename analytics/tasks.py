@@ -10,7 +10,7 @@ from django.conf import settings
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-from analytics import jobs
+from analytics import dw, jobs
 
 RETRY = RetryStrategy(max_attempts=3, exponential_wait=2)
 
@@ -48,3 +48,15 @@ def update_dimensions(timestamp: int) -> str:
 @app.task(**_serial("analytics.snapshot_yesterday"))
 def snapshot_yesterday(timestamp: int) -> str:
     return jobs.snapshot_yesterday()
+
+
+# Hourly: a month is rolled a day after it ends, and a back-dated entry's
+# month is read from the ledger only until the next roll.
+@app.periodic(cron="41 * * * *")
+@app.task(**_serial("analytics.roll_ledger_months"))
+def roll_ledger_months(timestamp: int) -> str:
+    summary = dw.roll_ledger_months()
+    return (
+        f"rolled {summary.months} months of the ledger: {summary.rows} rows, "
+        f"{summary.marks_cleared} dirty marks cleared"
+    )

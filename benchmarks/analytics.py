@@ -15,8 +15,9 @@ there, applies any new migration and times it again without generating it
 2. ``dw.current_stock_mv`` refreshed by ``analytics.dw.refresh_current_stock``
    as the job runner and ``/admin/refresh-mv`` refresh it (maintenance
    connection): once in full, three times ``CONCURRENTLY``; then the
-   dimension and snapshot commands;
-3. ``EXPLAIN (ANALYZE, BUFFERS)`` of the stock-history, aging, valuation
+   dimension and snapshot commands; then the ledger's monthly roll-up
+   (``dw.ledger_month``) rolled in full, one month again, and with nothing due;
+3. ``EXPLAIN (ANALYZE, BUFFERS)`` of the stock-history, ABC, aging, valuation
    (today) and low-stock reports' own SQL as the runtime role (the
    ``default`` alias, tenant context set), with the ledger partitions
    scanned, the indexes used and the execution time;
@@ -205,6 +206,43 @@ def run_dw_commands(out: Output) -> None:
         out(f"manage.py {name}: {time.perf_counter() - started:.1f} s ({summary[0]})")
 
 
+def roll_ledger(out: Output, tenant_id: int) -> None:
+    """``dw.ledger_month`` rolled as the hourly job rolls it, when the roll-up exists.
+
+    The tenant's months are dropped first, so the first roll is a full one
+    (every closed month); then one month rolled again (what a month with a
+    dirty mark costs) and a roll with nothing due.
+    """
+    from analytics.dw.rollup import last_closed_month, roll_ledger_months, roll_month
+
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("SELECT to_regclass('dw.ledger_month') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            out("dw.ledger_month: not there (skipped)")
+            return
+    with transaction.atomic(using="maintenance"), connections["maintenance"].cursor() as cursor:
+        cursor.execute("DELETE FROM dw.ledger_month_rolled WHERE tenant_id = %s", [tenant_id])
+        cursor.execute("DELETE FROM dw.ledger_month WHERE tenant_id = %s", [tenant_id])
+    started = time.perf_counter()
+    summary = roll_ledger_months(tenant_id=tenant_id)
+    full = time.perf_counter() - started
+    month = last_closed_month()
+    started = time.perf_counter()
+    rows, _ = roll_month(tenant_id, month)
+    again = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    idle = roll_ledger_months(tenant_id=tenant_id)
+    nothing = (time.perf_counter() - started) * 1000
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE dw.ledger_month")
+    out(
+        f"dw.ledger_month rolled by analytics.dw.roll_ledger_months (maintenance): "
+        f"{summary.months} months, {summary.rows:,} rows in {full:.1f} s; "
+        f"{month:%Y-%m} again ({rows:,} rows) {again:.0f} ms; nothing due "
+        f"({idle.months} months) {nothing:.0f} ms"
+    )
+
+
 def report_targets(tenant_id: int) -> list[tuple[str, str, str, str]]:
     """``(report, API path, screen path, query)`` per report, parameters picked from the data."""
     from django.urls import NoReverseMatch, reverse
@@ -386,24 +424,32 @@ def time_reports(out: Output, tenant_id: int, args) -> None:
 
 
 def explain(out: Output, tenant_id: int) -> None:
-    """Reports' own SQL (history, aging, valuation, low stock) as the runtime role, tenant set."""
+    """Reports' own SQL (history, ABC, aging, valuation, low stock) as the runtime role."""
     from django.utils import timezone
 
+    from analytics.reports.abc import abc_sql
     from analytics.reports.aging import _AGING
     from analytics.reports.connection import day_start, time_zone_name
     from analytics.reports.history import _HISTORY
     from analytics.reports.low_stock import _LOW_STOCK
+    from analytics.reports.rolled import window_parts
     from analytics.reports.valuation import _VALUATION_TODAY
     from warehouse.tenancy import tenant_context
 
     product = _busiest_product(tenant_id)
     today = datetime.date.today()
     since = today - datetime.timedelta(days=89)
+    window = (day_start(since), day_start(today + datetime.timedelta(days=1)))
+    parts = window_parts(*window)
     cases = (
         (f"stock history, 90 days, product #{product} (analytics.reports.history)",
          _HISTORY,
          {"tenant": tenant_id, "product": product, "warehouse": None, "since": since,
           "until": today, "start": day_start(since), "time_zone": time_zone_name()}),
+        ("ABC, 90 days (analytics.reports.abc), rolled months from dw.ledger_month",
+         abc_sql(parts),
+         {**parts.params, "tenant": tenant_id, "warehouse": None, "end": window[1],
+          "time_zone": time_zone_name()}),
         ("aging by receipt and by expiry (analytics.reports.aging)", _AGING,
          {"tenant": tenant_id, "warehouse": None, "today": today,
           "time_zone": time_zone_name()}),
@@ -491,6 +537,7 @@ def main() -> None:
         out()
         refresh_view(out)
         run_dw_commands(out)
+        roll_ledger(out, tenant_id)
         explain(out, tenant_id)
         time_selectors(out, tenant_id, args)
         time_reports(out, tenant_id, args)

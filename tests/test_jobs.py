@@ -37,6 +37,7 @@ PERIODIC = {
     "analytics.refresh_current_stock",
     "analytics.update_dimensions",
     "analytics.snapshot_yesterday",
+    "analytics.roll_ledger_months",
 }
 
 

@@ -2,7 +2,7 @@
 
 Reads (``current_stock``, ``freshness``, ``snapshot_rows``) run as the app
 role inside the caller's tenant context. Writes (``refresh_current_stock``,
-``update_dimensions``, ``take_snapshot``) are the jobs' narrow cross-tenant
+``update_dimensions``, ``take_snapshot``, ``roll_ledger_months``) are the jobs' narrow cross-tenant
 path: they run on the ``maintenance`` connection.
 """
 
@@ -20,6 +20,7 @@ from analytics.dw.dimensions import (
     update_dimension,
     update_dimensions,
 )
+from analytics.dw.rollup import RollSummary, roll_ledger_months
 from analytics.dw.snapshots import SnapshotRow, snapshot_rows, take_snapshot
 
 __all__ = [
@@ -28,10 +29,12 @@ __all__ = [
     "DimensionChanges",
     "Freshness",
     "Refresh",
+    "RollSummary",
     "SnapshotRow",
     "current_stock",
     "freshness",
     "refresh_current_stock",
+    "roll_ledger_months",
     "snapshot_rows",
     "take_snapshot",
     "update_dimension",

@@ -25,8 +25,10 @@ from analytics.reports.connection import (
     last_days,
     report_cursor,
     rounded,
+    time_zone_name,
     warehouse_id,
 )
+from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
 from warehouse.models import Tenant
 
 A_LIMIT = Decimal("0.80")
@@ -34,18 +36,37 @@ B_LIMIT = Decimal("0.95")
 VALUE_PLACES = 2
 SHARE_PLACES = 4
 
-# Every product ranked by consumption value, with the running sum and the total
-# the classes are decided on; the report and ``abc_classes`` read it alike.
-_RANKED = """
-WITH consumption AS (
-    SELECT entry.product_id, sum(-entry.quantity * lot.unit_cost) AS value
-      FROM inventory_ledgerentry AS entry
-      JOIN inventory_lot AS lot ON lot.tenant_id = entry.tenant_id AND lot.id = entry.lot_id
-     WHERE entry.tenant_id = %(tenant)s
-       AND entry.kind = 'SHIP'
-       AND entry.occurred_at >= %(start)s AND entry.occurred_at < %(end)s
-       AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)
-     GROUP BY entry.product_id
+# Shipments of the window read from the ledger (outside the rolled months).
+_SHIPPED = """entry.kind = 'SHIP'
+       AND entry.occurred_at < %(end)s
+       AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)"""
+
+_RAW_COLUMNS = "entry.product_id, entry.lot_id, -entry.quantity AS quantity"
+
+
+def _ranked_sql(parts: WindowParts) -> str:
+    """Every product ranked by consumption value over the window ``parts``.
+
+    With the running sum and the total the classes are decided on; the
+    report and ``abc_classes`` read it alike.
+    """
+    return f"""
+WITH {ROLLED_CLEAN}, shipped AS (
+    SELECT parts.product_id, parts.lot_id, sum(parts.quantity) AS quantity
+      FROM ({parts.raw_entries(_RAW_COLUMNS, _SHIPPED)}
+    UNION ALL
+    SELECT month.product_id, month.lot_id, month.shipped
+      FROM dw.ledger_month AS month
+     WHERE {ROLLED_MONTHS}
+       AND month.shipped IS NOT NULL
+       AND (%(warehouse)s::bigint IS NULL OR month.warehouse_id = %(warehouse)s::bigint)
+           ) AS parts
+     GROUP BY parts.product_id, parts.lot_id
+), consumption AS (
+    SELECT shipped.product_id, sum(shipped.quantity * lot.unit_cost) AS value
+      FROM shipped
+      JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = shipped.lot_id
+     GROUP BY shipped.product_id
 ), ranked AS (
     SELECT product.sku, product.name, coalesce(consumption.value, 0) AS value,
            sum(coalesce(consumption.value, 0)) OVER (
@@ -61,10 +82,21 @@ WITH consumption AS (
        AND (product.is_active OR consumption.value IS NOT NULL)
 )
 """
-_ABC = _RANKED + "SELECT sku, name, value, running, total FROM ranked ORDER BY position"
-# Only the rows asked for, once every product is ranked: a filter outside the
-# window functions does not change what they add up.
-_ABC_OF = _RANKED + "SELECT sku, value, running, total FROM ranked WHERE sku = ANY(%(skus)s)"
+
+
+def abc_sql(parts: WindowParts) -> str:
+    """The report's query over the window ``parts`` split into rolled months and ledger ranges."""
+    return (
+        _ranked_sql(parts) + "SELECT sku, name, value, running, total FROM ranked ORDER BY position"
+    )
+
+
+def _abc_of_sql(parts: WindowParts) -> str:
+    # Only the rows asked for, once every product is ranked: a filter outside
+    # the window functions does not change what they add up.
+    return _ranked_sql(parts) + (
+        "SELECT sku, value, running, total FROM ranked WHERE sku = ANY(%(skus)s)"
+    )
 
 
 @dataclass(frozen=True)
@@ -101,13 +133,16 @@ def _shares(row: dict) -> tuple[Decimal, Decimal, Decimal]:
     )
 
 
-def _parameters(cursor, tenant: Tenant, days: int, warehouse, today) -> dict:
+def _parameters(cursor, tenant: Tenant, days: int, warehouse, today) -> tuple[WindowParts, dict]:
     first, last = last_days(days, today=today)
-    return {
+    start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
+    parts = window_parts(start, end)
+    return parts, {
+        **parts.params,
         "tenant": tenant.pk,
-        "start": day_start(first),
-        "end": day_start(last + datetime.timedelta(days=1)),
+        "end": end,
         "warehouse": warehouse_id(cursor, warehouse),
+        "time_zone": time_zone_name(),
     }
 
 
@@ -126,7 +161,8 @@ def abc(
     """
     check_days(days)
     with report_cursor(tenant) as cursor:
-        rows = fetch_all(cursor, _ABC, _parameters(cursor, tenant, days, warehouse, today))
+        parts, parameters = _parameters(cursor, tenant, days, warehouse, today)
+        rows = fetch_all(cursor, abc_sql(parts), parameters)
     result = []
     for row in rows:
         share, cumulative, before = _shares(row)
@@ -162,6 +198,6 @@ def abc_classes(
     if not skus:
         return {}
     with report_cursor(tenant) as cursor:
-        parameters = _parameters(cursor, tenant, days, warehouse, today)
-        rows = fetch_all(cursor, _ABC_OF, {**parameters, "skus": list(skus)})
+        parts, parameters = _parameters(cursor, tenant, days, warehouse, today)
+        rows = fetch_all(cursor, _abc_of_sql(parts), {**parameters, "skus": list(skus)})
     return {row["sku"]: classify(row["value"], _shares(row)[2]) for row in rows}

@@ -27,30 +27,51 @@ from analytics.reports.connection import (
     time_zone_name,
     warehouse_id,
 )
+from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
 from warehouse.models import Tenant
 
-_TURNOVER = f"""
-WITH now AS (
+_COLUMNS = "entry.product_id, entry.kind, entry.quantity, entry.occurred_at"
+# The window's entries read from the ledger (outside the rolled months).
+_ENTRIES = f"""{ON_HAND_CONDITION}
+       AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)"""
+
+
+def turnover_sql(parts: WindowParts) -> str:
+    """The report's query over the window ``parts`` split into rolled months and ledger ranges."""
+    return f"""
+WITH {ROLLED_CLEAN}, now AS (
     SELECT balance.product_id, sum(balance.on_hand) AS on_hand
       FROM inventory_balance AS balance
      WHERE balance.tenant_id = %(tenant)s
        AND (%(warehouse)s::bigint IS NULL OR balance.warehouse_id = %(warehouse)s::bigint)
      GROUP BY balance.product_id
-), entries AS (
-    SELECT entry.product_id, entry.kind, entry.quantity, entry.occurred_at,
-           (entry.occurred_at AT TIME ZONE %(time_zone)s)::date AS day
-      FROM inventory_ledgerentry AS entry
-     WHERE entry.tenant_id = %(tenant)s
-       AND entry.occurred_at >= %(start)s
-       AND {ON_HAND_CONDITION}
-       AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)
+), raw AS (
+    SELECT entry.product_id,
+           sum(entry.quantity) AS since_start,
+           sum(entry.quantity * (%(last)s::date
+                                 - (entry.occurred_at AT TIME ZONE %(time_zone)s)::date + 1))
+               FILTER (WHERE entry.occurred_at < %(end)s) AS weighted,
+           sum(-entry.quantity) FILTER (WHERE entry.kind = 'SHIP' AND entry.occurred_at < %(end)s)
+               AS shipped
+      FROM ({parts.raw_entries(_COLUMNS, _ENTRIES)}
+           ) AS entry
+     GROUP BY entry.product_id
+), rolled AS (
+    -- Each month's weighted change counted from the window's last day:
+    -- sum(q x (last + 1 - day)) = (last + 1) x sum(q) - sum(q x day).
+    SELECT month.product_id,
+           sum(month.on_hand_change) AS since_start,
+           sum((%(last)s::date - DATE '2000-01-01' + 1) * month.on_hand_change
+               - month.weighted_change) AS weighted,
+           sum(month.shipped) AS shipped
+      FROM dw.ledger_month AS month
+     WHERE {ROLLED_MONTHS}
+       AND (%(warehouse)s::bigint IS NULL OR month.warehouse_id = %(warehouse)s::bigint)
+     GROUP BY month.product_id
 ), changes AS (
-    SELECT product_id,
-           sum(quantity) AS since_start,
-           sum(quantity * (%(last)s::date - day + 1)) FILTER (WHERE occurred_at < %(end)s)
-               AS weighted,
-           sum(-quantity) FILTER (WHERE kind = 'SHIP' AND occurred_at < %(end)s) AS shipped
-      FROM entries
+    SELECT product_id, sum(since_start) AS since_start, sum(weighted) AS weighted,
+           sum(shipped) AS shipped
+      FROM (SELECT * FROM raw UNION ALL SELECT * FROM rolled) AS parts
      GROUP BY product_id
 )
 SELECT product.sku, product.name,
@@ -93,14 +114,16 @@ def turnover(
     not positive. Reads only. Raises ``ValidationFailed``, ``WarehouseNotFound``.
     """
     first, last = last_days(days, today=today)
+    start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
+    parts = window_parts(start, end)
     with report_cursor(tenant) as cursor:
         rows = fetch_all(
             cursor,
-            _TURNOVER,
+            turnover_sql(parts),
             {
+                **parts.params,
                 "tenant": tenant.pk,
-                "start": day_start(first),
-                "end": day_start(last + datetime.timedelta(days=1)),
+                "end": end,
                 "last": last,
                 "time_zone": time_zone_name(),
                 "warehouse": warehouse_id(cursor, warehouse),

@@ -20,7 +20,9 @@ from analytics.reports.connection import (
     fetch_all,
     report_cursor,
     rounded,
+    time_zone_name,
 )
+from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
 from warehouse.models import Tenant
 
 VALUE_PLACES = 2
@@ -48,28 +50,35 @@ SELECT warehouse.code AS warehouse, per_warehouse.lots, per_warehouse.quantity,
  ORDER BY warehouse.code_key
 """
 
-# A past day: today's balances less every on-hand change after that day.
+# As of a past day: the balances less every on-hand change from ``start`` (the
+# next day's local midnight) on, the rolled months of that span read from
+# ``dw.ledger_month`` and the rest from the ledger (``analytics.reports.rolled``).
+_LATER_COLUMNS = "entry.lot_id, entry.warehouse_id, entry.quantity AS change"
 
-_VALUATION = f"""
-WITH now AS (
+
+def valuation_as_of_sql(parts: WindowParts) -> str:
+    """The as-of query over [``after``, ...) split into rolled months and ledger ranges."""
+    return f"""
+WITH {ROLLED_CLEAN}, later_parts AS ({parts.raw_entries(_LATER_COLUMNS, ON_HAND_CONDITION)}
+    UNION ALL
+    SELECT month.lot_id, month.warehouse_id, month.on_hand_change
+      FROM dw.ledger_month AS month
+     WHERE {ROLLED_MONTHS}
+), later_rolled AS (
+    SELECT lot_id, warehouse_id, sum(change) AS change
+      FROM later_parts
+     GROUP BY lot_id, warehouse_id
+), now AS (
     SELECT balance.lot_id, balance.warehouse_id, sum(balance.on_hand) AS on_hand
       FROM inventory_balance AS balance
      WHERE balance.tenant_id = %(tenant)s
      GROUP BY balance.lot_id, balance.warehouse_id
-), later AS (
-    SELECT entry.lot_id, entry.warehouse_id, sum(entry.quantity) AS change
-      FROM inventory_ledgerentry AS entry
-     WHERE entry.tenant_id = %(tenant)s
-       AND %(after)s::timestamptz IS NOT NULL
-       AND entry.occurred_at >= %(after)s::timestamptz
-       AND {ON_HAND_CONDITION}
-     GROUP BY entry.lot_id, entry.warehouse_id
 ), layers AS (
     SELECT coalesce(now.lot_id, later.lot_id) AS lot_id,
            coalesce(now.warehouse_id, later.warehouse_id) AS warehouse_id,
            coalesce(now.on_hand, 0) - coalesce(later.change, 0) AS on_hand
-      FROM now FULL JOIN later ON later.lot_id = now.lot_id
-                              AND later.warehouse_id = now.warehouse_id
+      FROM now FULL JOIN later_rolled AS later ON later.lot_id = now.lot_id
+                                              AND later.warehouse_id = now.warehouse_id
 )
 SELECT warehouse.code AS warehouse, count(*) AS lots, sum(layers.on_hand) AS quantity,
        sum(layers.on_hand * lot.unit_cost) AS value
@@ -110,9 +119,16 @@ def valuation(
     # Nothing has happened after today: a later day is valued as today.
     as_of = min(as_of or today, today)
     after = None if as_of == today else day_start(as_of + datetime.timedelta(days=1))
-    sql = _VALUATION_TODAY if after is None else _VALUATION
     with report_cursor(tenant) as cursor:
-        rows = fetch_all(cursor, sql, {"tenant": tenant.pk, "after": after})
+        if after is None:
+            rows = fetch_all(cursor, _VALUATION_TODAY, {"tenant": tenant.pk})
+        else:
+            parts = window_parts(after, None)
+            rows = fetch_all(
+                cursor,
+                valuation_as_of_sql(parts),
+                {**parts.params, "tenant": tenant.pk, "time_zone": time_zone_name()},
+            )
     warehouses = [
         WarehouseValue(
             warehouse=row["warehouse"],

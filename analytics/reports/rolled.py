@@ -1,0 +1,118 @@
+"""Reading a window of the ledger partly from the monthly roll-up (``dw.ledger_month``).
+
+``window_parts(start, end)`` splits a report window into the closed months
+lying wholly inside it and the rest. The query built from it reads, in one
+statement (so one snapshot decides everything):
+
+* ``rolled_clean`` (a CTE): which of those months are rolled, have no dirty
+  mark and were rolled in the site's current time zone;
+* those months from ``dw.ledger_month`` (``ROLLED_MONTHS``);
+* every other part of the window from the ledger (``WindowParts.raw_entries``):
+  the part before the first whole month, each whole month behind a one-time
+  filter (``NOT EXISTS`` it among ``rolled_clean``; the executor skips the
+  scan of a rolled month), and everything from the end of the last one on.
+  Each range has constant bounds, so the planner prunes partitions and
+  estimates rows as for a plain window read.
+
+A month with a dirty mark (a back-dated entry, committed with its mark) is
+read from the ledger until it is rolled again, so every report stays exact.
+The query's parameters: ``tenant`` and ``time_zone``, plus ``WindowParts.params``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from analytics.dw.rollup import last_closed_month
+from analytics.reports.connection import time_zone_name
+from inventory.ledger.partitions import add_months
+
+# The longest report window (``MAX_WINDOW_DAYS``) spans at most 121 months.
+MAX_MONTHS = 121
+
+ROLLED_CLEAN = """
+rolled_clean AS (
+    SELECT rolled.month
+      FROM dw.ledger_month_rolled AS rolled
+     WHERE rolled.tenant_id = %(tenant)s
+       AND rolled.month = ANY(%(whole_months)s::date[])
+       AND EXISTS (SELECT FROM dw.settings WHERE settings.time_zone = %(time_zone)s)
+       AND NOT EXISTS (SELECT FROM dw.ledger_month_dirty AS dirty
+                        WHERE dirty.tenant_id = rolled.tenant_id AND dirty.month = rolled.month)
+)"""
+
+# The rolled clean months, on ``dw.ledger_month AS month``.
+ROLLED_MONTHS = """
+    month.tenant_id = %(tenant)s
+    AND month.month = ANY(ARRAY(SELECT rolled_clean.month FROM rolled_clean))"""
+
+
+@dataclass(frozen=True)
+class WindowParts:
+    whole_months: list[datetime.date]
+    params: dict
+
+    def raw_entries(self, columns: str, condition: str) -> str:
+        """``columns`` of the tenant's entries outside the rolled clean months, if ``condition``.
+
+        On ``inventory_ledgerentry AS entry``. The ranges run from ``start``
+        with no end (a report that needs one puts it in ``condition``).
+        """
+        if not self.whole_months:
+            ranges = ["entry.occurred_at >= %(start)s"]
+        else:
+            ranges = ["entry.occurred_at >= %(start)s AND entry.occurred_at < %(whole_start)s"]
+            ranges.extend(
+                f"entry.occurred_at >= %(month_{index}_start)s "
+                f"AND entry.occurred_at < %(month_{index}_end)s "
+                f"AND NOT EXISTS (SELECT FROM rolled_clean "
+                f"WHERE rolled_clean.month = %(month_{index})s::date)"
+                for index in range(len(self.whole_months))
+            )
+            ranges.append("entry.occurred_at >= %(whole_end)s")
+        return "\n    UNION ALL\n".join(
+            f"""
+    SELECT {columns}
+      FROM inventory_ledgerentry AS entry
+     WHERE entry.tenant_id = %(tenant)s
+       AND {bounds}
+       AND {condition}"""
+            for bounds in ranges
+        )
+
+
+def window_parts(start: datetime.datetime, end: datetime.datetime | None) -> WindowParts:
+    """The closed months wholly inside [``start``, ``end``) (``end`` None: open) and the bounds.
+
+    ``start`` and ``end`` are local midnights (``day_start``).
+    """
+    zone = ZoneInfo(time_zone_name())
+
+    def midnight(month: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(month, datetime.time.min, tzinfo=zone)
+
+    first_day = start.astimezone(zone).date()
+    first = first_day if first_day.day == 1 else add_months(first_day.replace(day=1), 1)
+    # Months after the last closed one are never rolled: they are read from the ledger.
+    stop = add_months(last_closed_month(), 1)
+    if end is not None:
+        stop = min(stop, end.astimezone(zone).date().replace(day=1))
+    # Each month is a branch of the query: an open window (as of year 1) is read
+    # from the ledger before the last MAX_MONTHS months.
+    first = max(first, add_months(stop, -MAX_MONTHS))
+    months = []
+    month = first
+    while month < stop:
+        months.append(month)
+        month = add_months(month, 1)
+    params = {"start": start, "whole_months": months}
+    if months:
+        params["whole_start"] = midnight(months[0])
+        params["whole_end"] = midnight(add_months(months[-1], 1))
+        for index, month in enumerate(months):
+            params[f"month_{index}"] = month
+            params[f"month_{index}_start"] = midnight(month)
+            params[f"month_{index}_end"] = midnight(add_months(month, 1))
+    return WindowParts(whole_months=months, params=params)

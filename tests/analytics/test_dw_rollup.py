@@ -1,0 +1,386 @@
+"""The monthly roll-up of the ledger: same report numbers rolled or not, dirty marks, isolation.
+
+The data set is the report selectors' (``build_reports_data``: September 2025
+to March 2026, every month long closed), so their hand-worked expectations
+hold here too, read partly from ``dw.ledger_month``.
+"""
+
+import datetime
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connections
+from django.utils import timezone
+
+from analytics.dw import roll_ledger_months
+from analytics.dw.rollup import last_closed_month, roll_month
+from analytics.reports import abc, turnover, valuation
+from inventory.catalog.services import create_warehouse
+from inventory.ledger.partitions import PARENT, ensure_ledger_partitions
+from inventory.models import Lot
+from inventory.stock.movements import ship_stock
+from inventory.stock.receipts import receive_stock
+from tests.analytics import test_reports_selectors as selectors
+from tests.analytics.conftest import DW_DATABASES
+from tests.conftest import bin_of
+from warehouse.tenancy import tenant_context
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
+
+TODAY = selectors.TODAY
+FEBRUARY = datetime.date(2026, 2, 1)
+
+
+@pytest.fixture
+def clean_rollup(transactional_db):
+    """The roll-up tables empty before and after (the flush between tests leaves ``dw``)."""
+
+    def empty():
+        with connections["maintenance"].cursor() as cursor:
+            cursor.execute("DELETE FROM dw.ledger_month")
+            cursor.execute("DELETE FROM dw.ledger_month_rolled")
+            cursor.execute("DELETE FROM dw.ledger_month_dirty")
+
+    empty()
+    yield
+    empty()
+
+
+@pytest.fixture
+def data(clean_rollup, tenant, site):
+    return selectors.build_reports_data(tenant, site)
+
+
+def marks(tenant) -> list[tuple[int, datetime.date]]:
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT id, month FROM dw.ledger_month_dirty WHERE tenant_id = %s ORDER BY id",
+            [tenant.id],
+        )
+        return cursor.fetchall()
+
+
+def rolled_months(tenant) -> list[datetime.date]:
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT month FROM dw.ledger_month_rolled WHERE tenant_id = %s ORDER BY month",
+            [tenant.id],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def every_report(tenant) -> dict:
+    """ABC, turnover and valuation as of past days over many windows, both warehouses."""
+    results = {}
+    for days in (1, 30, 45, 59, 90, 107, 120, 151, 200, 400):
+        for warehouse in (None, "DC1", "DC2"):
+            results["abc", days, warehouse] = abc(
+                tenant=tenant, days=days, warehouse=warehouse, today=TODAY
+            )
+            results["turnover", days, warehouse] = turnover(
+                tenant=tenant, days=days, warehouse=warehouse, today=TODAY
+            )
+    for as_of in ("2025-08-31", "2025-10-31", "2025-12-14", "2026-01-31", "2026-02-28"):
+        day = datetime.date.fromisoformat(as_of)
+        results["valuation", as_of] = valuation(tenant=tenant, as_of=day, today=TODAY)
+    # Today's report date is the real today: as of days before it reads every month since.
+    for back in (0, 40, 100, 250):
+        day = timezone.localdate() - datetime.timedelta(days=back)
+        results["valuation now", back] = valuation(tenant=tenant, as_of=day)
+    return results
+
+
+def test_rolled_months_give_the_same_numbers_as_the_ledger(tenant, data):
+    raw = every_report(tenant)
+    summary = roll_ledger_months()
+    # September 2025 (the first receipt) to the last closed month, each once.
+    assert rolled_months(tenant)[0] == datetime.date(2025, 9, 1)
+    assert rolled_months(tenant)[-1] == last_closed_month()
+    assert summary.months >= len(rolled_months(tenant))
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM dw.ledger_month WHERE tenant_id = %s AND month = %s",
+            [tenant.id, datetime.date(2026, 3, 1)],
+        )
+        # March: A2 received and shipped, B1 and C1 shipped, C1 adjusted, D1 received.
+        assert cursor.fetchone()[0] == 4
+    assert every_report(tenant) == raw
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        selectors.test_abc_classes_at_the_exact_boundaries,
+        selectors.test_abc_counts_only_the_window_and_the_warehouse,
+        selectors.test_turnover_and_days_of_supply,
+        selectors.test_valuation_today_and_as_of_a_past_day,
+    ],
+    ids=lambda check: check.__name__,
+)
+@pytest.mark.parametrize("rolled", [False, True], ids=["ledger", "rolled"])
+def test_the_hand_worked_numbers_hold_rolled_or_not(tenant, data, check, rolled):
+    if rolled:
+        roll_ledger_months()
+        assert datetime.date(2026, 1, 1) in rolled_months(tenant)
+    check(tenant, data)
+
+
+def test_a_back_dated_entry_shows_at_once_and_after_the_reroll(tenant, data):
+    roll_ledger_months()
+    before = abc(tenant=tenant, days=90, today=TODAY)
+    assert {row.sku: row.consumption_value for row in before}["BRAVO"] == Decimal("15.00")
+    with tenant_context(tenant.id):
+        lot = Lot.objects.get(code="B1")
+    # 5 of B1 (0.50 each) shipped on 5 February, into a rolled month.
+    ship_stock(
+        tenant=tenant,
+        lot=lot,
+        location=bin_of(tenant, data["dc1"], "RECEIVING"),
+        quantity=5,
+        occurred_at=selectors.at("2026-02-05"),
+    )
+    assert [month for _, month in marks(tenant)] == [FEBRUARY]
+
+    def numbers():
+        values = {
+            row.sku: row.consumption_value for row in abc(tenant=tenant, days=90, today=TODAY)
+        }
+        bravo = {row.sku: row for row in turnover(tenant=tenant, days=90, today=TODAY)}["BRAVO"]
+        past = valuation(tenant=tenant, as_of=datetime.date(2026, 1, 31), today=TODAY)
+        return values["BRAVO"], bravo.shipped, past.total_quantity
+
+    # At once: February is read from the ledger while its mark stands. BRAVO 15 + 2.50;
+    # shipped 30 + 5; at the end of January still A1 90, B1 60, C1 10, B2 4 (the stale
+    # February rows would take the 5 shipped since off the balance twice: 159).
+    expected = (Decimal("17.50"), Decimal("35.000"), Decimal("164.000"))
+    assert numbers() == expected
+    summary = roll_ledger_months()
+    assert summary.rolled == [(tenant.id, FEBRUARY)]
+    assert summary.marks_cleared == 1
+    assert marks(tenant) == []
+    assert numbers() == expected
+
+
+def test_a_mark_committed_during_a_reroll_survives_it(tenant, data):
+    roll_ledger_months()
+    with tenant_context(tenant.id):
+        lot = Lot.objects.get(code="B1")
+    location = bin_of(tenant, data["dc1"], "RECEIVING")
+
+    def ship_on_february(day, quantity):
+        ship_stock(
+            tenant=tenant,
+            lot=lot,
+            location=location,
+            quantity=quantity,
+            occurred_at=selectors.at(day),
+        )
+
+    ship_on_february("2026-02-05", 5)
+    [(first_mark, _)] = marks(tenant)
+    # A maintenance session deletes the first mark and holds its transaction open:
+    # the re-roll, having read the mark and recomputed February, waits at its own delete.
+    holding, release, failures = threading.Event(), threading.Event(), []
+
+    def hold_the_mark():
+        connection = connections["maintenance"]
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("BEGIN")
+                cursor.execute("DELETE FROM dw.ledger_month_dirty WHERE id = %s", [first_mark])
+                holding.set()
+                release.wait(30)
+                cursor.execute("ROLLBACK")
+        finally:
+            connection.close()
+
+    def reroll():
+        try:
+            roll_month(tenant.id, FEBRUARY)
+        except Exception as error:  # reported by the test thread
+            failures.append(error)
+        finally:
+            connections["maintenance"].close()
+
+    holder = threading.Thread(target=hold_the_mark)
+    holder.start()
+    assert holding.wait(30)
+    roller = threading.Thread(target=reroll)
+    roller.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not waiting_to_clear_marks():
+            assert time.monotonic() < deadline, "the re-roll never reached its delete"
+            time.sleep(0.05)
+        # Committed now: after the re-roll recomputed February, before it clears marks.
+        ship_on_february("2026-02-06", 3)
+    finally:
+        release.set()
+        holder.join(30)
+        roller.join(30)
+    assert failures == []
+    [(second_mark, month)] = marks(tenant)
+    assert (second_mark > first_mark, month) == (True, FEBRUARY)
+    # The re-rolled rows miss the second shipment; the mark keeps February read raw.
+    bravo = {row.sku: row for row in turnover(tenant=tenant, days=90, today=TODAY)}["BRAVO"]
+    assert bravo.shipped == Decimal("38.000")
+    roll_ledger_months()
+    assert marks(tenant) == []
+    bravo = {row.sku: row for row in turnover(tenant=tenant, days=90, today=TODAY)}["BRAVO"]
+    assert bravo.shipped == Decimal("38.000")
+
+
+def waiting_to_clear_marks() -> bool:
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query LIKE 'DELETE FROM dw.ledger_month_dirty WHERE id = ANY%%'"
+        )
+        return cursor.fetchone()[0] == 1
+
+
+def test_entries_of_the_current_month_leave_no_mark(clean_rollup, tenant, site, flour):
+    receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="NOW", quantity=3)
+    start_of_month = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    receive_stock(
+        tenant=tenant,
+        product=flour,
+        warehouse=site,
+        lot_code="FIRST",
+        quantity=2,
+        occurred_at=start_of_month,
+    )
+    assert marks(tenant) == []
+    receive_stock(
+        tenant=tenant,
+        product=flour,
+        warehouse=site,
+        lot_code="LAST",
+        quantity=1,
+        occurred_at=start_of_month - datetime.timedelta(microseconds=1),
+    )
+    previous = (start_of_month - datetime.timedelta(days=1)).date().replace(day=1)
+    assert [month for _, month in marks(tenant)] == [previous]
+
+
+def test_one_transaction_marks_a_month_once(clean_rollup, tenant, site, flour):
+    with tenant_context(tenant.id):
+        for code in ("X1", "X2", "X3"):
+            receive_stock(
+                tenant=tenant,
+                product=flour,
+                warehouse=site,
+                lot_code=code,
+                quantity=1,
+                occurred_at=selectors.at("2026-01-10"),
+            )
+    assert [month for _, month in marks(tenant)] == [datetime.date(2026, 1, 1)]
+
+
+def test_every_ledger_partition_has_the_trigger_new_ones_too(clean_rollup):
+    ensure_ledger_partitions(today=datetime.date(2031, 6, 15), months_back=0, months_ahead=1)
+    with connections["owner"].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT child.relname, count(trigger.oid)
+              FROM pg_inherits
+              JOIN pg_class child ON child.oid = pg_inherits.inhrelid
+              LEFT JOIN pg_trigger trigger
+                ON trigger.tgrelid = child.oid AND trigger.tgname = 'ledger_month_dirty'
+             WHERE pg_inherits.inhparent = %s::regclass
+             GROUP BY child.relname
+            """,
+            [PARENT],
+        )
+        partitions = dict(cursor.fetchall())
+        for name in (f"{PARENT}_y2031m06", f"{PARENT}_y2031m07"):
+            cursor.execute(f'DROP TABLE "{name}"')
+    assert partitions[f"{PARENT}_y2031m06"] == 1
+    assert set(partitions.values()) == {1}
+
+
+def test_a_month_not_closed_is_never_rolled(tenant, data):
+    roll_ledger_months()
+    assert max(rolled_months(tenant)) == last_closed_month()
+    this_month = timezone.localdate().replace(day=1)
+    assert this_month not in rolled_months(tenant)
+    # Its end must lie more than a day back.
+    noon = datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC)
+    assert last_closed_month(noon) == datetime.date(2026, 10, 1)
+    assert last_closed_month(noon + datetime.timedelta(days=1)) == datetime.date(2026, 11, 1)
+    with pytest.raises(ValueError, match="not closed"):
+        roll_ledger_months(month=this_month)
+    with pytest.raises(CommandError, match="not closed"):
+        call_command("dw_rollup", "--month", f"{this_month:%Y-%m}")
+
+
+def test_the_app_role_reads_only_its_tenant_rows_and_writes_none(tenant, other_tenant, data):
+    receive_stock(
+        tenant=other_tenant,
+        product=selectors.create_product(tenant=other_tenant, sku="OTHER", name="Other"),
+        warehouse=create_warehouse(tenant=other_tenant, code="G1", name="Globex DC"),
+        lot_code="O1",
+        quantity=7,
+        occurred_at=selectors.at("2026-02-02"),
+    )
+    roll_ledger_months()
+    counts = {}
+    for who in (tenant, other_tenant, None):
+        with tenant_context(who and who.id), connections["default"].cursor() as cursor:
+            cursor.execute(
+                "SELECT count(DISTINCT tenant_id), count(*) FROM dw.ledger_month WHERE month = %s",
+                [FEBRUARY],
+            )
+            counts[who and who.slug] = cursor.fetchone()
+    # February: A1's shipment for the tenant; O1's receipt for the other one.
+    assert counts == {tenant.slug: (1, 1), other_tenant.slug: (1, 1), None: (0, 0)}
+    for statement in (
+        "DELETE FROM dw.ledger_month",
+        "INSERT INTO dw.ledger_month_rolled VALUES (%(tenant)s, '2020-01-01', now())",
+        "DELETE FROM dw.ledger_month_dirty",
+        "UPDATE dw.settings SET time_zone = 'UTC'",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="permission denied"),
+            tenant_context(tenant.id),
+            connections["default"].cursor() as cursor,
+        ):
+            cursor.execute(statement, {"tenant": tenant.id})
+    with (
+        pytest.raises(DatabaseError, match="permission denied"),
+        tenant_context(tenant.id),
+        connections["default"].cursor() as cursor,
+    ):
+        cursor.execute("SELECT dw.mark_month_dirty()")
+
+
+def test_the_command_rolls_what_is_due_and_a_month_again(tenant, data, capsys):
+    call_command("dw_rollup")
+    first = capsys.readouterr().out
+    assert first.startswith("rolled ")
+    assert FEBRUARY in rolled_months(tenant)
+    call_command("dw_rollup")
+    assert capsys.readouterr().out.startswith("rolled 0 months")
+    call_command("dw_rollup", "--month", "2026-02")
+    assert capsys.readouterr().out.startswith("rolled ")
+    for bad in ("2026-13", "Feb", "1999-12", "x" * 500):
+        with pytest.raises(CommandError, match="--month"):
+            call_command("dw_rollup", "--month", bad)
+
+
+def test_a_changed_time_zone_rolls_every_month_again(tenant, data, settings):
+    roll_ledger_months()
+    raw = every_report(tenant)
+    settings.TIME_ZONE = "America/New_York"
+    try:
+        # Until the roll follows the new zone, the reports read the ledger.
+        summary = roll_ledger_months()
+        assert summary.time_zone_reset
+        assert datetime.date(2025, 9, 1) in rolled_months(tenant)
+    finally:
+        settings.TIME_ZONE = "UTC"
+    assert roll_ledger_months().time_zone_reset
+    assert every_report(tenant) == raw
