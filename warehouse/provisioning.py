@@ -12,6 +12,12 @@ from psycopg import sql
 
 from config.database import ROLE_NAMES, SEARCH_ROLE, connectable
 
+# Provisioning runs once per process that starts (each test worker, each
+# command): a session advisory lock in the ``postgres`` database makes two of
+# them take turns, since two ``ALTER ROLE`` of one role at once fail with
+# "tuple concurrently updated" and two ``CREATE ROLE`` with "already exists".
+PROVISION_LOCK = 0x5715_0001
+
 ROLE_ATTRIBUTES = {
     "owner": "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOBYPASSRLS",
     "app": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
@@ -37,6 +43,8 @@ def provision(admin: dict, role_password: str = "") -> list[str]:
     done: list[str] = []
     database = admin["NAME"]
     with _connect(admin, "postgres") as conn:
+        # Released when the connection closes, however this ends.
+        conn.execute("SELECT pg_advisory_lock(%s)", [PROVISION_LOCK])
         for key, role in ROLE_NAMES.items():
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
             verb = "ALTER" if exists else "CREATE"
