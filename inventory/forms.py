@@ -13,6 +13,9 @@ from inventory.scanning.gs1 import MAX_SCAN_LENGTH, parse_gs1
 from inventory.scanning.resolve import find_product, find_product_by_gtin
 from warehouse.models import Warehouse
 
+# A field a scanner or a person types a code into: no suggestions, no spelling
+# marks, capitals on a phone keyboard.
+SCANNED = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
 DECIMAL_HELP = "A dot or a comma before the decimals (12.5 or 12,5); no thousands separators."
 
 # Digits with at most one decimal separator, ASCII only ("١٢" is not twelve here).
@@ -130,9 +133,7 @@ class ReceiveForm(IdempotentForm):
         for name, answer in self.GS1_FIELDS.items():
             self.fields[name].widget.attrs["data-gs1"] = answer
         for name in ("sku", "lot_code", "location"):
-            self.fields[name].widget.attrs.update(
-                {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
-            )
+            self.fields[name].widget.attrs.update(SCANNED)
         for name in self.SCAN_ORDER:
             self.fields[name].widget.attrs["data-scan"] = name
             if self.fields[name].required:

@@ -12,14 +12,12 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
+from analytics.web.report_forms import MAX_SKU_LENGTH
 from inventory.core.errors import DomainError
 from inventory.core.quantities import parse_quantity
-from inventory.forms import DecimalTextField, IdempotentForm
+from inventory.forms import SCANNED, DecimalTextField, IdempotentForm
 from inventory.scanning.resolve import find_product
 from warehouse.models import Warehouse
-
-MAX_SKU_LENGTH = 64
-SCANNED = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
 
 
 def _style(form: forms.Form) -> None:

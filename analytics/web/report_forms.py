@@ -16,8 +16,9 @@ from django import forms
 from analytics.reports.connection import MAX_WINDOW_DAYS
 from analytics.reports.demand import MAX_DEMAND_DAYS
 from analytics.reports.stockouts import MAX_STOCKOUT_DAYS
+from inventory.models import Product
 
-MAX_SKU_LENGTH = 64
+MAX_SKU_LENGTH = Product._meta.get_field("sku").max_length
 DAY_FORMAT_HELP = "Enter a day as YYYY-MM-DD, for example 2026-11-29."
 
 

@@ -10,14 +10,13 @@ from django import forms
 from inventory.catalog.selectors import get_location_by_code, get_product_by_sku
 from inventory.core.errors import DomainError
 from inventory.counts.services import MAX_COUNT_BINS
-from inventory.forms import DecimalTextField, IdempotentForm
+from inventory.forms import SCANNED, DecimalTextField, IdempotentForm
 from inventory.lots.selectors import get_lot_by_code
 from inventory.models import CountSession, CountStatus
 from warehouse.models import Warehouse
 
 # Bin codes typed or scanned one after another: spaces, commas, semicolons or lines.
 _CODE_SEPARATORS = re.compile(r"[\s,;]+")
-CODE_ATTRIBUTES = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
 
 
 def _style(form: forms.Form) -> None:
@@ -47,8 +46,8 @@ class StartCountForm(IdempotentForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True)
-        self.fields["bins"].widget.attrs.update(CODE_ATTRIBUTES)
-        self.fields["sku"].widget.attrs.update(CODE_ATTRIBUTES)
+        self.fields["bins"].widget.attrs.update(SCANNED)
+        self.fields["sku"].widget.attrs.update(SCANNED)
         _style(self)
 
     def clean(self):
@@ -108,7 +107,7 @@ class FoundLotForm(IdempotentForm):
             del self.fields["sku"]  # a product count: the lot is of its product
         for name in ("location", "sku", "lot_code"):
             if name in self.fields:
-                self.fields[name].widget.attrs.update(CODE_ATTRIBUTES)
+                self.fields[name].widget.attrs.update(SCANNED)
         # Scanned in this order: Enter moves to the next empty field (static/js/floor.js).
         for field in self.visible_fields():
             field.field.widget.attrs.update({"data-scan": field.name, "data-scan-required": ""})

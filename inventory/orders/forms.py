@@ -7,7 +7,7 @@ from django import forms
 from inventory.catalog.selectors import get_product_by_sku
 from inventory.core.errors import DomainError
 from inventory.core.quantities import parse_quantity
-from inventory.forms import DecimalTextField, IdempotentForm
+from inventory.forms import SCANNED, DecimalTextField, IdempotentForm
 from inventory.models import ShortReason
 from inventory.orders.picking import MAX_SCAN_LENGTH
 from inventory.orders.services import MAX_ORDER_REFERENCE_LENGTH
@@ -52,14 +52,7 @@ class OrderLineForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sku"].widget.attrs.update(
-            {
-                "autocomplete": "off",
-                "autocapitalize": "characters",
-                "spellcheck": "false",
-                "placeholder": "SKU",
-            }
-        )
+        self.fields["sku"].widget.attrs.update({**SCANNED, "placeholder": "SKU"})
         self.fields["quantity"].widget.attrs["placeholder"] = "Quantity"
         _style(self)
 

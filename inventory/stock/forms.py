@@ -13,13 +13,11 @@ from django import forms
 from inventory.core.errors import DomainError, LocationNotFound, ValidationFailed
 from inventory.core.quantities import parse_quantity
 from inventory.core.validation import MAX_REASON_LENGTH
-from inventory.forms import DecimalTextField, IdempotentForm
+from inventory.forms import SCANNED, DecimalTextField, IdempotentForm
 from inventory.stock.bins import find_bin, find_lot, lot_in_bin
 from inventory.stock.movements import AdjustmentReason, adjustment_reason_text
 from inventory.templatetags.stock import quantity as plain_quantity
 from warehouse.models import Warehouse
-
-SCANNED = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
 
 
 def _active_warehouses():
