@@ -16,7 +16,7 @@ from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from analytics.dw import roll_ledger_months
-from analytics.dw.rollup import last_closed_month, roll_month
+from analytics.dw.rollup import MARGIN, last_closed_month, month_of, roll_month
 from analytics.reports import abc, turnover, valuation
 from inventory.catalog.services import create_warehouse
 from inventory.ledger.partitions import PARENT, ensure_ledger_partitions
@@ -96,9 +96,9 @@ def every_report(tenant) -> dict:
 def test_rolled_months_give_the_same_numbers_as_the_ledger(tenant, data):
     raw = every_report(tenant)
     summary = roll_ledger_months()
-    # September 2025 (the first receipt) to the last closed month, each once.
+    # September 2025 (the first receipt) to the month of the watermark, each once.
     assert rolled_months(tenant)[0] == datetime.date(2025, 9, 1)
-    assert rolled_months(tenant)[-1] == last_closed_month()
+    assert rolled_months(tenant)[-1] == month_of(summary.watermark)
     assert summary.months >= len(rolled_months(tenant))
     with connections["maintenance"].cursor() as cursor:
         cursor.execute(
@@ -158,7 +158,8 @@ def test_a_back_dated_entry_shows_at_once_and_after_the_reroll(tenant, data):
     expected = (Decimal("17.50"), Decimal("35.000"), Decimal("164.000"))
     assert numbers() == expected
     summary = roll_ledger_months()
-    assert summary.rolled == [(tenant.id, FEBRUARY)]
+    # February for its mark, and the month of the watermark, rolled further at each run.
+    assert summary.rolled == [(tenant.id, FEBRUARY), (tenant.id, month_of(summary.watermark))]
     assert summary.marks_cleared == 1
     assert marks(tenant) == []
     assert numbers() == expected
@@ -242,28 +243,30 @@ def waiting_to_clear_marks() -> bool:
         return cursor.fetchone()[0] == 1
 
 
-def test_entries_of_the_current_month_leave_no_mark(clean_rollup, tenant, site, flour):
+def test_only_entries_dated_behind_the_margin_leave_a_mark(clean_rollup, tenant, site, flour):
     receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="NOW", quantity=3)
-    start_of_month = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # Dated a minute inside the margin: no mark, whatever the month.
+    recent = timezone.now() - MARGIN + datetime.timedelta(minutes=1)
     receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
-        lot_code="FIRST",
+        lot_code="RECENT",
         quantity=2,
-        occurred_at=start_of_month,
+        occurred_at=recent,
     )
     assert marks(tenant) == []
+    # Dated just behind it, even in the current month: its month is marked.
+    late = timezone.now() - MARGIN - datetime.timedelta(seconds=1)
     receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
-        lot_code="LAST",
+        lot_code="LATE",
         quantity=1,
-        occurred_at=start_of_month - datetime.timedelta(microseconds=1),
+        occurred_at=late,
     )
-    previous = (start_of_month - datetime.timedelta(days=1)).date().replace(day=1)
-    assert [month for _, month in marks(tenant)] == [previous]
+    assert [month for _, month in marks(tenant)] == [month_of(late)]
 
 
 def test_one_transaction_marks_a_month_once(clean_rollup, tenant, site, flour):
@@ -302,11 +305,8 @@ def test_every_ledger_partition_has_the_trigger_new_ones_too(clean_rollup):
     assert set(partitions.values()) == {1}
 
 
-def test_a_month_not_closed_is_never_rolled(tenant, data):
-    roll_ledger_months()
-    assert max(rolled_months(tenant)) == last_closed_month()
+def test_only_a_closed_month_is_rolled_on_demand(tenant, data):
     this_month = timezone.localdate().replace(day=1)
-    assert this_month not in rolled_months(tenant)
     # Its end must lie more than a day back.
     noon = datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC)
     assert last_closed_month(noon) == datetime.date(2026, 10, 1)
@@ -363,7 +363,8 @@ def test_the_command_rolls_what_is_due_and_a_month_again(tenant, data, capsys):
     assert first.startswith("rolled ")
     assert FEBRUARY in rolled_months(tenant)
     call_command("dw_rollup")
-    assert capsys.readouterr().out.startswith("rolled 0 months")
+    # Only the month of the watermark, rolled a little further.
+    assert capsys.readouterr().out.startswith("rolled 1 months")
     call_command("dw_rollup", "--month", "2026-02")
     assert capsys.readouterr().out.startswith("rolled ")
     for bad in ("2026-13", "Feb", "1999-12", "x" * 500):
