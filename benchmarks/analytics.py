@@ -210,8 +210,10 @@ def roll_ledger(out: Output, tenant_id: int) -> None:
     """``dw.ledger_month`` rolled as the hourly job rolls it, when the roll-up exists.
 
     The tenant's months are dropped first, so the first roll is a full one
-    (every closed month); then one month rolled again (what a month with a
-    dirty mark costs) and a roll with nothing due.
+    (every month up to the watermark); then one closed month rolled again
+    (what a month with a dirty mark costs) and a run with no mark: the month
+    of the watermark (the current month) rolled again up to the new one,
+    what every run costs.
     """
     from analytics.dw.rollup import last_closed_month, roll_ledger_months, roll_month
 
@@ -233,13 +235,15 @@ def roll_ledger(out: Output, tenant_id: int) -> None:
     started = time.perf_counter()
     idle = roll_ledger_months(tenant_id=tenant_id)
     nothing = (time.perf_counter() - started) * 1000
+    current = ", ".join(f"{due:%Y-%m}" for _, due in idle.rolled)
     with connections["owner"].cursor() as cursor:
         cursor.execute("VACUUM ANALYZE dw.ledger_month")
     out(
         f"dw.ledger_month rolled by analytics.dw.roll_ledger_months (maintenance): "
         f"{summary.months} months, {summary.rows:,} rows in {full:.1f} s; "
-        f"{month:%Y-%m} again ({rows:,} rows) {again:.0f} ms; nothing due "
-        f"({idle.months} months) {nothing:.0f} ms"
+        f"{month:%Y-%m} again ({rows:,} rows) {again:.0f} ms; a run with no mark "
+        f"({idle.months} months: {current}, {idle.rows:,} rows, up to "
+        f"{idle.watermark:%Y-%m-%d %H:%M}) {nothing:.0f} ms"
     )
 
 
