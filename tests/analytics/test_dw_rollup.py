@@ -18,6 +18,8 @@ from django.utils import timezone
 from analytics.dw import roll_ledger_months
 from analytics.dw.rollup import MARGIN, last_closed_month, month_of, roll_month
 from analytics.reports import abc, turnover, valuation
+from analytics.reports.connection import day_start
+from analytics.reports.rolled import ROLLED_CLEAN, window_parts
 from inventory.catalog.services import create_warehouse
 from inventory.ledger.partitions import PARENT, ensure_ledger_partitions
 from inventory.models import Lot
@@ -603,3 +605,28 @@ def test_the_job_rolls_the_current_month_again_at_each_run(tenant, recent, site,
     assert (tenant.id, month_of(second.watermark)) in second.rolled
     assert month_of(second.watermark) >= this_month
     assert rolled_quantity(tenant, late) == Decimal("9")
+
+
+def test_a_month_whose_watermark_is_stale_is_read_from_the_ledger(tenant, recent, monkeypatch):
+    raw = current_reports(tenant)
+    summary = roll_ledger_months()
+
+    def clean_months():
+        parts = window_parts(day_start(month_of(summary.watermark)), None)
+        with tenant_context(tenant.id), connections["default"].cursor() as cursor:
+            cursor.execute(
+                f"WITH {ROLLED_CLEAN} SELECT month FROM rolled_clean",
+                {**parts.params, "tenant": tenant.id, "time_zone": "UTC"},
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    assert clean_months() == [month_of(summary.watermark)]
+    # As if the job had stopped: every watermark is now older than the freshness allowed.
+    monkeypatch.setattr("analytics.reports.rolled.WATERMARK_FRESHNESS", datetime.timedelta(0))
+    assert clean_months() == []
+    assert current_reports(tenant) == raw
+    ship_stock(tenant=tenant, lot=recent["lots"]["R2"], location=recent["location"], quantity=2)
+    after = current_reports(tenant)
+    assert after != raw
+    drop_rollup()
+    assert current_reports(tenant) == after
