@@ -16,7 +16,8 @@ there, applies any new migration and times it again without generating it
    as the job runner and ``/admin/refresh-mv`` refresh it (maintenance
    connection): once in full, three times ``CONCURRENTLY``; then the
    dimension and snapshot commands; then the ledger's monthly roll-up
-   (``dw.ledger_month``) rolled in full, one month again, and with nothing due;
+   (``dw.ledger_month``) rolled in full (up to the watermark), one closed
+   month again, and a run with no mark (the current month rolled again);
 3. ``EXPLAIN (ANALYZE, BUFFERS)`` of the stock-history, ABC, aging, valuation
    (today) and low-stock reports' own SQL as the runtime role (the
    ``default`` alias, tenant context set), with the ledger partitions
