@@ -16,7 +16,8 @@ there, applies any new migration and times it again without generating it
    as the job runner and ``/admin/refresh-mv`` refresh it (maintenance
    connection): once in full, three times ``CONCURRENTLY``; then the
    dimension and snapshot commands; then the ledger's monthly roll-up
-   (``dw.ledger_month``) rolled in full, one month again, and with nothing due;
+   (``dw.ledger_month``) rolled in full (up to the watermark), one closed
+   month again, and a run with no mark (the current month rolled again);
 3. ``EXPLAIN (ANALYZE, BUFFERS)`` of the stock-history, ABC, aging, valuation
    (today) and low-stock reports' own SQL as the runtime role (the
    ``default`` alias, tenant context set), with the ledger partitions
@@ -210,8 +211,10 @@ def roll_ledger(out: Output, tenant_id: int) -> None:
     """``dw.ledger_month`` rolled as the hourly job rolls it, when the roll-up exists.
 
     The tenant's months are dropped first, so the first roll is a full one
-    (every closed month); then one month rolled again (what a month with a
-    dirty mark costs) and a roll with nothing due.
+    (every month up to the watermark); then one closed month rolled again
+    (what a month with a dirty mark costs) and a run with no mark: the month
+    of the watermark (the current month) rolled again up to the new one,
+    what every run costs.
     """
     from analytics.dw.rollup import last_closed_month, roll_ledger_months, roll_month
 
@@ -233,13 +236,15 @@ def roll_ledger(out: Output, tenant_id: int) -> None:
     started = time.perf_counter()
     idle = roll_ledger_months(tenant_id=tenant_id)
     nothing = (time.perf_counter() - started) * 1000
+    current = ", ".join(f"{due:%Y-%m}" for _, due in idle.rolled)
     with connections["owner"].cursor() as cursor:
         cursor.execute("VACUUM ANALYZE dw.ledger_month")
     out(
         f"dw.ledger_month rolled by analytics.dw.roll_ledger_months (maintenance): "
         f"{summary.months} months, {summary.rows:,} rows in {full:.1f} s; "
-        f"{month:%Y-%m} again ({rows:,} rows) {again:.0f} ms; nothing due "
-        f"({idle.months} months) {nothing:.0f} ms"
+        f"{month:%Y-%m} again ({rows:,} rows) {again:.0f} ms; a run with no mark "
+        f"({idle.months} months: {current}, {idle.rows:,} rows, up to "
+        f"{idle.watermark:%Y-%m-%d %H:%M}) {nothing:.0f} ms"
     )
 
 

@@ -1,24 +1,28 @@
-"""Monthly roll-up of the ledger: ``dw.ledger_month`` (see migration ``analytics/0006``).
+"""Monthly roll-up of the ledger: ``dw.ledger_month`` (see migrations ``analytics/0006``, ``0007``).
 
 ``roll_ledger_months`` is the job's body and the command's: on the
-``maintenance`` connection (BYPASSRLS), for each tenant, it rolls every
-closed month not rolled yet (from the tenant's first entry on) and re-rolls
-every closed month with dirty marks. A month is closed once its end (local
-midnight of the next month's first day) is more than a day ago: no
-transaction still in flight can then add an entry to it that is not
-back-dated, and every back-dated entry leaves a mark.
+``maintenance`` connection (BYPASSRLS) it first sets a watermark
+(``watermark``: an hour before now, once every transaction that was in
+flight then has ended; see migration ``0007`` for why no entry before it can
+be missed), then for each tenant rolls every month from the tenant's first
+entry to the month of the watermark up to the watermark (a month that ended
+before it: up to its end) unless it was rolled that far already, and
+re-rolls every month with dirty marks. So the current month is rolled again
+at each run, up to the new watermark.
 
 Rolling one (tenant, month) is one transaction: it reads the month's dirty
 marks, recomputes the month's rows from its ledger partitions, records the
-month as rolled and deletes only the marks it read. Statements run at READ
-COMMITTED in that order, so every entry whose mark was read is seen by the
-recompute; a mark committed after the read stays, and the reports keep
-reading that month from the ledger until the next roll.
+month as rolled (with its watermark, ``rolled_until``) and deletes only the
+marks it read. Statements run at READ COMMITTED in that order, so every
+entry whose mark was read is seen by the recompute; a mark committed after
+the read stays, and the reports keep reading that month from the ledger
+until the next roll.
 """
 
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -28,8 +32,16 @@ from django.utils import timezone
 
 from inventory.ledger.partitions import add_months
 
-# A month is rolled only once it ended longer ago than this.
+# A month is "closed" once it ended longer ago than this (``--month`` of the
+# command re-rolls only closed months).
 CLOSED_AFTER = datetime.timedelta(days=1)
+
+# The trigger's margin (migration 0007): the watermark lies this far before
+# the moment the roll starts.
+MARGIN = datetime.timedelta(hours=1)
+
+# How long the roll waits for the transactions in flight when it starts.
+WAIT_FOR_TRANSACTIONS = datetime.timedelta(seconds=30)
 
 # Two rolls of one (tenant, month) (the job and the command) take turns.
 _LOCK_MONTH = (
@@ -49,42 +61,39 @@ _INSERT_ROWS = """
       FROM public.inventory_ledgerentry AS entry
      WHERE entry.tenant_id = %(tenant)s
        AND entry.occurred_at >= %(start)s AND entry.occurred_at < %(end)s
+       AND entry.occurred_at < %(until)s
        AND entry.kind NOT IN ('RESERVE', 'RELEASE')
      GROUP BY entry.tenant_id, entry.lot_id, entry.warehouse_id, entry.product_id
 """
 _RECORD = """
-    INSERT INTO dw.ledger_month_rolled (tenant_id, month, rolled_at)
-    VALUES (%(tenant)s, %(month)s, clock_timestamp())
-    ON CONFLICT (tenant_id, month) DO UPDATE SET rolled_at = EXCLUDED.rolled_at
+    INSERT INTO dw.ledger_month_rolled (tenant_id, month, rolled_at, rolled_until)
+    VALUES (%(tenant)s, %(month)s, clock_timestamp(), %(until)s)
+    ON CONFLICT (tenant_id, month)
+    DO UPDATE SET rolled_at = EXCLUDED.rolled_at, rolled_until = EXCLUDED.rolled_until
 """
 _CLEAR_MARKS = "DELETE FROM dw.ledger_month_dirty WHERE id = ANY(%(marks)s)"
 
-# Per tenant: the closed months to roll. Never rolled: from the month of its
-# first entry. Rolled before: every month not rolled from its first rolled
-# month on (a back-dated entry may have made an earlier one), plus the
-# months with dirty marks.
 _FIRST_MONTH = """
     SELECT date_trunc('month', min(occurred_at) AT TIME ZONE %(time_zone)s)::date
       FROM public.inventory_ledgerentry WHERE tenant_id = %(tenant)s
 """
-_DUE = """
-    WITH rolled AS (
-        SELECT month FROM dw.ledger_month_rolled WHERE tenant_id = %(tenant)s
-    ), span AS (
-        SELECT coalesce((SELECT min(month) FROM rolled), %(first)s::date) AS first
-    )
-    SELECT month::date FROM span, generate_series(span.first, %(last)s::date, '1 month') AS month
-     WHERE month::date NOT IN (SELECT month FROM rolled)
-    UNION
-    SELECT DISTINCT month FROM dw.ledger_month_dirty
-     WHERE tenant_id = %(tenant)s AND month <= %(last)s::date
-    ORDER BY 1
+_ROLLED = "SELECT month, rolled_until FROM dw.ledger_month_rolled WHERE tenant_id = %(tenant)s"
+_DIRTY = "SELECT DISTINCT month FROM dw.ledger_month_dirty WHERE tenant_id = %(tenant)s"
+_IN_FLIGHT = """
+    SELECT count(*) FROM pg_snapshot_xip(%(snapshot)s::pg_snapshot) AS xid
+     WHERE pg_xact_status(xid) = 'in progress'
 """
+
+
+class InFlightTransactions(Exception):
+    """Transactions in flight when the roll started did not end in time."""
 
 
 @dataclass
 class RollSummary:
     months: int = 0
+    watermark: datetime.datetime | None = None
+    skipped: bool = False
     rows: int = 0
     marks_cleared: int = 0
     time_zone_reset: bool = False
@@ -112,14 +121,26 @@ def is_closed(month: datetime.date, now: datetime.datetime | None = None) -> boo
     return month <= last_closed_month(now)
 
 
-def roll_month(tenant_id: int, month: datetime.date, *, using: str = "maintenance") -> tuple:
-    """Recompute one closed month of one tenant; (rows written, marks cleared)."""
+def roll_month(
+    tenant_id: int,
+    month: datetime.date,
+    *,
+    until: datetime.datetime | None = None,
+    using: str = "maintenance",
+) -> tuple:
+    """Recompute one month of one tenant up to ``until``; (rows written, marks cleared).
+
+    ``until`` must be a watermark (``watermark()``); None: the month's end,
+    for a closed month only.
+    """
     start, end = month_bounds(month)
+    until = end if until is None else min(until, end)
     params = {
         "tenant": tenant_id,
         "month": month,
         "start": start,
         "end": end,
+        "until": until,
         "time_zone": settings.TIME_ZONE,
     }
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
@@ -157,16 +178,62 @@ def follow_time_zone(*, using: str = "maintenance") -> bool:
         return True
 
 
-def due_months(tenant_id: int, *, using: str = "maintenance") -> list[datetime.date]:
-    """The closed months of ``tenant_id`` to roll now: never rolled, or with dirty marks."""
-    params = {"tenant": tenant_id, "time_zone": settings.TIME_ZONE, "last": last_closed_month()}
+def watermark(*, using: str = "maintenance") -> datetime.datetime:
+    """``MARGIN`` before now, once every transaction in flight now has ended.
+
+    Raises ``InFlightTransactions`` when one is still in progress after
+    ``WAIT_FOR_TRANSACTIONS``. Not in a transaction: each statement must
+    take a new snapshot.
+    """
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        started = cursor.fetchone()[0]
+        # A later statement: its snapshot has every xid assigned before ``started``.
+        cursor.execute("SELECT pg_current_snapshot()::text")
+        snapshot = cursor.fetchone()[0]
+        deadline = time.monotonic() + WAIT_FOR_TRANSACTIONS.total_seconds()
+        while True:
+            cursor.execute(_IN_FLIGHT, {"snapshot": snapshot})
+            if cursor.fetchone()[0] == 0:
+                return started - MARGIN
+            if time.monotonic() > deadline:
+                raise InFlightTransactions(f"transactions of snapshot {snapshot} still running")
+            time.sleep(0.05)
+
+
+def month_of(moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date().replace(day=1)
+
+
+def due_months(
+    tenant_id: int, until: datetime.datetime, *, using: str = "maintenance"
+) -> list[datetime.date]:
+    """The months of ``tenant_id`` to roll up to the watermark ``until``.
+
+    From its first entry (or its first rolled month) to the month of
+    ``until``: those not rolled as far as ``until`` (or their end), and
+    those with dirty marks.
+    """
+    params = {"tenant": tenant_id, "time_zone": settings.TIME_ZONE}
+    last = month_of(until)
     with connections[using].cursor() as cursor:
         cursor.execute(_FIRST_MONTH, params)
         first = cursor.fetchone()[0]
-        if first is None:
-            first = add_months(params["last"], 1)  # no entries: nothing before now
-        cursor.execute(_DUE, {**params, "first": first})
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(_ROLLED, params)
+        rolled = dict(cursor.fetchall())
+        cursor.execute(_DIRTY, params)
+        dirty = {row[0] for row in cursor.fetchall()}
+    if rolled:
+        first = min(rolled)
+    due = sorted(month for month in dirty if month <= last)
+    if first is None:
+        return due
+    month = first
+    while month <= last:
+        if month not in rolled or rolled[month] < min(until, month_bounds(month)[1]):
+            due.append(month)
+        month = add_months(month, 1)
+    return sorted(set(due))
 
 
 def tenant_ids(*, using: str = "maintenance") -> list[int]:
@@ -183,16 +250,25 @@ def roll_ledger_months(
 ) -> RollSummary:
     """Roll what is due for every tenant (or ``tenant_id``); ``month``: re-roll just that one.
 
-    ``month`` (its first day) must be closed; ``ValueError`` otherwise.
+    ``month`` (its first day) must be closed; ``ValueError`` otherwise. When
+    transactions in flight at the start do not end in time, nothing is
+    rolled and the summary says ``skipped``.
     """
     if month is not None and not is_closed(month):
         raise ValueError(f"{month:%Y-%m} is not closed yet (rolled a day after it ends).")
     summary = RollSummary(time_zone_reset=follow_time_zone(using=using))
+    try:
+        until = watermark(using=using)
+    except InFlightTransactions:
+        # Nothing is rolled; the reports read the ledger where the roll-up is short.
+        summary.skipped = True
+        return summary
+    summary.watermark = until
     tenants = [tenant_id] if tenant_id is not None else tenant_ids(using=using)
     for tenant in tenants:
-        months = [month] if month is not None else due_months(tenant, using=using)
+        months = [month] if month is not None else due_months(tenant, until, using=using)
         for due in months:
-            rows, marks = roll_month(tenant, due, using=using)
+            rows, marks = roll_month(tenant, due, until=until, using=using)
             summary.months += 1
             summary.rows += rows
             summary.marks_cleared += marks

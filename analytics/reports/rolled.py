@@ -1,18 +1,27 @@
 """Reading a window of the ledger partly from the monthly roll-up (``dw.ledger_month``).
 
-``window_parts(start, end)`` splits a report window into the closed months
-lying wholly inside it and the rest. The query built from it reads, in one
-statement (so one snapshot decides everything):
+``window_parts(start, end)`` splits a report window into the months that
+begin inside it (up to the month of now: the current month, rolled up to a
+watermark, counts too, and so does a month the window ends in) and the rest.
+The query built from it reads, in one statement (so one snapshot decides
+everything):
 
-* ``rolled_clean`` (a CTE): which of those months are rolled, have no dirty
-  mark and were rolled in the site's current time zone;
-* those months from ``dw.ledger_month`` (``ROLLED_MONTHS``);
+* ``rolled_clean`` (a CTE): which of those months are rolled up to a
+  watermark (``rolled_until``) no later than the window's end in that month
+  (``month_limits``) and not older than ``WATERMARK_FRESHNESS`` (or the
+  month's end; ``month_floors``), have no dirty mark and were rolled in the
+  site's current time zone;
+* those months from ``dw.ledger_month`` (``ROLLED_MONTHS``): their entries
+  before the watermark;
 * every other part of the window from the ledger (``WindowParts.raw_entries``):
-  the part before the first whole month, each whole month behind a one-time
-  filter (``NOT EXISTS`` it among ``rolled_clean``; the executor skips the
-  scan of a rolled month), and everything from the end of the last one on.
-  Each range has constant bounds, so the planner prunes partitions and
-  estimates rows as for a plain window read.
+  the part before the first month; each month not rolled clean, behind a
+  one-time filter (``NOT EXISTS`` it among ``rolled_clean``: the executor
+  skips the scan of a rolled month); for a month whose end is within
+  ``WATERMARK_FRESHNESS``, its tail from the watermark on, inside the
+  constant range [floor, month end) (an ``InitPlan`` gives the watermark, a
+  run-time bound of the index range); and everything from the end of the
+  last month on. Each range has constant bounds, so the planner prunes
+  partitions and estimates rows as for a plain window read.
 
 A month with a dirty mark (a back-dated entry, committed with its mark) is
 read from the ledger until it is rolled again, so every report stays exact.
@@ -25,19 +34,27 @@ import datetime
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from analytics.dw.rollup import last_closed_month
+from django.utils import timezone
+
 from analytics.reports.connection import time_zone_name
 from inventory.ledger.partitions import add_months
+
+# How old a month's watermark may be for the month to be read from the roll-up.
+WATERMARK_FRESHNESS = datetime.timedelta(hours=6)
 
 # The longest report window (``MAX_WINDOW_DAYS``) spans at most 121 months.
 MAX_MONTHS = 121
 
 ROLLED_CLEAN = """
 rolled_clean AS (
-    SELECT rolled.month
+    SELECT rolled.month, rolled.rolled_until
       FROM dw.ledger_month_rolled AS rolled
+      JOIN unnest(%(whole_months)s::date[], %(month_floors)s::timestamptz[],
+                  %(month_limits)s::timestamptz[])
+           AS part(month, floor_at, limit_at) ON part.month = rolled.month
      WHERE rolled.tenant_id = %(tenant)s
-       AND rolled.month = ANY(%(whole_months)s::date[])
+       AND rolled.rolled_until >= part.floor_at
+       AND rolled.rolled_until <= part.limit_at
        AND EXISTS (SELECT FROM dw.settings WHERE settings.time_zone = %(time_zone)s)
        AND NOT EXISTS (SELECT FROM dw.ledger_month_dirty AS dirty
                         WHERE dirty.tenant_id = rolled.tenant_id AND dirty.month = rolled.month)
@@ -64,13 +81,23 @@ class WindowParts:
             ranges = ["entry.occurred_at >= %(start)s"]
         else:
             ranges = ["entry.occurred_at >= %(start)s AND entry.occurred_at < %(whole_start)s"]
-            ranges.extend(
-                f"entry.occurred_at >= %(month_{index}_start)s "
-                f"AND entry.occurred_at < %(month_{index}_end)s "
-                f"AND NOT EXISTS (SELECT FROM rolled_clean "
-                f"WHERE rolled_clean.month = %(month_{index})s::date)"
-                for index in range(len(self.whole_months))
-            )
+            for index in range(len(self.whole_months)):
+                # Not rolled clean: the whole month.
+                ranges.append(
+                    f"entry.occurred_at >= %(month_{index}_start)s "
+                    f"AND entry.occurred_at < %(month_{index}_end)s "
+                    f"AND NOT EXISTS (SELECT FROM rolled_clean "
+                    f"WHERE rolled_clean.month = %(month_{index})s::date)"
+                )
+                if f"month_{index}_tail" in self.params:
+                    # Rolled clean up to a watermark: from it on, inside the
+                    # constant range where it may lie (``month_floors``).
+                    ranges.append(
+                        f"entry.occurred_at >= %(month_{index}_tail)s "
+                        f"AND entry.occurred_at < %(month_{index}_end)s "
+                        f"AND entry.occurred_at >= (SELECT rolled_clean.rolled_until "
+                        f"FROM rolled_clean WHERE rolled_clean.month = %(month_{index})s::date)"
+                    )
             ranges.append("entry.occurred_at >= %(whole_end)s")
         return "\n    UNION ALL\n".join(
             f"""
@@ -84,7 +111,7 @@ class WindowParts:
 
 
 def window_parts(start: datetime.datetime, end: datetime.datetime | None) -> WindowParts:
-    """The closed months wholly inside [``start``, ``end``) (``end`` None: open) and the bounds.
+    """The months beginning inside [``start``, ``end``) (``end`` None: open) and the bounds.
 
     ``start`` and ``end`` are local midnights (``day_start``).
     """
@@ -95,10 +122,11 @@ def window_parts(start: datetime.datetime, end: datetime.datetime | None) -> Win
 
     first_day = start.astimezone(zone).date()
     first = first_day if first_day.day == 1 else add_months(first_day.replace(day=1), 1)
-    # Months after the last closed one are never rolled: they are read from the ledger.
-    stop = add_months(last_closed_month(), 1)
+    # Months after the current one are never rolled: they are read from the ledger.
+    stop = add_months(timezone.localtime(timezone.now(), zone).date().replace(day=1), 1)
     if end is not None:
-        stop = min(stop, end.astimezone(zone).date().replace(day=1))
+        last_day = (end - datetime.timedelta(microseconds=1)).astimezone(zone).date()
+        stop = min(stop, add_months(last_day.replace(day=1), 1))
     # Each month is a branch of the query: an open window (as of year 1) is read
     # from the ledger before the last MAX_MONTHS months.
     first = max(first, add_months(stop, -MAX_MONTHS))
@@ -107,7 +135,21 @@ def window_parts(start: datetime.datetime, end: datetime.datetime | None) -> Win
     while month < stop:
         months.append(month)
         month = add_months(month, 1)
-    params = {"start": start, "whole_months": months}
+    # A month rolled up to a watermark older than this is read from the ledger
+    # (the job moves it every few minutes): the tail after a watermark lies
+    # in a short constant range, which the planner reads by index.
+    floor = timezone.now() - WATERMARK_FRESHNESS
+    floors = [min(floor, midnight(add_months(month, 1))) for month in months]
+    limits = [
+        midnight(add_months(month, 1)) if end is None else min(end, midnight(add_months(month, 1)))
+        for month in months
+    ]
+    params = {
+        "start": start,
+        "whole_months": months,
+        "month_floors": floors,
+        "month_limits": limits,
+    }
     if months:
         params["whole_start"] = midnight(months[0])
         params["whole_end"] = midnight(add_months(months[-1], 1))
@@ -115,4 +157,6 @@ def window_parts(start: datetime.datetime, end: datetime.datetime | None) -> Win
             params[f"month_{index}"] = month
             params[f"month_{index}_start"] = midnight(month)
             params[f"month_{index}_end"] = midnight(add_months(month, 1))
+            if floors[index] < params[f"month_{index}_end"]:
+                params[f"month_{index}_tail"] = max(floors[index], midnight(month))
     return WindowParts(whole_months=months, params=params)

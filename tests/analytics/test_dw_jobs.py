@@ -30,7 +30,7 @@ def test_the_analytics_tasks_are_scheduled():
     # DW_REFRESH_MINUTES is 5 by default.
     assert schedule["analytics.refresh_current_stock"] == "*/5 * * * *"
     assert schedule["analytics.snapshot_yesterday"] == "30 0 * * *"
-    assert schedule["analytics.roll_ledger_months"] == "41 * * * *"
+    assert schedule["analytics.roll_ledger_months"] == "1-59/10 * * * *"
     for name in ANALYTICS_TASKS:
         task = app.tasks[name]
         assert (task.lock, task.queueing_lock) == (name, name)

@@ -16,8 +16,10 @@ from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from analytics.dw import roll_ledger_months
-from analytics.dw.rollup import last_closed_month, roll_month
+from analytics.dw.rollup import MARGIN, last_closed_month, month_of, roll_month
 from analytics.reports import abc, turnover, valuation
+from analytics.reports.connection import day_start
+from analytics.reports.rolled import ROLLED_CLEAN, window_parts
 from inventory.catalog.services import create_warehouse
 from inventory.ledger.partitions import PARENT, ensure_ledger_partitions
 from inventory.models import Lot
@@ -96,9 +98,9 @@ def every_report(tenant) -> dict:
 def test_rolled_months_give_the_same_numbers_as_the_ledger(tenant, data):
     raw = every_report(tenant)
     summary = roll_ledger_months()
-    # September 2025 (the first receipt) to the last closed month, each once.
+    # September 2025 (the first receipt) to the month of the watermark, each once.
     assert rolled_months(tenant)[0] == datetime.date(2025, 9, 1)
-    assert rolled_months(tenant)[-1] == last_closed_month()
+    assert rolled_months(tenant)[-1] == month_of(summary.watermark)
     assert summary.months >= len(rolled_months(tenant))
     with connections["maintenance"].cursor() as cursor:
         cursor.execute(
@@ -158,7 +160,8 @@ def test_a_back_dated_entry_shows_at_once_and_after_the_reroll(tenant, data):
     expected = (Decimal("17.50"), Decimal("35.000"), Decimal("164.000"))
     assert numbers() == expected
     summary = roll_ledger_months()
-    assert summary.rolled == [(tenant.id, FEBRUARY)]
+    # February for its mark, and the month of the watermark, rolled further at each run.
+    assert summary.rolled == [(tenant.id, FEBRUARY), (tenant.id, month_of(summary.watermark))]
     assert summary.marks_cleared == 1
     assert marks(tenant) == []
     assert numbers() == expected
@@ -242,28 +245,30 @@ def waiting_to_clear_marks() -> bool:
         return cursor.fetchone()[0] == 1
 
 
-def test_entries_of_the_current_month_leave_no_mark(clean_rollup, tenant, site, flour):
+def test_only_entries_dated_behind_the_margin_leave_a_mark(clean_rollup, tenant, site, flour):
     receive_stock(tenant=tenant, product=flour, warehouse=site, lot_code="NOW", quantity=3)
-    start_of_month = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # Dated a minute inside the margin: no mark, whatever the month.
+    recent = timezone.now() - MARGIN + datetime.timedelta(minutes=1)
     receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
-        lot_code="FIRST",
+        lot_code="RECENT",
         quantity=2,
-        occurred_at=start_of_month,
+        occurred_at=recent,
     )
     assert marks(tenant) == []
+    # Dated just behind it, even in the current month: its month is marked.
+    late = timezone.now() - MARGIN - datetime.timedelta(seconds=1)
     receive_stock(
         tenant=tenant,
         product=flour,
         warehouse=site,
-        lot_code="LAST",
+        lot_code="LATE",
         quantity=1,
-        occurred_at=start_of_month - datetime.timedelta(microseconds=1),
+        occurred_at=late,
     )
-    previous = (start_of_month - datetime.timedelta(days=1)).date().replace(day=1)
-    assert [month for _, month in marks(tenant)] == [previous]
+    assert [month for _, month in marks(tenant)] == [month_of(late)]
 
 
 def test_one_transaction_marks_a_month_once(clean_rollup, tenant, site, flour):
@@ -302,11 +307,8 @@ def test_every_ledger_partition_has_the_trigger_new_ones_too(clean_rollup):
     assert set(partitions.values()) == {1}
 
 
-def test_a_month_not_closed_is_never_rolled(tenant, data):
-    roll_ledger_months()
-    assert max(rolled_months(tenant)) == last_closed_month()
+def test_only_a_closed_month_is_rolled_on_demand(tenant, data):
     this_month = timezone.localdate().replace(day=1)
-    assert this_month not in rolled_months(tenant)
     # Its end must lie more than a day back.
     noon = datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC)
     assert last_closed_month(noon) == datetime.date(2026, 10, 1)
@@ -363,7 +365,8 @@ def test_the_command_rolls_what_is_due_and_a_month_again(tenant, data, capsys):
     assert first.startswith("rolled ")
     assert FEBRUARY in rolled_months(tenant)
     call_command("dw_rollup")
-    assert capsys.readouterr().out.startswith("rolled 0 months")
+    # Only the month of the watermark, rolled a little further.
+    assert capsys.readouterr().out.startswith("rolled 1 months")
     call_command("dw_rollup", "--month", "2026-02")
     assert capsys.readouterr().out.startswith("rolled ")
     for bad in ("2026-13", "Feb", "1999-12", "x" * 500):
@@ -384,3 +387,246 @@ def test_a_changed_time_zone_rolls_every_month_again(tenant, data, settings):
         settings.TIME_ZONE = "UTC"
     assert roll_ledger_months().time_zone_reset
     assert every_report(tenant) == raw
+
+
+# The current month, rolled up to a watermark. Times count back from now, so
+# near the start of a month some fall in the previous one: still a month rolled
+# up to the watermark, the same checks hold.
+
+
+def current_reports(tenant) -> dict:
+    """ABC, turnover and valuation as of past days over windows ending today (the real one)."""
+    results = {}
+    for days in (1, 2, 30, 90):
+        results["abc", days] = abc(tenant=tenant, days=days)
+        results["turnover", days] = turnover(tenant=tenant, days=days)
+    for back in (1, 2, 40):
+        results["valuation", back] = valuation(
+            tenant=tenant, as_of=timezone.localdate() - datetime.timedelta(days=back)
+        )
+    return results
+
+
+def drop_rollup() -> None:
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute("DELETE FROM dw.ledger_month")
+        cursor.execute("DELETE FROM dw.ledger_month_rolled")
+
+
+def rolled_quantity(tenant, lot) -> Decimal:
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(on_hand_change), 0) FROM dw.ledger_month "
+            "WHERE tenant_id = %s AND lot_id = %s",
+            [tenant.id, lot.id],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def recent(clean_rollup, tenant, site, flour):
+    """Receipts and shipments of flour over the last day, the last one an hour back and after."""
+    now = timezone.now()
+    location = bin_of(tenant, site, "RECEIVING")
+    lots = {}
+    for code, hours, quantity in (("R1", 30, 40), ("R2", 3, 20), ("R3", 0.5, 10)):
+        lots[code] = receive_stock(
+            tenant=tenant,
+            product=flour,
+            warehouse=site,
+            lot_code=code,
+            quantity=quantity,
+            unit_cost="2.50",
+            occurred_at=now - datetime.timedelta(hours=hours),
+        ).lot
+    for code, hours, quantity in (("R1", 20, 5), ("R1", 2, 3), ("R2", 0.25, 4)):
+        ship_stock(
+            tenant=tenant,
+            lot=lots[code],
+            location=location,
+            quantity=quantity,
+            occurred_at=now - datetime.timedelta(hours=hours),
+        )
+    ship_stock(tenant=tenant, lot=lots["R3"], location=location, quantity=1)
+    return {"lots": lots, "location": location}
+
+
+def test_the_current_month_rolled_to_a_watermark_gives_the_ledger_numbers(tenant, recent):
+    raw = current_reports(tenant)
+    summary = roll_ledger_months()
+    this_month = month_of(summary.watermark)
+    assert this_month in rolled_months(tenant)
+    # The back-dated entries' marks were read by the roll; the month is clean.
+    assert marks(tenant) == []
+    # R1 (30 and 20 hours back, and 2): before the watermark, in the roll-up;
+    # R3 (half an hour back and now): after it, read from the ledger.
+    lots = recent["lots"]
+    assert rolled_quantity(tenant, lots["R1"]) == Decimal("32")
+    assert rolled_quantity(tenant, lots["R3"]) == 0
+    rolled = current_reports(tenant)
+    assert rolled == raw
+    # 5 + 3 + 4 + 1 shipped at 2.50.
+    assert {row.sku: row.consumption_value for row in rolled["abc", 2]}["FLOUR-25"] == Decimal(
+        "32.50"
+    )
+
+
+def test_an_entry_after_the_watermark_shows_at_once(tenant, recent):
+    roll_ledger_months()
+    before = {row.sku: row.consumption_value for row in abc(tenant=tenant, days=2)}
+    ship_stock(tenant=tenant, lot=recent["lots"]["R2"], location=recent["location"], quantity=2)
+    assert marks(tenant) == []
+    after = current_reports(tenant)
+    assert {row.sku: row.consumption_value for row in after["abc", 2]}["FLOUR-25"] == (
+        before["FLOUR-25"] + Decimal("5.00")
+    )
+    drop_rollup()
+    assert current_reports(tenant) == after
+
+
+def test_an_entry_behind_the_watermark_marks_its_month_and_shows_at_once(tenant, recent):
+    summary = roll_ledger_months()
+    before = {row.sku: row.consumption_value for row in abc(tenant=tenant, days=2)}
+    back = summary.watermark - datetime.timedelta(minutes=10)
+    ship_stock(
+        tenant=tenant,
+        lot=recent["lots"]["R1"],
+        location=recent["location"],
+        quantity=6,
+        occurred_at=back,
+    )
+    assert [month for _, month in marks(tenant)] == [month_of(back)]
+    after = current_reports(tenant)
+    assert {row.sku: row.consumption_value for row in after["abc", 2]}["FLOUR-25"] == (
+        before["FLOUR-25"] + Decimal("15.00")
+    )
+    roll_ledger_months()
+    assert marks(tenant) == []
+    assert rolled_quantity(tenant, recent["lots"]["R1"]) == Decimal("26")
+    assert current_reports(tenant) == after
+    drop_rollup()
+    assert current_reports(tenant) == after
+
+
+def test_an_entry_in_flight_when_the_roll_starts_is_in_its_numbers(tenant, recent, site, flour):
+    # Dated a moment inside the margin: no mark, and before the watermark of a
+    # roll starting a second later, while its transaction is still open.
+    occurred_at = timezone.now() - MARGIN + datetime.timedelta(milliseconds=500)
+    inserted, failures = threading.Event(), []
+
+    def insert_and_commit_late():
+        try:
+            with tenant_context(tenant.id):
+                receive_stock(
+                    tenant=tenant,
+                    product=flour,
+                    warehouse=site,
+                    lot_code="INFLIGHT",
+                    quantity=7,
+                    unit_cost="3.00",
+                    occurred_at=occurred_at,
+                )
+                inserted.set()
+                time.sleep(2.5)
+        except Exception as error:  # reported by the test thread
+            failures.append(error)
+            inserted.set()
+        finally:
+            connections["default"].close()
+
+    writer = threading.Thread(target=insert_and_commit_late)
+    writer.start()
+    try:
+        assert inserted.wait(30)
+        time.sleep(1)
+        started = time.monotonic()
+        summary = roll_ledger_months()
+        waited = time.monotonic() - started
+    finally:
+        writer.join(30)
+    assert failures == []
+    assert summary.watermark > occurred_at
+    assert marks(tenant) == []
+    # The roll waited for the transaction to end, then rolled its entry.
+    assert waited > 0.5
+    with tenant_context(tenant.id):
+        lot = Lot.objects.get(code="INFLIGHT")
+    assert rolled_quantity(tenant, lot) == Decimal("7")
+    rolled = current_reports(tenant)
+    drop_rollup()
+    assert current_reports(tenant) == rolled
+
+
+def test_an_in_flight_transaction_that_outlasts_the_wait_skips_the_roll(
+    tenant, recent, site, flour, monkeypatch
+):
+    monkeypatch.setattr("analytics.dw.rollup.WAIT_FOR_TRANSACTIONS", datetime.timedelta(0))
+    inserted, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with tenant_context(tenant.id):
+                receive_stock(
+                    tenant=tenant, product=flour, warehouse=site, lot_code="HELD", quantity=1
+                )
+                inserted.set()
+                release.wait(30)
+        finally:
+            inserted.set()
+            connections["default"].close()
+
+    writer = threading.Thread(target=hold)
+    writer.start()
+    try:
+        assert inserted.wait(30)
+        summary = roll_ledger_months()
+    finally:
+        release.set()
+        writer.join(30)
+    assert (summary.skipped, summary.months, rolled_months(tenant)) == (True, 0, [])
+
+
+def test_the_job_rolls_the_current_month_again_at_each_run(tenant, recent, site, flour):
+    first = roll_ledger_months()
+    this_month = month_of(first.watermark)
+    late = receive_stock(
+        tenant=tenant,
+        product=flour,
+        warehouse=site,
+        lot_code="LATER",
+        quantity=9,
+        occurred_at=timezone.now() - MARGIN + datetime.timedelta(milliseconds=200),
+    ).lot
+    assert marks(tenant) == []
+    assert rolled_quantity(tenant, late) == 0
+    time.sleep(0.5)
+    second = roll_ledger_months()
+    assert second.watermark > first.watermark
+    assert (tenant.id, month_of(second.watermark)) in second.rolled
+    assert month_of(second.watermark) >= this_month
+    assert rolled_quantity(tenant, late) == Decimal("9")
+
+
+def test_a_month_whose_watermark_is_stale_is_read_from_the_ledger(tenant, recent, monkeypatch):
+    raw = current_reports(tenant)
+    summary = roll_ledger_months()
+
+    def clean_months():
+        parts = window_parts(day_start(month_of(summary.watermark)), None)
+        with tenant_context(tenant.id), connections["default"].cursor() as cursor:
+            cursor.execute(
+                f"WITH {ROLLED_CLEAN} SELECT month FROM rolled_clean",
+                {**parts.params, "tenant": tenant.id, "time_zone": "UTC"},
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    assert clean_months() == [month_of(summary.watermark)]
+    # As if the job had stopped: every watermark is now older than the freshness allowed.
+    monkeypatch.setattr("analytics.reports.rolled.WATERMARK_FRESHNESS", datetime.timedelta(0))
+    assert clean_months() == []
+    assert current_reports(tenant) == raw
+    ship_stock(tenant=tenant, lot=recent["lots"]["R2"], location=recent["location"], quantity=2)
+    after = current_reports(tenant)
+    assert after != raw
+    drop_rollup()
+    assert current_reports(tenant) == after
