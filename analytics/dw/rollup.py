@@ -1,4 +1,6 @@
-"""Monthly roll-up of the ledger: ``dw.ledger_month`` (see migrations ``analytics/0006``, ``0007``).
+"""Monthly roll-up of the ledger: ``dw.ledger_month`` and ``dw.ledger_day_shipped``.
+
+See migrations ``analytics/0006``, ``0007`` and ``0008``.
 
 ``roll_ledger_months`` is the job's body and the command's: on the
 ``maintenance`` connection (BYPASSRLS) it first sets a watermark
@@ -11,7 +13,8 @@ re-rolls every month with dirty marks. So the current month is rolled again
 at each run, up to the new watermark.
 
 Rolling one (tenant, month) is one transaction: it reads the month's dirty
-marks, recomputes the month's rows from its ledger partitions, records the
+marks, recomputes the month's rows (per lot and warehouse, and its shipped
+quantity per day and warehouse) from its ledger partitions, records the
 month as rolled (with its watermark, ``rolled_until``) and deletes only the
 marks it read. Statements run at READ COMMITTED in that order, so every
 entry whose mark was read is seen by the recompute; a mark committed after
@@ -52,18 +55,37 @@ _MARKS = "SELECT id FROM dw.ledger_month_dirty WHERE tenant_id = %(tenant)s AND 
 _DELETE_ROWS = "DELETE FROM dw.ledger_month WHERE tenant_id = %(tenant)s AND month = %(month)s"
 _INSERT_ROWS = """
     INSERT INTO dw.ledger_month (tenant_id, month, lot_id, warehouse_id, product_id,
-                                 on_hand_change, weighted_change, shipped)
-    SELECT entry.tenant_id, %(month)s, entry.lot_id, entry.warehouse_id, entry.product_id,
-           sum(entry.quantity),
-           sum(entry.quantity
-               * ((entry.occurred_at AT TIME ZONE %(time_zone)s)::date - DATE '2000-01-01')),
-           sum(-entry.quantity) FILTER (WHERE entry.kind = 'SHIP')
+                                 on_hand_change, weighted_change, shipped, shipped_value)
+    SELECT rows.tenant_id, %(month)s, rows.lot_id, rows.warehouse_id, rows.product_id,
+           rows.on_hand_change, rows.weighted_change, rows.shipped, rows.shipped * lot.unit_cost
+      FROM (SELECT entry.tenant_id, entry.lot_id, entry.warehouse_id, entry.product_id,
+                   sum(entry.quantity) AS on_hand_change,
+                   sum(entry.quantity
+                       * ((entry.occurred_at AT TIME ZONE %(time_zone)s)::date
+                          - DATE '2000-01-01')) AS weighted_change,
+                   sum(-entry.quantity) FILTER (WHERE entry.kind = 'SHIP') AS shipped
+              FROM public.inventory_ledgerentry AS entry
+             WHERE entry.tenant_id = %(tenant)s
+               AND entry.occurred_at >= %(start)s AND entry.occurred_at < %(end)s
+               AND entry.occurred_at < %(until)s
+               AND entry.kind NOT IN ('RESERVE', 'RELEASE')
+             GROUP BY entry.tenant_id, entry.lot_id, entry.warehouse_id, entry.product_id
+           ) AS rows
+      JOIN public.inventory_lot AS lot ON lot.tenant_id = rows.tenant_id AND lot.id = rows.lot_id
+"""
+_DELETE_DAYS = (
+    "DELETE FROM dw.ledger_day_shipped WHERE tenant_id = %(tenant)s AND month = %(month)s"
+)
+_INSERT_DAYS = """
+    INSERT INTO dw.ledger_day_shipped (tenant_id, month, day, warehouse_id, shipped)
+    SELECT entry.tenant_id, %(month)s, (entry.occurred_at AT TIME ZONE %(time_zone)s)::date,
+           entry.warehouse_id, sum(-entry.quantity)
       FROM public.inventory_ledgerentry AS entry
      WHERE entry.tenant_id = %(tenant)s
        AND entry.occurred_at >= %(start)s AND entry.occurred_at < %(end)s
        AND entry.occurred_at < %(until)s
-       AND entry.kind NOT IN ('RESERVE', 'RELEASE')
-     GROUP BY entry.tenant_id, entry.lot_id, entry.warehouse_id, entry.product_id
+       AND entry.kind = 'SHIP'
+     GROUP BY 1, 3, 4
 """
 _RECORD = """
     INSERT INTO dw.ledger_month_rolled (tenant_id, month, rolled_at, rolled_until)
@@ -152,6 +174,8 @@ def roll_month(
         cursor.execute(_DELETE_ROWS, params)
         cursor.execute(_INSERT_ROWS, params)
         rows = cursor.rowcount
+        cursor.execute(_DELETE_DAYS, params)
+        cursor.execute(_INSERT_DAYS, params)
         cursor.execute(_RECORD, params)
         cursor.execute(_CLEAR_MARKS, {"marks": marks})
     return rows, len(marks)
@@ -175,6 +199,7 @@ def follow_time_zone(*, using: str = "maintenance") -> bool:
         cursor.execute("UPDATE dw.settings SET time_zone = %s", [settings.TIME_ZONE])
         cursor.execute("DELETE FROM dw.ledger_month_rolled")
         cursor.execute("DELETE FROM dw.ledger_month")
+        cursor.execute("DELETE FROM dw.ledger_day_shipped")
         return True
 
 

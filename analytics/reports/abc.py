@@ -21,10 +21,8 @@ from decimal import Decimal
 from analytics.reports.connection import (
     check_days,
     day_start,
-    fetch_all,
     last_days,
     report_cursor,
-    rounded,
     time_zone_name,
     warehouse_id,
 )
@@ -48,25 +46,29 @@ def _ranked_sql(parts: WindowParts) -> str:
     """Every product ranked by consumption value over the window ``parts``.
 
     With the running sum and the total the classes are decided on; the
-    report and ``abc_classes`` read it alike.
+    report and ``abc_classes`` read it alike. Rolled months carry their
+    value (``shipped_value``: a lot's unit cost is fixed); entries read from
+    the ledger are valued at their lot's cost.
     """
     return f"""
-WITH {ROLLED_CLEAN}, shipped AS (
-    SELECT parts.product_id, parts.lot_id, sum(parts.quantity) AS quantity
+WITH {ROLLED_CLEAN}, raw AS (
+    SELECT raw.product_id, raw.lot_id, sum(raw.quantity) AS quantity
       FROM ({parts.raw_entries(_RAW_COLUMNS, _SHIPPED)}
-    UNION ALL
-    SELECT month.product_id, month.lot_id, month.shipped
-      FROM dw.ledger_month AS month
-     WHERE {ROLLED_MONTHS}
-       AND month.shipped IS NOT NULL
-       AND (%(warehouse)s::bigint IS NULL OR month.warehouse_id = %(warehouse)s::bigint)
-           ) AS parts
-     GROUP BY parts.product_id, parts.lot_id
+           ) AS raw
+     GROUP BY raw.product_id, raw.lot_id
 ), consumption AS (
-    SELECT shipped.product_id, sum(shipped.quantity * lot.unit_cost) AS value
-      FROM shipped
-      JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = shipped.lot_id
-     GROUP BY shipped.product_id
+    SELECT parts.product_id, sum(parts.value) AS value
+      FROM (SELECT raw.product_id, raw.quantity * lot.unit_cost AS value
+              FROM raw
+              JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = raw.lot_id
+            UNION ALL
+            SELECT month.product_id, month.shipped_value
+              FROM dw.ledger_month AS month
+             WHERE {ROLLED_MONTHS}
+               AND month.shipped_value IS NOT NULL
+               AND (%(warehouse)s::bigint IS NULL OR month.warehouse_id = %(warehouse)s::bigint)
+           ) AS parts
+     GROUP BY parts.product_id
 ), ranked AS (
     SELECT product.sku, product.name, coalesce(consumption.value, 0) AS value,
            sum(coalesce(consumption.value, 0)) OVER (
@@ -80,26 +82,48 @@ WITH {ROLLED_CLEAN}, shipped AS (
       LEFT JOIN consumption ON consumption.product_id = product.id
      WHERE product.tenant_id = %(tenant)s
        AND (product.is_active OR consumption.value IS NOT NULL)
+), classed AS (
+    -- A product's class from the exact share of everything ranked before it
+    -- (``running - value``), compared without division: a share of exactly
+    -- 80 per cent is not A.
+    SELECT ranked.*,
+           CASE WHEN ranked.value <= 0 THEN 'C'
+                WHEN ranked.running - ranked.value < {A_LIMIT} * ranked.total THEN 'A'
+                WHEN ranked.running - ranked.value < {B_LIMIT} * ranked.total THEN 'B'
+                ELSE 'C' END AS abc_class
+      FROM ranked
 )
 """
 
 
 def abc_sql(parts: WindowParts) -> str:
-    """The report's query over the window ``parts`` split into rolled months and ledger ranges."""
+    """The report's query over the window ``parts`` split into rolled months and ledger ranges.
+
+    Values rounded to 2 decimals and shares to 4, halves away from zero (as
+    ``rounded``); the classes are decided on the exact figures.
+    """
     return (
-        _ranked_sql(parts) + "SELECT sku, name, value, running, total FROM ranked ORDER BY position"
+        _ranked_sql(parts)
+        + f"""
+SELECT sku, name, round(value, {VALUE_PLACES}) AS consumption_value,
+       CASE WHEN total = 0 THEN round(0, {SHARE_PLACES})
+            ELSE round(value / total, {SHARE_PLACES}) END AS share,
+       CASE WHEN total = 0 THEN round(0, {SHARE_PLACES})
+            ELSE round(running / total, {SHARE_PLACES}) END AS cumulative_share,
+       abc_class
+  FROM classed
+ ORDER BY position
+"""
     )
 
 
 def _abc_of_sql(parts: WindowParts) -> str:
     # Only the rows asked for, once every product is ranked: a filter outside
     # the window functions does not change what they add up.
-    return _ranked_sql(parts) + (
-        "SELECT sku, value, running, total FROM ranked WHERE sku = ANY(%(skus)s)"
-    )
+    return _ranked_sql(parts) + "SELECT sku, abc_class FROM classed WHERE sku = ANY(%(skus)s)"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AbcRow:
     sku: str
     name: str
@@ -107,30 +131,6 @@ class AbcRow:
     share: Decimal
     cumulative_share: Decimal
     abc_class: str
-
-
-def classify(value: Decimal, before: Decimal) -> str:
-    """The class of a product whose ranked predecessors hold the share ``before``."""
-    if value <= 0:
-        return "C"
-    if before < A_LIMIT:
-        return "A"
-    if before < B_LIMIT:
-        return "B"
-    return "C"
-
-
-def _shares(row: dict) -> tuple[Decimal, Decimal, Decimal]:
-    """The exact share, cumulative share and share before ``row`` of the ranked rows."""
-    total = row["total"]
-    if not total:
-        return Decimal(0), Decimal(0), Decimal(0)
-    # From the exact sum before this row, so a share of exactly 80 % is not A.
-    return (
-        row["value"] / total,
-        row["running"] / total,
-        (row["running"] - row["value"]) / total,
-    )
 
 
 def _parameters(cursor, tenant: Tenant, days: int, warehouse, today) -> tuple[WindowParts, dict]:
@@ -162,21 +162,8 @@ def abc(
     check_days(days)
     with report_cursor(tenant) as cursor:
         parts, parameters = _parameters(cursor, tenant, days, warehouse, today)
-        rows = fetch_all(cursor, abc_sql(parts), parameters)
-    result = []
-    for row in rows:
-        share, cumulative, before = _shares(row)
-        result.append(
-            AbcRow(
-                sku=row["sku"],
-                name=row["name"],
-                consumption_value=rounded(row["value"], VALUE_PLACES),
-                share=rounded(share, SHARE_PLACES),
-                cumulative_share=rounded(cumulative, SHARE_PLACES),
-                abc_class=classify(row["value"], before),
-            )
-        )
-    return result
+        cursor.execute(abc_sql(parts), parameters)
+        return [AbcRow(*row) for row in cursor.fetchall()]
 
 
 def abc_classes(
@@ -199,5 +186,5 @@ def abc_classes(
         return {}
     with report_cursor(tenant) as cursor:
         parts, parameters = _parameters(cursor, tenant, days, warehouse, today)
-        rows = fetch_all(cursor, _abc_of_sql(parts), {**parameters, "skus": list(skus)})
-    return {row["sku"]: classify(row["value"], _shares(row)[2]) for row in rows}
+        cursor.execute(_abc_of_sql(parts), {**parameters, "skus": list(skus)})
+        return dict(cursor.fetchall())

@@ -20,10 +20,8 @@ from decimal import Decimal
 from analytics.reports.connection import (
     ON_HAND_CONDITION,
     day_start,
-    fetch_all,
     last_days,
     report_cursor,
-    rounded,
     time_zone_name,
     warehouse_id,
 )
@@ -73,22 +71,28 @@ WITH {ROLLED_CLEAN}, now AS (
            sum(shipped) AS shipped
       FROM (SELECT * FROM raw UNION ALL SELECT * FROM rolled) AS parts
      GROUP BY product_id
+), figures AS (
+    SELECT product.sku, product.name, product.sku_key, product.id,
+           coalesce(changes.shipped, 0.000) AS shipped,
+           coalesce(now.on_hand, 0.000) AS on_hand,
+           -- The mean of the window's daily closing on hand (see the module's docstring).
+           coalesce(now.on_hand, 0) - coalesce(changes.since_start, 0)
+               + coalesce(changes.weighted, 0) / %(days)s AS average
+      FROM inventory_product AS product
+      LEFT JOIN now ON now.product_id = product.id
+      LEFT JOIN changes ON changes.product_id = product.id
+     WHERE product.tenant_id = %(tenant)s
+       AND (now.product_id IS NOT NULL OR changes.product_id IS NOT NULL)
 )
-SELECT product.sku, product.name,
-       coalesce(now.on_hand, 0.000) AS on_hand,
-       coalesce(now.on_hand, 0) - coalesce(changes.since_start, 0) AS opening,
-       coalesce(changes.weighted, 0) AS weighted,
-       coalesce(changes.shipped, 0.000) AS shipped
-  FROM inventory_product AS product
-  LEFT JOIN now ON now.product_id = product.id
-  LEFT JOIN changes ON changes.product_id = product.id
- WHERE product.tenant_id = %(tenant)s
-   AND (now.product_id IS NOT NULL OR changes.product_id IS NOT NULL)
- ORDER BY product.sku_key, product.id
+SELECT sku, name, shipped, round(average, 3) AS average_on_hand, on_hand,
+       CASE WHEN average > 0 THEN round(shipped / average, 2) END AS turnover,
+       CASE WHEN shipped > 0 THEN round(on_hand * %(days)s / shipped, 1) END AS days_of_supply
+  FROM figures
+ ORDER BY sku_key, id
 """
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TurnoverRow:
     sku: str
     name: str
@@ -117,31 +121,16 @@ def turnover(
     start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
     parts = window_parts(start, end)
     with report_cursor(tenant) as cursor:
-        rows = fetch_all(
-            cursor,
+        cursor.execute(
             turnover_sql(parts),
             {
                 **parts.params,
                 "tenant": tenant.pk,
                 "end": end,
                 "last": last,
+                "days": days,
                 "time_zone": time_zone_name(),
                 "warehouse": warehouse_id(cursor, warehouse),
             },
         )
-    result = []
-    for row in rows:
-        average = row["opening"] + row["weighted"] / days
-        shipped = row["shipped"]
-        result.append(
-            TurnoverRow(
-                sku=row["sku"],
-                name=row["name"],
-                shipped=shipped,
-                average_on_hand=rounded(average, 3),
-                on_hand=row["on_hand"],
-                turnover=rounded(shipped / average, 2) if average > 0 else None,
-                days_of_supply=rounded(row["on_hand"] * days / shipped, 1) if shipped > 0 else None,
-            )
-        )
-    return result
+        return [TurnoverRow(*row) for row in cursor.fetchall()]

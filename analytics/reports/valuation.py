@@ -4,6 +4,11 @@ Today's valuation reads the balances. As of a past day it takes the balances
 and subtracts every on-hand change that happened after the end of that day
 (local midnight of the next day), which reads only the ledger partitions
 from that day on; quarantined, rejected and expired stock is valued too.
+Whole months of that span are read from the roll-up (``dw.ledger_month``).
+When the day lies in the first half of its month, the span starts at the
+month's first day instead (so that month too comes from the roll-up) and
+the changes from then to the end of the day are taken off again: the
+ledger is read for at most half a month either way.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from analytics.reports.connection import (
     time_zone_name,
 )
 from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
+from inventory.ledger.partitions import add_months
 from warehouse.models import Tenant
 
 VALUE_PLACES = 2
@@ -56,10 +62,27 @@ SELECT warehouse.code AS warehouse, per_warehouse.lots, per_warehouse.quantity,
 _LATER_COLUMNS = "entry.lot_id, entry.warehouse_id, entry.quantity AS change"
 
 
-def valuation_as_of_sql(parts: WindowParts) -> str:
-    """The as-of query over [``after``, ...) split into rolled months and ledger ranges."""
+def valuation_as_of_sql(parts: WindowParts, *, less_before: bool = False) -> str:
+    """The as-of query: every change from ``start`` on, split into rolled months and ledger ranges.
+
+    ``less_before``: ``start`` is the first day of the month of ``after`` and
+    the changes from ``start`` to ``after`` are taken off again (read from
+    the ledger), which reads fewer entries when ``after`` lies early in its
+    month (that month can then be read from the roll-up).
+    """
+    before = (
+        f"""
+    UNION ALL
+    SELECT entry.lot_id, entry.warehouse_id, -entry.quantity
+      FROM inventory_ledgerentry AS entry
+     WHERE entry.tenant_id = %(tenant)s
+       AND entry.occurred_at >= %(start)s AND entry.occurred_at < %(after)s
+       AND {ON_HAND_CONDITION}"""
+        if less_before
+        else ""
+    )
     return f"""
-WITH {ROLLED_CLEAN}, later_parts AS ({parts.raw_entries(_LATER_COLUMNS, ON_HAND_CONDITION)}
+WITH {ROLLED_CLEAN}, later_parts AS ({parts.raw_entries(_LATER_COLUMNS, ON_HAND_CONDITION)}{before}
     UNION ALL
     SELECT month.lot_id, month.warehouse_id, month.on_hand_change
       FROM dw.ledger_month AS month
@@ -123,11 +146,22 @@ def valuation(
         if after is None:
             rows = fetch_all(cursor, _VALUATION_TODAY, {"tenant": tenant.pk})
         else:
-            parts = window_parts(after, None)
+            # From the start of the month when that is nearer: the ledger is
+            # read from there to ``after`` instead of from ``after`` to the
+            # month's end (or now).
+            month_start = day_start(as_of.replace(day=1))
+            month_end = day_start(add_months(as_of.replace(day=1), 1))
+            less_before = after - month_start < min(month_end, timezone.now()) - after
+            parts = window_parts(month_start if less_before else after, None)
             rows = fetch_all(
                 cursor,
-                valuation_as_of_sql(parts),
-                {**parts.params, "tenant": tenant.pk, "time_zone": time_zone_name()},
+                valuation_as_of_sql(parts, less_before=less_before),
+                {
+                    **parts.params,
+                    "tenant": tenant.pk,
+                    "after": after,
+                    "time_zone": time_zone_name(),
+                },
             )
     warehouses = [
         WarehouseValue(

@@ -12,12 +12,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from analytics.dw import roll_ledger_months
 from analytics.dw.rollup import MARGIN, last_closed_month, month_of, roll_month
-from analytics.reports import abc, turnover, valuation
+from analytics.reports import abc, demand, turnover, valuation
 from analytics.reports.connection import day_start
 from analytics.reports.rolled import ROLLED_CLEAN, window_parts
 from inventory.catalog.services import create_warehouse
@@ -43,6 +43,7 @@ def clean_rollup(transactional_db):
     def empty():
         with connections["maintenance"].cursor() as cursor:
             cursor.execute("DELETE FROM dw.ledger_month")
+            cursor.execute("DELETE FROM dw.ledger_day_shipped")
             cursor.execute("DELETE FROM dw.ledger_month_rolled")
             cursor.execute("DELETE FROM dw.ledger_month_dirty")
 
@@ -75,7 +76,7 @@ def rolled_months(tenant) -> list[datetime.date]:
 
 
 def every_report(tenant) -> dict:
-    """ABC, turnover and valuation as of past days over many windows, both warehouses."""
+    """ABC, turnover, demand and valuation as of past days over many windows, both warehouses."""
     results = {}
     for days in (1, 30, 45, 59, 90, 107, 120, 151, 200, 400):
         for warehouse in (None, "DC1", "DC2"):
@@ -85,7 +86,20 @@ def every_report(tenant) -> dict:
             results["turnover", days, warehouse] = turnover(
                 tenant=tenant, days=days, warehouse=warehouse, today=TODAY
             )
-    for as_of in ("2025-08-31", "2025-10-31", "2025-12-14", "2026-01-31", "2026-02-28"):
+            results["demand", days, warehouse] = demand(
+                tenant=tenant, days=days, warehouse=warehouse, today=TODAY
+            )
+    # Days early in their month (read from the month's start), late, and last.
+    for as_of in (
+        "2025-08-31",
+        "2025-10-31",
+        "2025-11-03",
+        "2025-12-14",
+        "2026-01-31",
+        "2026-02-20",
+        "2026-02-28",
+        "2026-03-02",
+    ):
         day = datetime.date.fromisoformat(as_of)
         results["valuation", as_of] = valuation(tenant=tenant, as_of=day, today=TODAY)
     # Today's report date is the real today: as of days before it reads every month since.
@@ -112,6 +126,47 @@ def test_rolled_months_give_the_same_numbers_as_the_ledger(tenant, data):
     assert every_report(tenant) == raw
 
 
+def test_the_roll_keeps_shipped_value_per_lot_and_shipped_quantity_per_day(tenant, data):
+    roll_ledger_months()
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT lot.code, month.shipped, month.shipped_value FROM dw.ledger_month AS month "
+            "JOIN inventory_lot AS lot ON lot.id = month.lot_id "
+            "WHERE month.tenant_id = %s AND month.month = %s ORDER BY lot.code",
+            [tenant.id, datetime.date(2026, 3, 1)],
+        )
+        # March: 20 of A2 at 2.00, 30 of B1 at 0.50, 2 of C1 at 2.50; D1 only received.
+        assert cursor.fetchall() == [
+            ("A2", Decimal("20.000"), Decimal("40.00000")),
+            ("B1", Decimal("30.000"), Decimal("15.00000")),
+            ("C1", Decimal("2.000"), Decimal("5.00000")),
+            ("D1", None, None),
+        ]
+        cursor.execute(
+            "SELECT day, warehouse_id, shipped FROM dw.ledger_day_shipped "
+            "WHERE tenant_id = %s ORDER BY day",
+            [tenant.id],
+        )
+        dc1 = data["dc1"].id
+        assert cursor.fetchall() == [
+            (datetime.date(2025, 12, 15), dc1, Decimal("10.000")),
+            (datetime.date(2026, 2, 10), dc1, Decimal("40.000")),
+            (datetime.date(2026, 3, 10), dc1, Decimal("30.000")),
+            (datetime.date(2026, 3, 20), dc1, Decimal("20.000")),
+            (datetime.date(2026, 3, 25), dc1, Decimal("2.000")),
+        ]
+
+
+def test_a_lots_unit_cost_is_fixed_once_received(tenant, data):
+    """Rolled months keep shipped value at the lot's cost: the cost cannot change behind them."""
+    with tenant_context(tenant.id):
+        with pytest.raises(DatabaseError, match="fixed at its receipt"), transaction.atomic():
+            Lot.objects.filter(code="A1").update(unit_cost=Decimal("9.99"))
+        # Anything else of a lot still changes (QC decisions update its status).
+        assert Lot.objects.filter(code="A1").update(qc_note="checked") == 1
+        assert Lot.objects.get(code="A1").unit_cost == Decimal("1.00")
+
+
 @pytest.mark.parametrize(
     "check",
     [
@@ -119,6 +174,7 @@ def test_rolled_months_give_the_same_numbers_as_the_ledger(tenant, data):
         selectors.test_abc_counts_only_the_window_and_the_warehouse,
         selectors.test_turnover_and_days_of_supply,
         selectors.test_valuation_today_and_as_of_a_past_day,
+        selectors.test_demand_with_rolling_averages_that_look_back_before_the_range,
     ],
     ids=lambda check: check.__name__,
 )
@@ -395,11 +451,12 @@ def test_a_changed_time_zone_rolls_every_month_again(tenant, data, settings):
 
 
 def current_reports(tenant) -> dict:
-    """ABC, turnover and valuation as of past days over windows ending today (the real one)."""
+    """ABC, turnover, demand and valuation as of past days over windows ending today."""
     results = {}
     for days in (1, 2, 30, 90):
         results["abc", days] = abc(tenant=tenant, days=days)
         results["turnover", days] = turnover(tenant=tenant, days=days)
+        results["demand", days] = demand(tenant=tenant, days=days)
     for back in (1, 2, 40):
         results["valuation", back] = valuation(
             tenant=tenant, as_of=timezone.localdate() - datetime.timedelta(days=back)
@@ -410,6 +467,7 @@ def current_reports(tenant) -> dict:
 def drop_rollup() -> None:
     with connections["maintenance"].cursor() as cursor:
         cursor.execute("DELETE FROM dw.ledger_month")
+        cursor.execute("DELETE FROM dw.ledger_day_shipped")
         cursor.execute("DELETE FROM dw.ledger_month_rolled")
 
 
