@@ -164,7 +164,7 @@ class HistoryOut(Schema):
 
 class WarehouseValueOut(Schema):
     warehouse: str
-    lots: int
+    lots: int | None = Field(description="Lots in stock there; today only (null as of a past day)")
     quantity: DecimalText
     value: DecimalText
 

@@ -1,4 +1,4 @@
-"""Monthly roll-up of the ledger: ``dw.ledger_month`` and ``dw.ledger_day_shipped``.
+"""Monthly roll-up of the ledger: ``dw.ledger_month`` and ``dw.ledger_day``.
 
 See migrations ``analytics/0006``, ``0007`` and ``0008``.
 
@@ -14,7 +14,8 @@ at each run, up to the new watermark.
 
 Rolling one (tenant, month) is one transaction: it reads the month's dirty
 marks, recomputes the month's rows (per lot and warehouse, and its shipped
-quantity per day and warehouse) from its ledger partitions, records the
+on-hand change, value and
+shipped quantity per day and warehouse) from its ledger partitions, records the
 month as rolled (with its watermark, ``rolled_until``) and deletes only the
 marks it read. Statements run at READ COMMITTED in that order, so every
 entry whose mark was read is seen by the recompute; a mark committed after
@@ -73,18 +74,19 @@ _INSERT_ROWS = """
            ) AS rows
       JOIN public.inventory_lot AS lot ON lot.tenant_id = rows.tenant_id AND lot.id = rows.lot_id
 """
-_DELETE_DAYS = (
-    "DELETE FROM dw.ledger_day_shipped WHERE tenant_id = %(tenant)s AND month = %(month)s"
-)
+_DELETE_DAYS = "DELETE FROM dw.ledger_day WHERE tenant_id = %(tenant)s AND month = %(month)s"
 _INSERT_DAYS = """
-    INSERT INTO dw.ledger_day_shipped (tenant_id, month, day, warehouse_id, shipped)
+    INSERT INTO dw.ledger_day (tenant_id, month, day, warehouse_id,
+                               on_hand_change, value_change, shipped)
     SELECT entry.tenant_id, %(month)s, (entry.occurred_at AT TIME ZONE %(time_zone)s)::date,
-           entry.warehouse_id, sum(-entry.quantity)
+           entry.warehouse_id, sum(entry.quantity), sum(entry.quantity * lot.unit_cost),
+           sum(-entry.quantity) FILTER (WHERE entry.kind = 'SHIP')
       FROM public.inventory_ledgerentry AS entry
+      JOIN public.inventory_lot AS lot ON lot.tenant_id = entry.tenant_id AND lot.id = entry.lot_id
      WHERE entry.tenant_id = %(tenant)s
        AND entry.occurred_at >= %(start)s AND entry.occurred_at < %(end)s
        AND entry.occurred_at < %(until)s
-       AND entry.kind = 'SHIP'
+       AND entry.kind NOT IN ('RESERVE', 'RELEASE')
      GROUP BY 1, 3, 4
 """
 _RECORD = """
@@ -199,7 +201,7 @@ def follow_time_zone(*, using: str = "maintenance") -> bool:
         cursor.execute("UPDATE dw.settings SET time_zone = %s", [settings.TIME_ZONE])
         cursor.execute("DELETE FROM dw.ledger_month_rolled")
         cursor.execute("DELETE FROM dw.ledger_month")
-        cursor.execute("DELETE FROM dw.ledger_day_shipped")
+        cursor.execute("DELETE FROM dw.ledger_day")
         return True
 
 

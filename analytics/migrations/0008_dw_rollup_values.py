@@ -1,14 +1,17 @@
-"""The roll-up carries shipped value and shipped quantity per day; a lot's unit cost is fixed.
+"""The roll-up carries shipped value, and the changes per day and warehouse; a lot's cost is fixed.
 
 * ``dw.ledger_month.shipped_value``: the month's shipped quantity of the lot
   times the lot's unit cost (NULL without a ``SHIP`` entry), so the ABC
   report sums consumption value per product without reading the lots.
-* ``dw.ledger_day_shipped``: per tenant, local day and warehouse, the
-  quantity shipped (``SHIP`` entries, positive). It is written by the same
-  roll as ``dw.ledger_month``, in the same transaction and up to the same
-  watermark (``dw.ledger_month_rolled.rolled_until``), so a month rolled
-  clean holds both; the demand report of every product reads its days from
-  here.
+* ``dw.ledger_day``: per tenant, local day and warehouse, the change of on
+  hand (entries of every kind but ``RESERVE`` and ``RELEASE``), its value at
+  lot cost, and the quantity shipped (``SHIP`` entries, positive; NULL
+  without any). It is written by the same roll as ``dw.ledger_month``, in
+  the same transaction and up to the same watermark
+  (``dw.ledger_month_rolled.rolled_until``), so a month rolled clean holds
+  both. The demand report of every product and the valuation as of a past
+  day read their days from here (a few rows per day, whatever the number of
+  lots).
 * ``inventory_lot.unit_cost`` cannot change once the lot exists (a trigger
   refuses it): the roll-up values shipments at the cost the lot had when it
   was rolled, and stock already valued in the ledger's history must not be
@@ -27,8 +30,6 @@ from warehouse.rls import CURRENT_TENANT
 APP = ROLE_NAMES["app"]
 MAINTENANCE = ROLE_NAMES["maintenance"]
 
-TABLES = ("dw.ledger_month", "dw.ledger_day_shipped")
-
 FIXED_COST = """
 CREATE FUNCTION public.inventory_lot_cost_is_fixed() RETURNS trigger
 LANGUAGE plpgsql
@@ -44,20 +45,22 @@ $$
 FORWARD = [
     "ALTER TABLE dw.ledger_month ADD COLUMN shipped_value numeric",
     """
-    CREATE TABLE dw.ledger_day_shipped (
+    CREATE TABLE dw.ledger_day (
         tenant_id bigint NOT NULL,
         month date NOT NULL CHECK (extract(day FROM month) = 1),
         day date NOT NULL CHECK (date_trunc('month', day)::date = month),
         warehouse_id bigint NOT NULL,
-        shipped numeric NOT NULL,
+        on_hand_change numeric NOT NULL,
+        value_change numeric NOT NULL,
+        shipped numeric,
         PRIMARY KEY (tenant_id, month, day, warehouse_id)
     )
     """,
-    "ALTER TABLE dw.ledger_day_shipped ENABLE ROW LEVEL SECURITY",
-    f"CREATE POLICY tenant_isolation ON dw.ledger_day_shipped "
+    "ALTER TABLE dw.ledger_day ENABLE ROW LEVEL SECURITY",
+    f"CREATE POLICY tenant_isolation ON dw.ledger_day "
     f"USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})",
-    f"GRANT SELECT ON dw.ledger_day_shipped TO {APP}",
-    f"GRANT SELECT, INSERT, DELETE ON dw.ledger_day_shipped TO {MAINTENANCE}",
+    f"GRANT SELECT ON dw.ledger_day TO {APP}",
+    f"GRANT SELECT, INSERT, DELETE ON dw.ledger_day TO {MAINTENANCE}",
     # The owner fills what is rolled already: the policy is lifted for this transaction only.
     "ALTER TABLE dw.ledger_month NO FORCE ROW LEVEL SECURITY",
     "ALTER TABLE dw.ledger_month_rolled NO FORCE ROW LEVEL SECURITY",
@@ -69,10 +72,12 @@ FORWARD = [
        AND month.shipped IS NOT NULL
     """,
     """
-    INSERT INTO dw.ledger_day_shipped (tenant_id, month, day, warehouse_id, shipped)
+    INSERT INTO dw.ledger_day (tenant_id, month, day, warehouse_id,
+                               on_hand_change, value_change, shipped)
     SELECT entry.tenant_id, rolled.month,
            (entry.occurred_at AT TIME ZONE settings.time_zone)::date, entry.warehouse_id,
-           sum(-entry.quantity)
+           sum(entry.quantity), sum(entry.quantity * lot.unit_cost),
+           sum(-entry.quantity) FILTER (WHERE entry.kind = 'SHIP')
       FROM dw.ledger_month_rolled AS rolled
      CROSS JOIN dw.settings AS settings
       JOIN public.inventory_ledgerentry AS entry
@@ -81,12 +86,14 @@ FORWARD = [
        AND entry.occurred_at < (rolled.month + interval '1 month')::timestamp
                                AT TIME ZONE settings.time_zone
        AND entry.occurred_at < rolled.rolled_until
-     WHERE entry.kind = 'SHIP'
+      JOIN public.inventory_lot AS lot
+        ON lot.tenant_id = entry.tenant_id AND lot.id = entry.lot_id
+     WHERE entry.kind NOT IN ('RESERVE', 'RELEASE')
      GROUP BY 1, 2, 3, 4
     """,
     "ALTER TABLE dw.ledger_month FORCE ROW LEVEL SECURITY",
     "ALTER TABLE dw.ledger_month_rolled FORCE ROW LEVEL SECURITY",
-    "ALTER TABLE dw.ledger_day_shipped FORCE ROW LEVEL SECURITY",
+    "ALTER TABLE dw.ledger_day FORCE ROW LEVEL SECURITY",
     FIXED_COST,
     """
     CREATE TRIGGER lot_cost_is_fixed BEFORE UPDATE OF unit_cost ON public.inventory_lot
@@ -98,7 +105,7 @@ FORWARD = [
 BACKWARD = [
     "DROP TRIGGER lot_cost_is_fixed ON public.inventory_lot",
     "DROP FUNCTION public.inventory_lot_cost_is_fixed()",
-    "DROP TABLE dw.ledger_day_shipped",
+    "DROP TABLE dw.ledger_day",
     "ALTER TABLE dw.ledger_month DROP COLUMN shipped_value",
 ]
 

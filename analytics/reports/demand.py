@@ -6,7 +6,7 @@ the first day's averages are over full weeks, not over the days shown.
 
 Of one product, the shipments are read from the ledger by index. Of every
 product, the days of rolled months come from the roll-up's shipped quantity
-per day (``dw.ledger_day_shipped``) and only the rest from the ledger
+per day (``dw.ledger_day``) and only the rest from the ledger
 (``analytics.reports.rolled``).
 """
 
@@ -81,8 +81,9 @@ WITH {ROLLED_CLEAN}, shipped AS (
       FROM ({parts.raw_entries(_RAW_SHIPPED, _SHIPPED)}
     UNION ALL
     SELECT month.day, month.shipped
-      FROM dw.ledger_day_shipped AS month
+      FROM dw.ledger_day AS month
      WHERE {ROLLED_MONTHS}
+       AND month.shipped IS NOT NULL
        AND month.day >= %(from)s AND month.day <= %(last)s
        AND (%(warehouse)s::bigint IS NULL OR month.warehouse_id = %(warehouse)s::bigint)
            ) AS parts

@@ -1,14 +1,14 @@
 """Stock valued at lot cost (FIFO layers: each lot is a layer at its own unit cost).
 
-Today's valuation reads the balances. As of a past day it takes the balances
-and subtracts every on-hand change that happened after the end of that day
-(local midnight of the next day), which reads only the ledger partitions
-from that day on; quarantined, rejected and expired stock is valued too.
-Whole months of that span are read from the roll-up (``dw.ledger_month``).
-When the day lies in the first half of its month, the span starts at the
-month's first day instead (so that month too comes from the roll-up) and
-the changes from then to the end of the day are taken off again: the
-ledger is read for at most half a month either way.
+Today's valuation reads the balances: per warehouse, the lots in stock, the
+quantity and its value. As of a past day it takes today's quantity and
+value per warehouse and subtracts every on-hand change that happened after
+the end of that day (local midnight of the next day), valued at its lot's
+cost (a lot's cost never changes); quarantined, rejected and expired stock
+is valued too. The changes of rolled months come per day and warehouse from
+the roll-up (``dw.ledger_day``), the rest from the ledger, so the read does
+not grow with the number of lots or with how far back the day lies. The
+number of lots in stock is given for today only (None as of a past day).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from analytics.reports.connection import (
     time_zone_name,
 )
 from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
-from inventory.ledger.partitions import add_months
 from warehouse.models import Tenant
 
 VALUE_PLACES = 2
@@ -59,58 +58,54 @@ SELECT warehouse.code AS warehouse, per_warehouse.lots, per_warehouse.quantity,
 # As of a past day: the balances less every on-hand change from ``start`` (the
 # next day's local midnight) on, the rolled months of that span read from
 # ``dw.ledger_month`` and the rest from the ledger (``analytics.reports.rolled``).
-_LATER_COLUMNS = "entry.lot_id, entry.warehouse_id, entry.quantity AS change"
+# Changes after the day (read from the ledger outside the rolled months).
+_LATER_COLUMNS = "entry.lot_id, entry.warehouse_id, entry.quantity"
+_LATER = f"""{ON_HAND_CONDITION}
+       AND entry.occurred_at >= %(after)s"""
 
 
-def valuation_as_of_sql(parts: WindowParts, *, less_before: bool = False) -> str:
-    """The as-of query: every change from ``start`` on, split into rolled months and ledger ranges.
+def valuation_as_of_sql(parts: WindowParts) -> str:
+    """The as-of query: today's stock per warehouse less every change after the day.
 
-    ``less_before``: ``start`` is the first day of the month of ``after`` and
-    the changes from ``start`` to ``after`` are taken off again (read from
-    the ledger), which reads fewer entries when ``after`` lies early in its
-    month (that month can then be read from the roll-up).
+    The changes of the rolled months' days after it come from
+    ``dw.ledger_day`` (value at lot cost included); the rest, from the
+    ledger (``parts``, from the first day of the month of ``after``).
     """
-    before = (
-        f"""
-    UNION ALL
-    SELECT entry.lot_id, entry.warehouse_id, -entry.quantity
-      FROM inventory_ledgerentry AS entry
-     WHERE entry.tenant_id = %(tenant)s
-       AND entry.occurred_at >= %(start)s AND entry.occurred_at < %(after)s
-       AND {ON_HAND_CONDITION}"""
-        if less_before
-        else ""
-    )
     return f"""
-WITH {ROLLED_CLEAN}, later_parts AS ({parts.raw_entries(_LATER_COLUMNS, ON_HAND_CONDITION)}{before}
-    UNION ALL
-    SELECT month.lot_id, month.warehouse_id, month.on_hand_change
-      FROM dw.ledger_month AS month
-     WHERE {ROLLED_MONTHS}
-), later_rolled AS (
-    SELECT lot_id, warehouse_id, sum(change) AS change
-      FROM later_parts
-     GROUP BY lot_id, warehouse_id
-), now AS (
-    SELECT balance.lot_id, balance.warehouse_id, sum(balance.on_hand) AS on_hand
+WITH {ROLLED_CLEAN}, now AS (
+    SELECT balance.warehouse_id, sum(balance.on_hand) AS quantity,
+           sum(balance.on_hand * lot.unit_cost) AS value
       FROM inventory_balance AS balance
-     WHERE balance.tenant_id = %(tenant)s
-     GROUP BY balance.lot_id, balance.warehouse_id
-), layers AS (
-    SELECT coalesce(now.lot_id, later.lot_id) AS lot_id,
-           coalesce(now.warehouse_id, later.warehouse_id) AS warehouse_id,
-           coalesce(now.on_hand, 0) - coalesce(later.change, 0) AS on_hand
-      FROM now FULL JOIN later_rolled AS later ON later.lot_id = now.lot_id
-                                              AND later.warehouse_id = now.warehouse_id
+      JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = balance.lot_id
+     WHERE balance.tenant_id = %(tenant)s AND balance.on_hand > 0
+     GROUP BY balance.warehouse_id
+), raw AS ({parts.raw_entries(_LATER_COLUMNS, _LATER)}
+), later AS (
+    SELECT parts.warehouse_id, sum(parts.quantity) AS quantity, sum(parts.value) AS value
+      FROM (SELECT raw.warehouse_id, raw.quantity, raw.quantity * lot.unit_cost AS value
+              FROM raw
+              JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = raw.lot_id
+            UNION ALL
+            SELECT month.warehouse_id, month.on_hand_change, month.value_change
+              FROM dw.ledger_day AS month
+             WHERE {ROLLED_MONTHS}
+               AND month.day > %(as_of)s
+           ) AS parts
+     GROUP BY parts.warehouse_id
+), per_warehouse AS (
+    SELECT coalesce(now.warehouse_id, later.warehouse_id) AS warehouse_id,
+           coalesce(now.quantity, 0) - coalesce(later.quantity, 0) AS quantity,
+           coalesce(now.value, 0) - coalesce(later.value, 0) AS value
+      FROM now FULL JOIN later ON later.warehouse_id = now.warehouse_id
 )
-SELECT warehouse.code AS warehouse, count(*) AS lots, sum(layers.on_hand) AS quantity,
-       sum(layers.on_hand * lot.unit_cost) AS value
-  FROM layers
-  JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = layers.lot_id
+SELECT warehouse.code AS warehouse, NULL::bigint AS lots, per_warehouse.quantity,
+       per_warehouse.value
+  FROM per_warehouse
   JOIN warehouse_warehouse AS warehouse
-    ON warehouse.tenant_id = %(tenant)s AND warehouse.id = layers.warehouse_id
- WHERE layers.on_hand <> 0
- GROUP BY warehouse.code, warehouse.code_key
+    ON warehouse.tenant_id = %(tenant)s AND warehouse.id = per_warehouse.warehouse_id
+ -- On hand is never negative (a check on the balances), so a warehouse held stock
+ -- at the end of the day exactly when its quantity then was not zero.
+ WHERE per_warehouse.quantity <> 0
  ORDER BY warehouse.code_key
 """
 
@@ -118,7 +113,7 @@ SELECT warehouse.code AS warehouse, count(*) AS lots, sum(layers.on_hand) AS qua
 @dataclass(frozen=True)
 class WarehouseValue:
     warehouse: str
-    lots: int
+    lots: int | None  # lots in stock there: today only
     quantity: Decimal
     value: Decimal
 
@@ -146,20 +141,17 @@ def valuation(
         if after is None:
             rows = fetch_all(cursor, _VALUATION_TODAY, {"tenant": tenant.pk})
         else:
-            # From the start of the month when that is nearer: the ledger is
-            # read from there to ``after`` instead of from ``after`` to the
-            # month's end (or now).
-            month_start = day_start(as_of.replace(day=1))
-            month_end = day_start(add_months(as_of.replace(day=1), 1))
-            less_before = after - month_start < min(month_end, timezone.now()) - after
-            parts = window_parts(month_start if less_before else after, None)
+            # Whole months from the month of ``after``: the roll-up keeps days.
+            next_day = as_of + datetime.timedelta(days=1)
+            parts = window_parts(day_start(next_day.replace(day=1)), None)
             rows = fetch_all(
                 cursor,
-                valuation_as_of_sql(parts, less_before=less_before),
+                valuation_as_of_sql(parts),
                 {
                     **parts.params,
                     "tenant": tenant.pk,
                     "after": after,
+                    "as_of": as_of,
                     "time_zone": time_zone_name(),
                 },
             )

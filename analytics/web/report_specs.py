@@ -430,7 +430,9 @@ def _valuation_cards(result: reports.Valuation, filters: dict, uom=None) -> list
                 warehouse.warehouse,
                 money(warehouse.value),
                 f"value-{warehouse.warehouse}",
-                f"{warehouse.lots} lot{'s' if warehouse.lots != 1 else ''}",
+                ""
+                if warehouse.lots is None
+                else f"{warehouse.lots} lot{'s' if warehouse.lots != 1 else ''}",
             )
             for warehouse in result.warehouses[:VALUATION_CARDS]
         ),

@@ -43,7 +43,7 @@ def clean_rollup(transactional_db):
     def empty():
         with connections["maintenance"].cursor() as cursor:
             cursor.execute("DELETE FROM dw.ledger_month")
-            cursor.execute("DELETE FROM dw.ledger_day_shipped")
+            cursor.execute("DELETE FROM dw.ledger_day")
             cursor.execute("DELETE FROM dw.ledger_month_rolled")
             cursor.execute("DELETE FROM dw.ledger_month_dirty")
 
@@ -143,17 +143,24 @@ def test_the_roll_keeps_shipped_value_per_lot_and_shipped_quantity_per_day(tenan
             ("D1", None, None),
         ]
         cursor.execute(
-            "SELECT day, warehouse_id, shipped FROM dw.ledger_day_shipped "
-            "WHERE tenant_id = %s ORDER BY day",
-            [tenant.id],
+            "SELECT day, warehouse_id, on_hand_change, value_change, shipped FROM dw.ledger_day "
+            "WHERE tenant_id = %s AND month = %s ORDER BY day, warehouse_id",
+            [tenant.id, datetime.date(2026, 3, 1)],
         )
-        dc1 = data["dc1"].id
-        assert cursor.fetchall() == [
-            (datetime.date(2025, 12, 15), dc1, Decimal("10.000")),
-            (datetime.date(2026, 2, 10), dc1, Decimal("40.000")),
-            (datetime.date(2026, 3, 10), dc1, Decimal("30.000")),
-            (datetime.date(2026, 3, 20), dc1, Decimal("20.000")),
-            (datetime.date(2026, 3, 25), dc1, Decimal("2.000")),
+        dc1, dc2 = data["dc1"].id, data["dc2"].id
+        # March: A2 50 received at 2.00 (1st), B1 30 shipped at 0.50 (10th), A2 20 shipped
+        # (20th), D1 5 received at 3.00 in DC2 and C1 2 shipped at 2.50 (25th), C1 8 adjusted
+        # away (29th).
+        assert [
+            (day.day, warehouse, change, value, shipped)
+            for day, warehouse, change, value, shipped in cursor.fetchall()
+        ] == [
+            (1, dc1, Decimal("50.000"), Decimal("100.00000"), None),
+            (10, dc1, Decimal("-30.000"), Decimal("-15.00000"), Decimal("30.000")),
+            (20, dc1, Decimal("-20.000"), Decimal("-40.00000"), Decimal("20.000")),
+            (25, dc1, Decimal("-2.000"), Decimal("-5.00000"), Decimal("2.000")),
+            (25, dc2, Decimal("5.000"), Decimal("15.00000"), None),
+            (29, dc1, Decimal("-8.000"), Decimal("-20.00000"), None),
         ]
 
 
@@ -467,7 +474,7 @@ def current_reports(tenant) -> dict:
 def drop_rollup() -> None:
     with connections["maintenance"].cursor() as cursor:
         cursor.execute("DELETE FROM dw.ledger_month")
-        cursor.execute("DELETE FROM dw.ledger_day_shipped")
+        cursor.execute("DELETE FROM dw.ledger_day")
         cursor.execute("DELETE FROM dw.ledger_month_rolled")
 
 
