@@ -14,7 +14,6 @@ the classes are decided on the exact figures.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,16 +41,14 @@ _SHIPPED = """entry.kind = 'SHIP'
 _RAW_COLUMNS = "entry.product_id, entry.lot_id, -entry.quantity AS quantity"
 
 
-def _ranked_sql(parts: WindowParts) -> str:
-    """Every product ranked by consumption value over the window ``parts``.
+def _consumption_sql(parts: WindowParts) -> str:
+    """CTEs up to ``consumption``: each product's consumption value over the window ``parts``.
 
-    With the running sum and the total the classes are decided on; the
-    report and ``abc_classes`` read it alike. Rolled months carry their
-    value (``shipped_value``: a lot's unit cost is fixed); entries read from
-    the ledger are valued at their lot's cost.
+    Rolled months carry their value (``shipped_value``: a lot's unit cost is
+    fixed); entries read from the ledger are valued at their lot's cost.
     """
     return f"""
-WITH {ROLLED_CLEAN}, raw AS (
+{ROLLED_CLEAN}, raw AS (
     SELECT raw.product_id, raw.lot_id, sum(raw.quantity) AS quantity
       FROM ({parts.raw_entries(_RAW_COLUMNS, _SHIPPED)}
            ) AS raw
@@ -69,7 +66,41 @@ WITH {ROLLED_CLEAN}, raw AS (
                AND (%(warehouse)s::bigint IS NULL OR month.warehouse_id = %(warehouse)s::bigint)
            ) AS parts
      GROUP BY parts.product_id
-), ranked AS (
+)"""
+
+
+def class_a_sql(parts: WindowParts) -> str:
+    """CTEs up to ``class_a``: the ids of the products classed A over the window ``parts``.
+
+    As ``abc`` decides it, ranking only the products that shipped: every
+    other product has no value, ranks after them and is C, so leaving it out
+    changes neither the running sums nor the total.
+    """
+    return (
+        _consumption_sql(parts)
+        + f""", shipped_ranked AS (
+    SELECT consumption.product_id, consumption.value,
+           sum(consumption.value) OVER (
+               ORDER BY consumption.value DESC, product.sku_key, product.id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running,
+           sum(consumption.value) OVER () AS total
+      FROM consumption
+      JOIN inventory_product AS product ON product.tenant_id = %(tenant)s
+                                       AND product.id = consumption.product_id
+), class_a AS (
+    SELECT product_id FROM shipped_ranked
+     WHERE value > 0 AND running - value < {A_LIMIT} * total
+)"""
+    )
+
+
+def _ranked_sql(parts: WindowParts) -> str:
+    """Every product ranked by consumption value over the window ``parts``.
+
+    With the running sum and the total the classes are decided on.
+    """
+    return f"""
+WITH {_consumption_sql(parts)}, ranked AS (
     SELECT product.sku, product.name, coalesce(consumption.value, 0) AS value,
            sum(coalesce(consumption.value, 0)) OVER (
                ORDER BY coalesce(consumption.value, 0) DESC, product.sku_key, product.id
@@ -117,12 +148,6 @@ SELECT sku, name, round(value, {VALUE_PLACES}) AS consumption_value,
     )
 
 
-def _abc_of_sql(parts: WindowParts) -> str:
-    # Only the rows asked for, once every product is ranked: a filter outside
-    # the window functions does not change what they add up.
-    return _ranked_sql(parts) + "SELECT sku, abc_class FROM classed WHERE sku = ANY(%(skus)s)"
-
-
 @dataclass(slots=True)
 class AbcRow:
     sku: str
@@ -133,7 +158,10 @@ class AbcRow:
     abc_class: str
 
 
-def _parameters(cursor, tenant: Tenant, days: int, warehouse, today) -> tuple[WindowParts, dict]:
+def window_parameters(
+    cursor, tenant: Tenant, days: int, warehouse, today
+) -> tuple[WindowParts, dict]:
+    """The window of the ``days`` days ending ``today`` and the parameters its SQL reads."""
     first, last = last_days(days, today=today)
     start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
     parts = window_parts(start, end)
@@ -161,30 +189,6 @@ def abc(
     """
     check_days(days)
     with report_cursor(tenant) as cursor:
-        parts, parameters = _parameters(cursor, tenant, days, warehouse, today)
+        parts, parameters = window_parameters(cursor, tenant, days, warehouse, today)
         cursor.execute(abc_sql(parts), parameters)
         return [AbcRow(*row) for row in cursor.fetchall()]
-
-
-def abc_classes(
-    *,
-    tenant: Tenant,
-    skus: Sequence[str],
-    days: int = 90,
-    warehouse: str | None = None,
-    today: datetime.date | None = None,
-) -> dict[str, str]:
-    """The ABC class of each of ``skus``, decided over every product exactly as ``abc`` does.
-
-    For a caller that needs the class of a few products only: the ranking is
-    the database's either way, but only the rows asked for come back. A SKU
-    that ``abc`` would not list (unknown, or inactive and never shipped) is
-    left out. Reads only. Raises as ``abc``.
-    """
-    check_days(days)
-    if not skus:
-        return {}
-    with report_cursor(tenant) as cursor:
-        parts, parameters = _parameters(cursor, tenant, days, warehouse, today)
-        cursor.execute(_abc_of_sql(parts), {**parameters, "skus": list(skus)})
-        return dict(cursor.fetchall())

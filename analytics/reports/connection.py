@@ -39,11 +39,23 @@ def report_connection() -> str:
     return ANALYTICS_ALIAS if analytics_configured() else DEFAULT_DB_ALIAS
 
 
+# Planner settings for the report's transaction only. A report is one
+# statement of a few hundred milliseconds at most: compiling it (JIT) costs
+# more than it saves, and parallel workers take the cores the app and the
+# floor's writes need (on the benchmark's two cores they made ABC and
+# turnover slower, not faster).
+REPORT_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+
+
 @contextlib.contextmanager
 def report_cursor(tenant: Tenant) -> Iterator:
     """A cursor on the report connection, in a read transaction acting for ``tenant``."""
     alias = report_connection()
     with tenant_context(tenant.pk, using=alias), connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in REPORT_SETTINGS),
+            [part for pair in REPORT_SETTINGS.items() for part in pair],
+        )
         yield cursor
 
 

@@ -5,10 +5,9 @@ summed per warehouse by the database: one query whatever the number of
 products. The view has no value per QC status, so the quarantined value and
 the lots expiring soon are summed from the balances of those lots in one
 query of their own. Stock-outs and the A-items below their reorder point
-call the report selectors; for the A-items only the classes of the products
-that are low are read back (``abc_classes``), though the ranking behind them
-still reads 90 days of shipments: with the stock-outs' window of the ledger,
-the dashboard's costliest reads on a large tenant.
+call the report selectors; the A-items are the low-stock report of the
+products classed A over 90 days, ranked in the same statement from the
+ledger's roll-up.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from django.utils import timezone
 from analytics.dw import freshness
 from analytics.dw.current_stock import Freshness
 from analytics.reports import low_stock, stock_outs
-from analytics.reports.abc import abc_classes
 from analytics.reports.connection import fetch_all, report_cursor, rounded
 from warehouse.models import Tenant
 
@@ -126,11 +124,6 @@ def stock_outs_this_week(*, tenant: Tenant, today: datetime.date | None = None) 
 
 def a_items_below_reorder_point(*, tenant: Tenant, today: datetime.date | None = None) -> AItems:
     """Products classed A over 90 days that the low-stock report lists, by SKU (the first five)."""
-    low = low_stock(tenant=tenant, today=today)
-    if not low:
-        # Nothing is low: the ABC classes (the costly read) cannot change the answer.
-        return AItems(count=0)
-    low_skus = list(dict.fromkeys(row.sku for row in low))
-    classes = abc_classes(tenant=tenant, skus=low_skus, days=ABC_DAYS, today=today)
-    skus = [sku for sku in low_skus if classes.get(sku) == "A"]
+    low = low_stock(tenant=tenant, today=today, class_a_days=ABC_DAYS)
+    skus = list(dict.fromkeys(row.sku for row in low))
     return AItems(count=len(skus), skus=skus[:A_ITEMS_SHOWN])

@@ -182,6 +182,7 @@ def test_a_lots_unit_cost_is_fixed_once_received(tenant, data):
         selectors.test_turnover_and_days_of_supply,
         selectors.test_valuation_today_and_as_of_a_past_day,
         selectors.test_demand_with_rolling_averages_that_look_back_before_the_range,
+        selectors.test_low_stock_of_class_a_at_the_boundaries,
     ],
     ids=lambda check: check.__name__,
 )

@@ -23,8 +23,9 @@ def rollup_month(text: str) -> datetime.date:
 
 class Command(BaseCommand):
     help = (
-        "Roll the ledger into dw.ledger_month for every tenant: every closed month not rolled "
-        "yet and every month with dirty marks, or just --month again (maintenance connection)."
+        "Roll the ledger into dw.ledger_month and dw.ledger_day for every tenant: every month "
+        "up to a watermark an hour back (the current month too) and every month with dirty "
+        "marks, or just --month (a closed month) again (maintenance connection)."
     )
 
     def add_arguments(self, parser):
