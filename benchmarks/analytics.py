@@ -436,7 +436,7 @@ def explain(out: Output, tenant_id: int) -> None:
     from analytics.reports.aging import _AGING
     from analytics.reports.connection import day_start, time_zone_name
     from analytics.reports.history import _HISTORY
-    from analytics.reports.low_stock import _LOW_STOCK
+    from analytics.reports.low_stock import LOW_STOCK_SQL
     from analytics.reports.rolled import window_parts
     from analytics.reports.valuation import _VALUATION_TODAY
     from warehouse.tenancy import tenant_context
@@ -460,7 +460,7 @@ def explain(out: Output, tenant_id: int) -> None:
           "time_zone": time_zone_name()}),
         ("valuation today (analytics.reports.valuation)", _VALUATION_TODAY,
          {"tenant": tenant_id}),
-        ("low stock, every enabled rule (analytics.reports.low_stock)", _LOW_STOCK,
+        ("low stock, every enabled rule (analytics.reports.low_stock)", LOW_STOCK_SQL,
          {"tenant": tenant_id, "warehouse": None, "today": today, "now": timezone.now()}),
     )  # fmt: skip
     for label, sql, params in cases:

@@ -90,6 +90,10 @@ SELECT product.sku, product.name, warehouse.code AS warehouse,
 """
 
 
+# Every enabled rule (of a warehouse, if one is given).
+LOW_STOCK_SQL = _LOW_STOCK.format(first="", only="")
+
+
 @dataclass(frozen=True)
 class LowStock:
     sku: str
@@ -126,7 +130,7 @@ def low_stock(
             "now": timezone.now(),
         }
         if class_a_days is None:
-            sql = _LOW_STOCK.format(first="", only="")
+            sql = LOW_STOCK_SQL
         else:
             check_days(class_a_days)
             parts, window = window_parameters(cursor, tenant, class_a_days, None, today)
