@@ -330,6 +330,13 @@ def test_valuation_counts_a_lot_in_two_bins_once(tenant, data):
 SNAPSHOT_DAYS = [datetime.date(2026, 3, day) for day in range(20, 31) if day != 27]
 
 
+def take_the_snapshots() -> None:
+    """The snapshots of ``SNAPSHOT_DAYS`` (committed data only) and a fresh current-stock view."""
+    for day in SNAPSHOT_DAYS:
+        take_snapshot(day)
+    refresh_current_stock()
+
+
 def stock_out_days(day: datetime.date) -> list[tuple]:
     """Every tenant's ``dw.stock_out_day`` rows of ``day`` (read across tenants)."""
     with connections["maintenance"].cursor() as cursor:
@@ -349,9 +356,7 @@ def outs(tenant, **filters) -> list[tuple]:
 @pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
 def test_stock_outs_count_the_days_at_zero(clean_dw, tenant, site):
     data = build_reports_data(tenant, site)
-    for day in SNAPSHOT_DAYS:
-        take_snapshot(day)
-    refresh_current_stock()
+    take_the_snapshots()
     # The window is 03-02..03-31: 03-02..03-30 from the snapshots, of which only the ten
     # of SNAPSHOT_DAYS are counted; 03-31 from the view, which is the stock now. The data
     # set is in the past: now A1 (04-15) and A2 (06-15) have expired, so ALPHA's available
