@@ -70,10 +70,12 @@ SELECT product.sku, product.name, listed.days_at_zero, listed.out_of_stock,
   FROM listed
   JOIN inventory_product AS product
     ON product.tenant_id = %(tenant)s AND product.id = listed.product_id
+ -- By the product's own id: by the full join's coalesce the planner read every lot of
+ -- the tenant for each listed product.
  CROSS JOIN LATERAL (
     SELECT min((lot.received_at AT TIME ZONE %(time_zone)s)::date) AS first_day
       FROM inventory_lot AS lot
-     WHERE lot.tenant_id = %(tenant)s AND lot.product_id = listed.product_id
+     WHERE lot.tenant_id = %(tenant)s AND lot.product_id = product.id
        AND (%(warehouse)s::bigint IS NULL OR EXISTS (
            SELECT FROM inventory_balance AS balance
             WHERE balance.tenant_id = lot.tenant_id AND balance.lot_id = lot.id
