@@ -91,7 +91,7 @@ _INSERT = """
 """
 
 
-# Read back from the rows just written: the day's rows only, by the key's day.
+# From the day's rows just written, so a day at zero is the snapshot's own figure.
 _INSERT_STOCK_OUTS = """
     INSERT INTO dw.stock_out_day (tenant_id, day, product_id, warehouse_id)
     SELECT tenant_id, day, product_id, warehouse_id
@@ -123,8 +123,8 @@ def take_snapshot(
     (BYPASSRLS). Replaces the day's rows in one transaction, so taking a day
     again gives the same rows (or the corrected ones, if entries were since
     back-dated into it), and its ``dw.stock_out_day`` and
-    ``dw.stock_snapshot_day`` rows with it. Two snapshots of the same day take turns
-    (a transaction-level advisory lock on the day).
+    ``dw.stock_snapshot_day`` rows with them. Two snapshots of the same day
+    take turns (a transaction-level advisory lock on the day).
     """
     params = {"day": day, "tenant": tenant_id, "time_zone": settings.TIME_ZONE}
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
