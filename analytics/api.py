@@ -300,7 +300,7 @@ def report_valuation(request, as_of: datetime.date | None = AS_OF):
 @router.get(
     "/reports/stock-outs",
     response={200: StockOutsOut, **REPORT_ERRORS},
-    summary="Products at zero approved stock on days of the window (a page of products)",
+    summary="Products at zero available stock on snapshotted days of the window (a page)",
 )
 def report_stock_outs(
     request,
@@ -309,6 +309,11 @@ def report_stock_outs(
     limit: int = LIMIT,
     offset: int = OFFSET,
 ):
+    """Days at zero available stock at the end of the day, from the daily snapshots.
+
+    Only the days of the window with a snapshot are counted; today is read
+    from the current-stock view (as of its last refresh).
+    """
     rows = reports.stock_outs(tenant=request.tenant, days=days, warehouse=warehouse)
     return _page(rows, limit, offset)
 

@@ -15,8 +15,9 @@ there, applies any new migration and times it again without generating it
 2. ``dw.current_stock_mv`` refreshed by ``analytics.dw.refresh_current_stock``
    as the job runner and ``/admin/refresh-mv`` refresh it (maintenance
    connection): once in full, three times ``CONCURRENTLY``; then the
-   dimension and snapshot commands; then the ledger's monthly roll-up
-   (``dw.ledger_month``) rolled in full (up to the watermark), one closed
+   dimension and snapshot commands, and the tenant's missing snapshots of
+   the last 31 days (what the stock-outs report reads); then the ledger's
+   monthly roll-up (``dw.ledger_month``) rolled in full (up to the watermark), one closed
    month again, and a run with no mark (the current month rolled again);
 3. ``EXPLAIN (ANALYZE, BUFFERS)`` of the stock-history, ABC, aging, valuation
    (today) and low-stock reports' own SQL as the runtime role (the
@@ -205,6 +206,51 @@ def run_dw_commands(out: Output) -> None:
         call_command(name, stdout=buffer)
         summary = buffer.getvalue().strip().splitlines()[-1:] or [""]
         out(f"manage.py {name}: {time.perf_counter() - started:.1f} s ({summary[0]})")
+
+
+SNAPSHOT_DAYS = 31
+
+
+def take_window_snapshots(out: Output, tenant_id: int) -> None:
+    """The tenant's snapshots of the last ``SNAPSHOT_DAYS`` days before today, those missing.
+
+    What the stock-outs report reads for its past days: the nightly job takes
+    yesterday, so a tenant generated today has none of the others. A kept
+    database has them from an earlier run; only the days it lacks are taken
+    (``analytics.dw.take_snapshot`` for this tenant, maintenance connection).
+    """
+    from django.utils import timezone
+
+    from analytics.dw import take_snapshot
+
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("SELECT to_regclass('dw.stock_snapshot_day') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            out("dw.stock_snapshot_day: not there (skipped)")
+            return
+    today = timezone.localdate()
+    wanted = [today - datetime.timedelta(days=back) for back in range(SNAPSHOT_DAYS, 0, -1)]
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT day FROM dw.stock_snapshot_day WHERE tenant_id = %s AND day = ANY(%s)",
+            [tenant_id, wanted],
+        )
+        taken = {row[0] for row in cursor.fetchall()}
+    missing = [day for day in wanted if day not in taken]
+    if not missing:
+        out(f"snapshots of the last {SNAPSHOT_DAYS} days: all there (none taken)")
+        return
+    timings = []
+    rows = 0
+    for day in missing:
+        started = time.perf_counter()
+        rows += take_snapshot(day, tenant_id=tenant_id)
+        timings.append(time.perf_counter() - started)
+    out(
+        f"snapshots of the last {SNAPSHOT_DAYS} days: {len(missing)} missing, taken by "
+        f"analytics.dw.take_snapshot (maintenance) in {sum(timings):.1f} s ({rows:,} rows; "
+        f"median {statistics.median(timings) * 1000:.0f} ms a day)"
+    )
 
 
 def roll_ledger(out: Output, tenant_id: int) -> None:
@@ -542,6 +588,7 @@ def main() -> None:
         out()
         refresh_view(out)
         run_dw_commands(out)
+        take_window_snapshots(out, tenant_id)
         roll_ledger(out, tenant_id)
         explain(out, tenant_id)
         time_selectors(out, tenant_id, args)

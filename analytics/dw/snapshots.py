@@ -16,6 +16,15 @@ there (so a product that ran out has a row with zeros):
   their expiry count as reserved until their release was posted, unlike the
   live stock read, which counts them as available at once;
 * ``value``: on hand at each lot's unit cost.
+
+With them, in the same transaction, the day's stock-outs and the record
+that the day was taken:
+
+* ``dw.stock_out_day``: a row per product and warehouse whose ``available``
+  is zero or less, and a row with ``warehouse_id`` NULL per product whose
+  ``available`` summed over its warehouses is zero or less;
+* ``dw.stock_snapshot_day``: the day, for every tenant snapshotted (all of
+  them, or the one asked for), even one without any row that day.
 """
 
 from __future__ import annotations
@@ -33,10 +42,13 @@ _LOCK_DAY = (
     "SELECT pg_advisory_xact_lock(hashtext('dw.stock_snapshot'), %(day)s - DATE '2000-01-01')"
 )
 
-_DELETE = """
-    DELETE FROM dw.stock_snapshot
+_DELETES = [
+    f"""
+    DELETE FROM {table}
      WHERE day = %(day)s AND (%(tenant)s::bigint IS NULL OR tenant_id = %(tenant)s::bigint)
-"""
+    """
+    for table in ("dw.stock_snapshot", "dw.stock_out_day", "dw.stock_snapshot_day")
+]
 
 _INSERT = """
     WITH bounds AS (
@@ -79,23 +91,51 @@ _INSERT = """
 """
 
 
+# From the day's rows just written, so a day at zero is the snapshot's own figure.
+_INSERT_STOCK_OUTS = """
+    INSERT INTO dw.stock_out_day (tenant_id, day, product_id, warehouse_id)
+    SELECT tenant_id, day, product_id, warehouse_id
+      FROM dw.stock_snapshot
+     WHERE day = %(day)s AND (%(tenant)s::bigint IS NULL OR tenant_id = %(tenant)s::bigint)
+       AND available <= 0
+    UNION ALL
+    SELECT tenant_id, day, product_id, NULL
+      FROM dw.stock_snapshot
+     WHERE day = %(day)s AND (%(tenant)s::bigint IS NULL OR tenant_id = %(tenant)s::bigint)
+     GROUP BY tenant_id, day, product_id
+    HAVING sum(available) <= 0
+"""
+
+_INSERT_TAKEN = """
+    INSERT INTO dw.stock_snapshot_day (tenant_id, day, taken_at)
+    SELECT tenant.id, %(day)s, now()
+      FROM public.warehouse_tenant AS tenant
+     WHERE %(tenant)s::bigint IS NULL OR tenant.id = %(tenant)s::bigint
+"""
+
+
 def take_snapshot(
     day: datetime.date, *, tenant_id: int | None = None, using: str = "maintenance"
 ) -> int:
-    """Write the snapshot of ``day`` for every tenant (or ``tenant_id``); how many rows.
+    """Write the snapshot of ``day`` for every tenant (or ``tenant_id``); how many snapshot rows.
 
     The cross-tenant path of the jobs: runs on the ``maintenance`` connection
     (BYPASSRLS). Replaces the day's rows in one transaction, so taking a day
     again gives the same rows (or the corrected ones, if entries were since
-    back-dated into it). Two snapshots of the same day take turns
-    (a transaction-level advisory lock on the day).
+    back-dated into it), and its ``dw.stock_out_day`` and
+    ``dw.stock_snapshot_day`` rows with them. Two snapshots of the same day
+    take turns (a transaction-level advisory lock on the day).
     """
     params = {"day": day, "tenant": tenant_id, "time_zone": settings.TIME_ZONE}
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
         cursor.execute(_LOCK_DAY, params)
-        cursor.execute(_DELETE, params)
+        for statement in _DELETES:
+            cursor.execute(statement, params)
         cursor.execute(_INSERT, params)
-        return cursor.rowcount
+        rows = cursor.rowcount
+        cursor.execute(_INSERT_STOCK_OUTS, params)
+        cursor.execute(_INSERT_TAKEN, params)
+        return rows
 
 
 @dataclass(frozen=True)

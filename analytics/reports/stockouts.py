@@ -1,15 +1,27 @@
-"""Stock-outs: products whose approved stock was at zero on some days of the window.
+"""Stock-outs: products whose available stock was at zero on some days of the window.
 
-A simplification, because the ledger does not say which lots were approved
-on a past day: the daily series counts the on hand of the lots that are
-approved now (ignoring reservations and expiry), at the end of each day.
-A day counts as out of stock when that on hand is zero or less at its end.
-Days before a product's first receipt are not counted; products never
-received are not listed.
+A day at zero is a day at whose end the product's available stock was zero
+or less, as the daily snapshot of that day recorded it (``dw.stock_snapshot``,
+kept as ``dw.stock_out_day``): on hand less reserved over the lots approved
+at the end of that day and not expired on it, so a day with only quarantined,
+rejected, expired or fully reserved stock is a day at zero. Over all
+warehouses the product's available is summed over them; with a warehouse,
+it is that warehouse's.
 
-No row per day is built: the on hand changes only on days with entries, so
-each such day's level holds until the next one (``lead``), and the days at
-zero are the lengths of the stretches whose level is zero.
+The window is the ``days`` days ending today. Its completed days (the first
+to yesterday) are read from the snapshots, and only the days that have one
+(``dw.stock_snapshot_day``) are counted: a day without a snapshot is neither
+at zero nor in stock. The snapshot job takes yesterday every night;
+``manage.py dw_snapshot --day YYYY-MM-DD`` takes a past day. Today is read
+live from the current-stock view (``dw.current_stock``, refreshed every few
+minutes): a product whose available there is zero or less counts today as a
+day at zero, and is out of stock now.
+
+Per product: ``days_at_zero``; ``days_counted``, the snapshotted days of the
+window on or after the day of its first receipt (its first lot's
+``received_at``; with a warehouse, of the lots stocked there), plus today;
+``out_of_stock``, its state now. A product is listed when it had at least
+one day at zero; most days at zero first, then by SKU.
 """
 
 from __future__ import annotations
@@ -18,9 +30,7 @@ import datetime
 from dataclasses import dataclass
 
 from analytics.reports.connection import (
-    ON_HAND_CONDITION,
     check_days,
-    day_start,
     fetch_all,
     last_days,
     report_cursor,
@@ -31,77 +41,47 @@ from warehouse.models import Tenant
 
 MAX_STOCKOUT_DAYS = 731
 
-_STOCKOUTS = f"""
-WITH now AS (
-    SELECT balance.product_id, sum(balance.on_hand) AS on_hand
-      FROM inventory_balance AS balance
-      JOIN inventory_lot AS lot ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
-     WHERE balance.tenant_id = %(tenant)s AND lot.qc_status = 'APPROVED'
-       AND (%(warehouse)s::bigint IS NULL OR balance.warehouse_id = %(warehouse)s::bigint)
-     GROUP BY balance.product_id
-), changes AS (
-    SELECT entry.product_id, (entry.occurred_at AT TIME ZONE %(time_zone)s)::date AS day,
-           sum(entry.quantity) AS change
-      FROM inventory_ledgerentry AS entry
-      JOIN inventory_lot AS lot ON lot.tenant_id = entry.tenant_id AND lot.id = entry.lot_id
-     WHERE entry.tenant_id = %(tenant)s AND lot.qc_status = 'APPROVED'
-       AND entry.occurred_at >= %(start)s
-       AND {ON_HAND_CONDITION}
-       AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)
-     GROUP BY 1, 2
-), products AS (
-    SELECT lot.product_id,
-           greatest(%(first)s::date, min((lot.received_at AT TIME ZONE %(time_zone)s)::date))
-               AS counted_from
+_STOCKOUTS = """
+WITH taken AS (
+    SELECT taken.day
+      FROM dw.stock_snapshot_day AS taken
+     WHERE taken.tenant_id = %(tenant)s AND taken.day BETWEEN %(first)s AND %(yesterday)s
+), past AS (
+    SELECT zero.product_id, count(*) AS days_at_zero
+      FROM dw.stock_out_day AS zero
+     WHERE zero.tenant_id = %(tenant)s AND zero.day BETWEEN %(first)s AND %(yesterday)s
+       AND zero.day IN (SELECT taken.day FROM taken)
+       AND (%(warehouse)s::bigint IS NULL AND zero.warehouse_id IS NULL
+            OR zero.warehouse_id = %(warehouse)s::bigint)
+     GROUP BY zero.product_id
+), current AS (
+    SELECT stock.product_id
+      FROM dw.current_stock(%(warehouse)s::bigint) AS stock
+     GROUP BY stock.product_id
+    HAVING sum(stock.available) <= 0
+), listed AS (
+    SELECT coalesce(past.product_id, current.product_id) AS product_id,
+           coalesce(past.days_at_zero, 0) + (current.product_id IS NOT NULL)::int AS days_at_zero,
+           current.product_id IS NOT NULL AS out_of_stock
+      FROM past FULL JOIN current ON current.product_id = past.product_id
+)
+SELECT product.sku, product.name, listed.days_at_zero, listed.out_of_stock,
+       1 + (SELECT count(*) FROM taken WHERE taken.day >= received.first_day) AS days_counted
+  FROM listed
+  JOIN inventory_product AS product
+    ON product.tenant_id = %(tenant)s AND product.id = listed.product_id
+ -- By the product's own id: by the full join's coalesce the planner read every lot of
+ -- the tenant for each listed product.
+ CROSS JOIN LATERAL (
+    SELECT min((lot.received_at AT TIME ZONE %(time_zone)s)::date) AS first_day
       FROM inventory_lot AS lot
-     WHERE lot.tenant_id = %(tenant)s AND lot.received_at < %(end)s
+     WHERE lot.tenant_id = %(tenant)s AND lot.product_id = product.id
        AND (%(warehouse)s::bigint IS NULL OR EXISTS (
            SELECT FROM inventory_balance AS balance
             WHERE balance.tenant_id = lot.tenant_id AND balance.lot_id = lot.id
               AND balance.warehouse_id = %(warehouse)s::bigint))
-     GROUP BY lot.product_id
-), since_start AS (
-    -- No lot of a product exists before its first receipt, so every change
-    -- since the window began is one since the product is counted from.
-    SELECT product_id, sum(change) AS change FROM changes GROUP BY product_id
-), openings AS (
-    SELECT products.product_id, products.counted_from,
-           coalesce(now.on_hand, 0) - coalesce(since_start.change, 0) AS opening
-      FROM products
-      LEFT JOIN now ON now.product_id = products.product_id
-      LEFT JOIN since_start ON since_start.product_id = products.product_id
-), points AS (
-    SELECT product_id, counted_from AS day, 0 AS change, 0 AS step FROM openings
-    UNION ALL
-    SELECT changes.product_id, changes.day, changes.change, 1
-      FROM changes JOIN openings ON openings.product_id = changes.product_id
-     WHERE changes.day >= openings.counted_from AND changes.day <= %(last)s::date
-), levels AS (
-    SELECT points.product_id, points.day,
-           openings.opening + sum(points.change) OVER (
-               PARTITION BY points.product_id ORDER BY points.day, points.step
-               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS level,
-           coalesce(lead(points.day) OVER (
-               PARTITION BY points.product_id ORDER BY points.day, points.step),
-               %(last)s::date + 1) - points.day AS span,
-           -- The last point of a product (no point after it), read in the same
-           -- order as the other two windows: one sort of the points, not two.
-           lead(points.day) OVER (
-               PARTITION BY points.product_id ORDER BY points.day, points.step) IS NULL
-               AS last_point
-      FROM points JOIN openings ON openings.product_id = points.product_id
-)
-SELECT product.sku, product.name,
-       sum(levels.span) FILTER (WHERE levels.level <= 0) AS days_at_zero,
-       %(last)s::date + 1 - min(openings.counted_from) AS days_counted,
-       bool_or(levels.level <= 0) FILTER (WHERE levels.last_point) AS out_of_stock
-  FROM levels
-  JOIN openings ON openings.product_id = levels.product_id
-  JOIN inventory_product AS product ON product.tenant_id = %(tenant)s
-                                   AND product.id = levels.product_id
- GROUP BY product.id, product.sku, product.name, product.sku_key
-HAVING sum(levels.span) FILTER (WHERE levels.level <= 0) > 0
- ORDER BY days_at_zero DESC, product.sku_key
+ ) AS received
+ ORDER BY listed.days_at_zero DESC, product.sku_key
 """
 
 
@@ -121,12 +101,13 @@ def stock_outs(
     warehouse: str | None = None,
     today: datetime.date | None = None,
 ) -> list[StockOut]:
-    """Products at zero approved stock on at least one day of the ``days`` days ending ``today``.
+    """Products at zero available stock on at least one day of the ``days`` days ending ``today``.
 
-    With the days at zero, the days counted (the window, or from the first
-    receipt when later) and whether the last day ended at zero; most days at
-    zero first. In one warehouse (its code) or all; 1 to 731 days. Reads only.
-    Raises ``ValidationFailed``, ``WarehouseNotFound``.
+    The days before ``today`` from the snapshots (only the days snapshotted),
+    ``today`` from the current-stock view, which is the stock now whatever
+    day ``today`` is (see the module's docstring). In one warehouse
+    (its code) or all; 1 to 731 days. Reads only. Raises
+    ``ValidationFailed``, ``WarehouseNotFound``.
     """
     check_days(days, maximum=MAX_STOCKOUT_DAYS)
     first, last = last_days(days, today=today)
@@ -136,10 +117,8 @@ def stock_outs(
             _STOCKOUTS,
             {
                 "tenant": tenant.pk,
-                "start": day_start(first),
-                "end": day_start(last + datetime.timedelta(days=1)),
                 "first": first,
-                "last": last,
+                "yesterday": last - datetime.timedelta(days=1),
                 "time_zone": time_zone_name(),
                 "warehouse": warehouse_id(cursor, warehouse),
             },

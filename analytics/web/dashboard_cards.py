@@ -5,9 +5,10 @@ summed per warehouse by the database: one query whatever the number of
 products. The view has no value per QC status, so the quarantined value and
 the lots expiring soon are summed from the balances of those lots in one
 query of their own. Stock-outs and the A-items below their reorder point
-call the report selectors; the A-items are the low-stock report of the
-products classed A over 90 days, ranked in the same statement from the
-ledger's roll-up.
+call the report selectors: stock-outs read the week's days at zero from the
+daily snapshots (``dw.stock_out_day``) and today from the view; the A-items
+are the low-stock report of the products classed A over 90 days, ranked in
+the same statement from the ledger's roll-up.
 """
 
 from __future__ import annotations
@@ -118,7 +119,11 @@ def lot_figures(*, tenant: Tenant, today: datetime.date | None = None) -> LotFig
 
 
 def stock_outs_this_week(*, tenant: Tenant, today: datetime.date | None = None) -> int:
-    """How many products were at zero approved stock on some day of the last seven."""
+    """How many products were at zero available stock at the end of some day of the last seven.
+
+    The six days before today as their snapshots recorded them (days not
+    snapshotted are not counted), today as of the view's last refresh.
+    """
     return len(stock_outs(tenant=tenant, days=STOCK_OUT_DAYS, today=today))
 
 

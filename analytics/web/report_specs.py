@@ -482,7 +482,11 @@ def _stock_out_cards(rows: list[reports.StockOut], filters: dict, uom=None) -> l
 STOCK_OUTS = ReportSpec(
     name="stock-outs",
     title="Stock-outs",
-    subtitle="Products whose approved stock was at zero at the end of some days of the window.",
+    subtitle=(
+        "Products whose available stock was at zero at the end of some days of the window, "
+        "as each night's snapshot recorded it (days without a snapshot are not counted), "
+        "and today as of the last stock refresh."
+    ),
     form_class=forms.StockOutsForm,
     table_class=tables.StockOutsTable,
     read=reports.stock_outs,

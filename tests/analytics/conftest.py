@@ -16,7 +16,7 @@ def clean_dw(transactional_db):
     with connections["owner"].cursor() as cursor:
         cursor.execute(
             "TRUNCATE dw.dim_product, dw.dim_warehouse, dw.dim_customer, "
-            "dw.stock_snapshot, dw.refresh_log"
+            "dw.stock_snapshot, dw.stock_out_day, dw.stock_snapshot_day, dw.refresh_log"
         )
     with connections["maintenance"].cursor() as cursor:
         cursor.execute("REFRESH MATERIALIZED VIEW dw.current_stock_mv")

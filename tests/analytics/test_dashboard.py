@@ -7,9 +7,14 @@ G1   GOLD      DC1        100.00  20 days    10   none       ship 6 two days ago
 F1   FLOUR-25  DC2          2.50  today      20   in 10 days
 V1   VAX-10    DC1          3.00  today      40   none       (QC product: quarantined)
 S1   SALT      DC1          1.00  6 days      5   none       ship 5 three days ago
+P1   PEPPER    DC1          0.00  6 days      5   none       ship 5 four days ago
+P2   PEPPER    DC1          0.00  yesterday   5   none
 
-Stock-outs over 7 days: SALT (at zero since three days ago) and VAX-10 (its
-only lot waits for QC, so its approved stock is zero): 2.
+Stock-outs over 7 days, the six days before today from their snapshots
+(``take_the_weeks_snapshots``) and today from the view: SALT (at zero since
+three days ago), VAX-10 (its only lot waits for QC, so its available stock
+is zero today) and PEPPER (at zero four, three and two days ago, in stock
+since yesterday: only the snapshots know it ran out): 3.
 Reorder rules: GOLD in DC1 at 10 (4 available: low), SALT in DC1 at 2 (0: low).
 ABC over 90 days: GOLD 6 x 100.00 = 600.00, SALT 5 x 1.00 = 5.00: GOLD is A
 (nothing before it), SALT is C (600/605 before it), so one A-item: GOLD.
@@ -24,8 +29,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics.dw import refresh_current_stock
+from analytics.dw import refresh_current_stock, take_snapshot
 from analytics.models import ReorderRule
+from analytics.web.dashboard_cards import STOCK_OUT_DAYS
 from inventory.catalog.services import create_product
 from inventory.stock.movements import ship_stock
 from inventory.stock.receipts import receive_stock
@@ -80,6 +86,24 @@ def build_dashboard_data(tenant, site, flour, vaccine) -> dict:
         occurred_at=days_ago(6),
     ).lot
     ship_stock(tenant=tenant, lot=salt_lot, location=receiving, quantity=5, occurred_at=days_ago(3))
+    pepper = create_product(tenant=tenant, sku="PEPPER", name="Black pepper")
+
+    def receive_pepper(code, received):
+        return receive_stock(
+            tenant=tenant,
+            product=pepper,
+            warehouse=site,
+            lot_code=code,
+            quantity=5,
+            unit_cost="0.00",
+            occurred_at=days_ago(received),
+        ).lot
+
+    pepper_lot = receive_pepper("P1", 6)
+    ship_stock(
+        tenant=tenant, lot=pepper_lot, location=receiving, quantity=5, occurred_at=days_ago(4)
+    )
+    receive_pepper("P2", 1)
     with tenant_context(tenant.id):
         for product, point in ((gold, 10), (salt, 2)):
             ReorderRule.objects.create(
@@ -90,6 +114,13 @@ def build_dashboard_data(tenant, site, flour, vaccine) -> dict:
                 reorder_quantity=20,
             )
     return {"dc2": dc2, "gold": gold, "salt": salt}
+
+
+def take_the_weeks_snapshots() -> None:
+    """The snapshots of the days of the stock-outs card before today (the nightly job's)."""
+    today = timezone.localdate()
+    for back in range(1, STOCK_OUT_DAYS):
+        take_snapshot(today - datetime.timedelta(days=back))
 
 
 def signed_in(client, username):
@@ -107,6 +138,7 @@ def text_of(html: str, testid: str) -> str:
 def test_the_cards_show_the_hand_worked_figures(clean_dw, client, tenant, site, flour, vaccine):
     data = build_dashboard_data(tenant, site, flour, vaccine)
     make_member(tenant, "maria", Role.MANAGER)
+    take_the_weeks_snapshots()
     refresh_current_stock()
     response = signed_in(client, "maria").get(URL)
     assert response.status_code == 200
@@ -123,8 +155,9 @@ def test_the_cards_show_the_hand_worked_figures(clean_dw, client, tenant, site, 
     assert text_of(html, "card-quarantined-figure") == "120.00"
     assert text_of(html, "card-quarantined-lots") == "1"
     # SALT has been at zero since three days ago; VAX-10's only lot waits for QC, so its
-    # approved stock has been zero since it arrived today; GOLD never ran out: 2.
-    assert text_of(html, "card-stock-outs-figure") == "2 products"
+    # available stock is zero today; PEPPER was at zero from four to two days ago (the
+    # snapshots); GOLD never ran out: 3.
+    assert text_of(html, "card-stock-outs-figure") == "3 products"
     # Both rules are low; only GOLD is an A-item.
     assert text_of(html, "card-a-items-figure") == "1"
     assert 'href="/reports/history/?sku=GOLD"' in html
@@ -157,6 +190,7 @@ def test_another_tenants_manager_sees_zeros(
 ):
     build_dashboard_data(tenant, site, flour, vaccine)
     make_member(other_tenant, "globex-boss", Role.MANAGER)
+    take_the_weeks_snapshots()
     refresh_current_stock()
     html = signed_in(client, "globex-boss").get(URL).content.decode()
     assert text_of(html, "card-value-figure") == "0.00"
@@ -242,13 +276,18 @@ def dashboard_queries(client) -> tuple[int, str]:
     return len(queries), response.content.decode()
 
 
-def test_the_query_count_does_not_grow_with_the_products(client, tenant, site, manager):
+@pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
+def test_the_query_count_does_not_grow_with_the_products(clean_dw, client, tenant, site, manager):
     signed_in(client, "manager")
     stock_products(tenant, site, range(10))
+    take_the_weeks_snapshots()
+    refresh_current_stock()
     client.get(URL)  # the first visit saves the session: a query the others do not make
     few, html = dashboard_queries(client)
     assert text_of(html, "card-stock-outs-figure") == "10 products"
     stock_products(tenant, site, range(10, 200))
+    take_the_weeks_snapshots()
+    refresh_current_stock()
     many, html = dashboard_queries(client)
     assert text_of(html, "card-stock-outs-figure") == "200 products"
     assert many == few

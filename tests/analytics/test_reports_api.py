@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from analytics import api, reports
 from analytics.models import ReorderRule
-from tests.analytics.test_reports_selectors import build_reports_data
+from tests.analytics.conftest import DW_DATABASES
+from tests.analytics.test_reports_selectors import build_reports_data, take_the_snapshots
 from tests.api.conftest import ApiClient, new_client
 from warehouse.tenancy import tenant_context
 
@@ -109,10 +110,6 @@ ENDPOINTS = {
             reports.valuation(tenant=t), from_attributes=True
         ),
     ),
-    "/reports/stock-outs": (
-        {"days": 731},
-        lambda t: api.StockOutsOut(items=reports.stock_outs(tenant=t, days=731)),
-    ),
     "/reports/low-stock": ({}, lambda t: api.LowStockOut(items=reports.low_stock(tenant=t))),
 }
 
@@ -164,19 +161,40 @@ def test_dates_out_of_range_are_held_within_bounds(acme, data):
     assert (ancient["warehouses"], ancient["total_value"]) == ([], "0.00")
 
 
-@pytest.mark.parametrize("path", ["/reports/abc", "/reports/turnover", "/reports/stock-outs"])
-def test_lists_come_a_page_at_a_time_with_the_whole_count(acme, data, path):
-    params = {"days": 400} if path != "/reports/stock-outs" else {"days": 731}
-    whole = acme.get(path, params).json()
+def assert_pages_of_one_row(client: ApiClient, path: str, params: dict) -> None:
+    whole = client.get(path, params).json()
     assert whole["count"] == len(whole["items"]) >= 2
     pages = [
-        acme.get(path, {**params, "limit": 1, "offset": offset}).json()
+        client.get(path, {**params, "limit": 1, "offset": offset}).json()
         for offset in range(whole["count"] + 1)
     ]
     # Every page is one row of the same ordered report (ABC classes and shares
     # decided on the whole), and past the end a page is empty.
     assert [page["items"] for page in pages] == [[row] for row in whole["items"]] + [[]]
     assert {page["count"] for page in pages} == {whole["count"]}
+
+
+@pytest.mark.parametrize("path", ["/reports/abc", "/reports/turnover"])
+def test_lists_come_a_page_at_a_time_with_the_whole_count(acme, data, path):
+    assert_pages_of_one_row(acme, path, {"days": 400})
+
+
+@pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
+def test_stock_outs_answer_the_selectors_rows_a_page_at_a_time(clean_dw, acme, tenant, site):
+    build_reports_data(tenant, site)
+    take_the_snapshots()
+    body = acme.get("/reports/stock-outs", {"days": 731}).json()
+    expected = api.StockOutsOut(items=reports.stock_outs(tenant=tenant, days=731))
+    assert body == expected.model_dump(mode="json", by_alias=True)
+    # The ten snapshotted days of March and today (the view: the data set's stock now, when
+    # ALPHA's lots have expired): DELTA at zero from its receipt on 03-25 (five days and
+    # today), CHARLIE from 03-29 (two and today), ALPHA today.
+    assert [(row["sku"], row["days_at_zero"], row["days_counted"]) for row in body["items"]] == [
+        ("DELTA", 6, 6),
+        ("CHARLIE", 3, 11),
+        ("ALPHA", 1, 11),
+    ]
+    assert_pages_of_one_row(acme, "/reports/stock-outs", {"days": 731})
 
 
 def test_low_stock_pages_by_sku_and_warehouse(acme, data):

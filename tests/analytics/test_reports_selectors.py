@@ -18,9 +18,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import ProgrammingError, connection, connections
 from django.utils import timezone
 
+from analytics.dw import refresh_current_stock, take_snapshot
 from analytics.models import ReorderRule
 from analytics.reports import (
     abc,
@@ -39,6 +40,7 @@ from inventory.reservations.allocation import reserve_stock
 from inventory.reservations.requests import LineRequest
 from inventory.stock.movements import adjust_stock, move_stock, ship_stock
 from inventory.stock.receipts import receive_stock
+from tests.analytics.conftest import DW_DATABASES
 from tests.conftest import bin_of, make_site
 from warehouse.tenancy import tenant_context
 
@@ -342,17 +344,119 @@ def test_valuation_counts_a_lot_in_two_bins_once(tenant, data):
         ]
 
 
-def test_stock_outs_count_the_days_at_zero(tenant, data):
-    rows = stock_outs(tenant=tenant, days=30, today=TODAY)
-    # DELTA's only lot is quarantined: zero approved stock from its receipt on 03-25 (7 days).
-    # CHARLIE: 10, then 8 on 03-25, then 0 from 03-29: 03-29, 03-30, 03-31.
-    assert [(r.sku, r.days_at_zero, r.days_counted, r.out_of_stock) for r in rows] == [
-        ("DELTA", 7, 7, True),
-        ("CHARLIE", 3, 30, True),
+# The snapshotted days of the stock-outs test: 03-20 to 03-30 but 03-27.
+SNAPSHOT_DAYS = [datetime.date(2026, 3, day) for day in range(20, 31) if day != 27]
+
+
+def take_the_snapshots() -> None:
+    """The snapshots of ``SNAPSHOT_DAYS`` (committed data only) and a fresh current-stock view."""
+    for day in SNAPSHOT_DAYS:
+        take_snapshot(day)
+    refresh_current_stock()
+
+
+def stock_out_days(day: datetime.date) -> list[tuple]:
+    """Every tenant's ``dw.stock_out_day`` rows of ``day`` (read across tenants)."""
+    with connections["maintenance"].cursor() as cursor:
+        cursor.execute(
+            "SELECT tenant_id, product_id, warehouse_id FROM dw.stock_out_day WHERE day = %s"
+            " ORDER BY 1, 2, 3 NULLS FIRST",
+            [day],
+        )
+        return cursor.fetchall()
+
+
+def outs(tenant, **filters) -> list[tuple]:
+    rows = stock_outs(tenant=tenant, days=30, today=TODAY, **filters)
+    return [(r.sku, r.days_at_zero, r.days_counted, r.out_of_stock) for r in rows]
+
+
+@pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
+def test_stock_outs_count_the_days_at_zero(clean_dw, tenant, site):
+    data = build_reports_data(tenant, site)
+    take_the_snapshots()
+    # The window is 03-02..03-31: 03-02..03-30 from the snapshots, of which only the ten
+    # of SNAPSHOT_DAYS are counted; 03-31 from the view, which is the stock now. The data
+    # set is in the past: now A1 (04-15) and A2 (06-15) have expired, so ALPHA's available
+    # is zero today, though never on a snapshotted day (50 + 30 from 03-20).
+    assert timezone.localdate() > datetime.date(2026, 6, 15)
+    # DELTA's only lot is quarantined: on hand 5, available zero from its receipt on 03-25:
+    # 03-25, 03-26, 03-28, 03-29, 03-30 (03-27 has no snapshot) and today; counted the same.
+    # CHARLIE: 10, then 8 on 03-25, then 0 from 03-29: 03-29, 03-30 and today, of the ten
+    # snapshotted days and today (received 2025-09-01). BRAVO: B1's 30 in DC1 all along.
+    assert outs(tenant) == [
+        ("DELTA", 6, 6, True),
+        ("CHARLIE", 3, 11, True),
+        ("ALPHA", 1, 11, True),
     ]
-    # Before 03-25 CHARLIE had stock: a window ending 03-24 has no stock-out of it.
-    earlier = stock_outs(tenant=tenant, days=30, today=datetime.date(2026, 3, 24))
-    assert [row.sku for row in earlier] == []
+    # In DC2: B2 (4) expired on 03-01, so BRAVO has zero available there every day (on
+    # hand 4); its lot there was received 2025-10-01. DELTA as above.
+    assert outs(tenant, warehouse="DC2") == [("BRAVO", 11, 11, True), ("DELTA", 6, 6, True)]
+    assert outs(tenant, warehouse="DC1") == [("CHARLIE", 3, 11, True), ("ALPHA", 1, 11, True)]
+
+    # A day taken later counts from then on: 03-27 adds a day at zero to DELTA.
+    take_snapshot(datetime.date(2026, 3, 27))
+    assert outs(tenant)[0] == ("DELTA", 7, 7, True)
+
+    # Reserved to zero: holding B1's 30 leaves BRAVO no available stock, today (the view)
+    # and in a snapshot of the real today, though its 34 are still on hand.
+    reserve_stock(
+        tenant=tenant, warehouse=data["dc1"], lines=[LineRequest(data["products"]["BRAVO"], 30)]
+    )
+    refresh_current_stock()
+    assert ("BRAVO", 1, 12, True) in outs(tenant)
+    take_snapshot(timezone.localdate())
+    bravo = data["products"]["BRAVO"].pk
+    assert {
+        warehouse
+        for tenant_id, product, warehouse in stock_out_days(timezone.localdate())
+        if product == bravo
+    } == {None, data["dc1"].pk, data["dc2"].pk}
+
+    # Retaking a day writes the same rows: DELTA in DC2 and overall, CHARLIE in DC1 and overall.
+    before = stock_out_days(datetime.date(2026, 3, 29))
+    take_snapshot(datetime.date(2026, 3, 29))
+    assert stock_out_days(datetime.date(2026, 3, 29)) == before
+    products = data["products"]
+    assert sorted(before, key=str) == sorted(
+        [
+            (tenant.pk, products["CHARLIE"].pk, None),
+            (tenant.pk, products["CHARLIE"].pk, data["dc1"].pk),
+            (tenant.pk, products["DELTA"].pk, None),
+            (tenant.pk, products["DELTA"].pk, data["dc2"].pk),
+            (tenant.pk, products["BRAVO"].pk, data["dc2"].pk),
+        ],
+        key=str,
+    )
+
+
+@pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
+def test_stock_out_days_are_the_tenants_own_and_read_only(clean_dw, tenant, other_tenant, site):
+    build_reports_data(tenant, site)
+    take_snapshot(datetime.date(2026, 3, 30))
+    refresh_current_stock()
+    assert stock_outs(tenant=other_tenant, days=30, today=TODAY) == []
+    for table in ("dw.stock_out_day", "dw.stock_snapshot_day"):
+        with connection.cursor() as cursor:
+            with tenant_context(other_tenant.pk):
+                cursor.execute(f"SELECT count(*) FROM {table} WHERE tenant_id = %s", [tenant.pk])
+                assert cursor.fetchone()[0] == 0
+            with tenant_context(tenant.pk):
+                cursor.execute(f"SELECT count(*) FROM {table}")
+                assert cursor.fetchone()[0] > 0
+            # Without a tenant context nothing is seen.
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            assert cursor.fetchone()[0] == 0
+            # The runtime role reads, never writes, even its own tenant's rows.
+            for write in (
+                f"DELETE FROM {table}",
+                f"INSERT INTO {table} (tenant_id, day) VALUES ({tenant.pk}, DATE '2026-03-01')",
+            ):
+                with (
+                    pytest.raises(ProgrammingError, match="permission denied"),
+                    tenant_context(tenant.pk),
+                ):
+                    cursor.execute(write)
 
 
 def test_low_stock_against_enabled_rules(tenant, data):
