@@ -55,9 +55,14 @@ def _consumption_sql(parts: WindowParts) -> str:
      GROUP BY raw.product_id, raw.lot_id
 ), consumption AS (
     SELECT parts.product_id, sum(parts.value) AS value
-      FROM (SELECT raw.product_id, raw.quantity * lot.unit_cost AS value
+      FROM (-- The lot's cost looked up per row by its key: the part read from
+            -- the ledger is short when the roll-up is current (a hash of every
+            -- lot would cost more than the rows it serves).
+            SELECT raw.product_id,
+                   raw.quantity * (SELECT lot.unit_cost FROM inventory_lot AS lot
+                                    WHERE lot.tenant_id = %(tenant)s AND lot.id = raw.lot_id)
+                   AS value
               FROM raw
-              JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = raw.lot_id
             UNION ALL
             SELECT month.product_id, month.shipped_value
               FROM dw.ledger_month AS month

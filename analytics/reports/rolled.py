@@ -60,9 +60,13 @@ rolled_clean AS (
                         WHERE dirty.tenant_id = rolled.tenant_id AND dirty.month = rolled.month)
 )"""
 
-# The rolled clean months, on ``dw.ledger_month AS month``.
+# The rolled clean months, on ``dw.ledger_month AS month`` (or ``dw.ledger_day``).
+# The constant range of the window's months lets the planner read them by the
+# primary key (tenant, month, ...) and estimate their rows, rather than scan
+# the whole roll-up for the months the subquery names.
 ROLLED_MONTHS = """
     month.tenant_id = %(tenant)s
+    AND month.month >= %(first_month)s::date AND month.month <= %(last_month)s::date
     AND month.month = ANY(ARRAY(SELECT rolled_clean.month FROM rolled_clean))"""
 
 
@@ -146,6 +150,9 @@ def window_parts(start: datetime.datetime, end: datetime.datetime | None) -> Win
     ]
     params = {
         "start": start,
+        # None (no month of the window is whole): no row of the roll-up is read.
+        "first_month": months[0] if months else None,
+        "last_month": months[-1] if months else None,
         "whole_months": months,
         "month_floors": floors,
         "month_limits": limits,

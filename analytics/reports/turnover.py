@@ -38,9 +38,10 @@ def turnover_sql(parts: WindowParts) -> str:
     """The report's query over the window ``parts`` split into rolled months and ledger ranges."""
     return f"""
 WITH {ROLLED_CLEAN}, now AS (
+    -- Balances at zero add nothing (most of them, on a ledger with history).
     SELECT balance.product_id, sum(balance.on_hand) AS on_hand
       FROM inventory_balance AS balance
-     WHERE balance.tenant_id = %(tenant)s
+     WHERE balance.tenant_id = %(tenant)s AND balance.on_hand > 0
        AND (%(warehouse)s::bigint IS NULL OR balance.warehouse_id = %(warehouse)s::bigint)
      GROUP BY balance.product_id
 ), raw AS (
@@ -57,10 +58,11 @@ WITH {ROLLED_CLEAN}, now AS (
 ), rolled AS (
     -- Each month's weighted change counted from the window's last day:
     -- sum(q x (last + 1 - day)) = (last + 1) x sum(q) - sum(q x day).
+    -- Summed first, multiplied once per product.
     SELECT month.product_id,
            sum(month.on_hand_change) AS since_start,
-           sum((%(last)s::date - DATE '2000-01-01' + 1) * month.on_hand_change
-               - month.weighted_change) AS weighted,
+           (%(last)s::date - DATE '2000-01-01' + 1) * sum(month.on_hand_change)
+               - sum(month.weighted_change) AS weighted,
            sum(month.shipped) AS shipped
       FROM dw.ledger_month AS month
      WHERE {ROLLED_MONTHS}

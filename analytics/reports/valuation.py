@@ -82,9 +82,12 @@ WITH {ROLLED_CLEAN}, now AS (
 ), raw AS ({parts.raw_entries(_LATER_COLUMNS, _LATER)}
 ), later AS (
     SELECT parts.warehouse_id, sum(parts.quantity) AS quantity, sum(parts.value) AS value
-      FROM (SELECT raw.warehouse_id, raw.quantity, raw.quantity * lot.unit_cost AS value
+      FROM (-- The lot's cost by its key, per row: the ledger part is short.
+            SELECT raw.warehouse_id, raw.quantity,
+                   raw.quantity * (SELECT lot.unit_cost FROM inventory_lot AS lot
+                                    WHERE lot.tenant_id = %(tenant)s AND lot.id = raw.lot_id)
+                   AS value
               FROM raw
-              JOIN inventory_lot AS lot ON lot.tenant_id = %(tenant)s AND lot.id = raw.lot_id
             UNION ALL
             SELECT month.warehouse_id, month.on_hand_change, month.value_change
               FROM dw.ledger_day AS month
