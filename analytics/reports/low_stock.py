@@ -9,14 +9,12 @@ available.
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
 
-from analytics.reports.abc import class_a_sql, window_parameters
-from analytics.reports.connection import check_days, fetch_all, report_cursor, warehouse_id
+from analytics.reports.connection import fetch_all, report_cursor, warehouse_id
 from warehouse.models import Tenant
 
 # Available is computed here for the rules' own (product, warehouse) pairs with
@@ -27,12 +25,12 @@ from warehouse.models import Tenant
 # thousand on a large tenant) tested each balance against the whole array of
 # products, a linear search in its generic plan; a hash join with the pairs
 # reads each balance once.
-_LOW_STOCK = """
-WITH {first}rules AS (
+LOW_STOCK_SQL = """
+WITH rules AS (
     SELECT rule.product_id, rule.warehouse_id, rule.reorder_point, rule.reorder_quantity
       FROM analytics_reorderrule AS rule
      WHERE rule.tenant_id = %(tenant)s AND rule.enabled
-       AND (%(warehouse)s::bigint IS NULL OR rule.warehouse_id = %(warehouse)s::bigint){only}
+       AND (%(warehouse)s::bigint IS NULL OR rule.warehouse_id = %(warehouse)s::bigint)
 ), pairs AS (
     SELECT DISTINCT rules.product_id, rules.warehouse_id FROM rules
 ), totals AS (
@@ -90,10 +88,6 @@ SELECT product.sku, product.name, warehouse.code AS warehouse,
 """
 
 
-# Every enabled rule (of a warehouse, if one is given).
-LOW_STOCK_SQL = _LOW_STOCK.format(first="", only="")
-
-
 @dataclass(frozen=True)
 class LowStock:
     sku: str
@@ -106,45 +100,22 @@ class LowStock:
 
 
 def low_stock(
-    *,
-    tenant: Tenant,
-    warehouse: str | None = None,
-    today: datetime.date | None = None,
-    class_a_days: int | None = None,
+    *, tenant: Tenant, warehouse: str | None = None, today: datetime.date | None = None
 ) -> list[LowStock]:
     """Every enabled rule whose available stock is below its reorder point, by SKU and warehouse.
 
     ``shortfall`` is the reorder point less what is available. In one
-    warehouse (its code) or all; with ``class_a_days``, only the rules of
-    products classed A by the ABC report over that many days ending
-    ``today`` (in every warehouse), decided in the same statement. Reads
-    only. Raises ``WarehouseNotFound`` and, for ``class_a_days`` out of
-    1..3660, ``ValidationFailed``.
+    warehouse (its code) or all. Reads only. Raises ``WarehouseNotFound``.
     """
-    today = today or timezone.localdate()
     with report_cursor(tenant) as cursor:
-        parameters = {
-            "tenant": tenant.pk,
-            "warehouse": warehouse_id(cursor, warehouse),
-            "today": today,
-            "now": timezone.now(),
-        }
-        if class_a_days is None:
-            sql = LOW_STOCK_SQL
-        else:
-            check_days(class_a_days)
-            parts, window = window_parameters(cursor, tenant, class_a_days, None, today)
-            # The ABC window's own parameters; its warehouse is every warehouse.
-            window = {f"abc_{name}": value for name, value in window.items()}
-            sql = _LOW_STOCK.format(
-                first=_abc_parameters(class_a_sql(parts)) + ", ",
-                only="\n       AND rule.product_id IN (SELECT class_a.product_id FROM class_a)",
-            )
-            parameters.update(window)
-        rows = fetch_all(cursor, sql, parameters)
+        rows = fetch_all(
+            cursor,
+            LOW_STOCK_SQL,
+            {
+                "tenant": tenant.pk,
+                "warehouse": warehouse_id(cursor, warehouse),
+                "today": today or timezone.localdate(),
+                "now": timezone.now(),
+            },
+        )
     return [LowStock(**row) for row in rows]
-
-
-def _abc_parameters(sql: str) -> str:
-    """``sql`` reading its parameters under an ``abc_`` prefix (``%(x)s`` as ``%(abc_x)s``)."""
-    return re.sub(r"%\((\w+)\)s", r"%(abc_\1)s", sql)

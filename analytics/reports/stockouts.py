@@ -41,7 +41,7 @@ from warehouse.models import Tenant
 
 MAX_STOCKOUT_DAYS = 731
 
-_STOCKOUTS = """
+_LISTED = """
 WITH taken AS (
     SELECT taken.day
       FROM dw.stock_snapshot_day AS taken
@@ -65,7 +65,11 @@ WITH taken AS (
            current.product_id IS NOT NULL AS out_of_stock
       FROM past FULL JOIN current ON current.product_id = past.product_id
 )
-SELECT product.sku, product.name, listed.days_at_zero, listed.out_of_stock,
+"""
+
+_STOCKOUTS = (
+    _LISTED
+    + """SELECT product.sku, product.name, listed.days_at_zero, listed.out_of_stock,
        1 + (SELECT count(*) FROM taken WHERE taken.day >= received.first_day) AS days_counted
   FROM listed
   JOIN inventory_product AS product
@@ -83,6 +87,10 @@ SELECT product.sku, product.name, listed.days_at_zero, listed.out_of_stock,
  ) AS received
  ORDER BY listed.days_at_zero DESC, product.sku_key
 """
+)
+
+# How many products are listed (the dashboard's card): the days counted are not needed.
+_STOCKOUT_COUNT = _LISTED + "SELECT count(*) FROM listed"
 
 
 @dataclass(frozen=True)
@@ -133,3 +141,20 @@ def stock_outs(
         )
         for row in rows
     ]
+
+
+def stock_out_count(*, tenant: Tenant, days: int = 30, today: datetime.date | None = None) -> int:
+    """How many products ``stock_outs`` lists over every warehouse (without reading their rows)."""
+    check_days(days, maximum=MAX_STOCKOUT_DAYS)
+    first, last = last_days(days, today=today)
+    with report_cursor(tenant) as cursor:
+        cursor.execute(
+            _STOCKOUT_COUNT,
+            {
+                "tenant": tenant.pk,
+                "first": first,
+                "yesterday": last - datetime.timedelta(days=1),
+                "warehouse": None,
+            },
+        )
+        return cursor.fetchone()[0]

@@ -5,10 +5,12 @@ summed per warehouse by the database: one query whatever the number of
 products. The view has no value per QC status, so the quarantined value and
 the lots expiring soon are summed from the balances of those lots in one
 query of their own. Stock-outs and the A-items below their reorder point
-call the report selectors: stock-outs read the week's days at zero from the
-daily snapshots (``dw.stock_out_day``) and today from the view; the A-items
-are the low-stock report of the products classed A over 90 days, ranked in
-the same statement from the ledger's roll-up.
+count the products the stock-outs report lists (the week's days at zero from
+the daily snapshots, ``dw.stock_out_day``, and today from the view). The
+A-items are the products classed A over 90 days (ranked from the ledger's
+roll-up as the ABC report ranks them) with an enabled rule whose available
+stock in the view is below its reorder point: the low-stock report's rows
+for those products, as of the view's last refresh.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from django.utils import timezone
 
 from analytics.dw import freshness
 from analytics.dw.current_stock import Freshness
-from analytics.reports import low_stock, stock_outs
+from analytics.reports.abc import class_a_sql, window_parameters
 from analytics.reports.connection import fetch_all, report_cursor, rounded
+from analytics.reports.stockouts import stock_out_count
 from warehouse.models import Tenant
 
 EXPIRY_DAYS = 30
@@ -56,6 +59,26 @@ SELECT count(DISTINCT lot.id) FILTER (WHERE lot.expires_on BETWEEN %(today)s AND
   JOIN inventory_lot AS lot ON lot.tenant_id = balance.tenant_id AND lot.id = balance.lot_id
  WHERE balance.tenant_id = %(tenant)s AND balance.on_hand > 0
    AND (lot.qc_status = 'QUARANTINE' OR lot.expires_on BETWEEN %(today)s AND %(until)s)
+"""
+
+
+# The products classed A over the ABC window (``class_a``) with an enabled
+# rule whose available stock in the view is below its reorder point, by SKU.
+_A_ITEMS = """
+WITH {class_a}, stock AS (
+    SELECT stock.product_id, stock.warehouse_id, stock.available
+      FROM dw.current_stock(NULL) AS stock
+)
+SELECT product.sku
+  FROM analytics_reorderrule AS rule
+  JOIN class_a ON class_a.product_id = rule.product_id
+  JOIN inventory_product AS product
+    ON product.tenant_id = %(tenant)s AND product.id = rule.product_id
+  LEFT JOIN stock ON stock.product_id = rule.product_id AND stock.warehouse_id = rule.warehouse_id
+ WHERE rule.tenant_id = %(tenant)s AND rule.enabled
+   AND coalesce(stock.available, 0) < rule.reorder_point
+ GROUP BY product.sku, product.sku_key
+ ORDER BY product.sku_key
 """
 
 
@@ -124,11 +147,13 @@ def stock_outs_this_week(*, tenant: Tenant, today: datetime.date | None = None) 
     The six days before today as their snapshots recorded them (days not
     snapshotted are not counted), today as of the view's last refresh.
     """
-    return len(stock_outs(tenant=tenant, days=STOCK_OUT_DAYS, today=today))
+    return stock_out_count(tenant=tenant, days=STOCK_OUT_DAYS, today=today)
 
 
 def a_items_below_reorder_point(*, tenant: Tenant, today: datetime.date | None = None) -> AItems:
     """Products classed A over 90 days that the low-stock report lists, by SKU (the first five)."""
-    low = low_stock(tenant=tenant, today=today, class_a_days=ABC_DAYS)
-    skus = list(dict.fromkeys(row.sku for row in low))
+    with report_cursor(tenant) as cursor:
+        parts, parameters = window_parameters(cursor, tenant, ABC_DAYS, None, today)
+        cursor.execute(_A_ITEMS.format(class_a=class_a_sql(parts)), parameters)
+        skus = [row[0] for row in cursor.fetchall()]
     return AItems(count=len(skus), skus=skus[:A_ITEMS_SHOWN])

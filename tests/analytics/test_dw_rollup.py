@@ -15,11 +15,13 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
-from analytics.dw import roll_ledger_months
+from analytics.dw import refresh_current_stock, roll_ledger_months
 from analytics.dw.rollup import MARGIN, last_closed_month, month_of, roll_month
+from analytics.models import ReorderRule
 from analytics.reports import abc, demand, turnover, valuation
 from analytics.reports.connection import day_start
 from analytics.reports.rolled import ROLLED_CLEAN, window_parts
+from analytics.web.dashboard_cards import ABC_DAYS, a_items_below_reorder_point
 from inventory.catalog.services import create_warehouse
 from inventory.ledger.partitions import PARENT, ensure_ledger_partitions
 from inventory.models import Lot
@@ -174,6 +176,42 @@ def test_a_lots_unit_cost_is_fixed_once_received(tenant, data):
         assert Lot.objects.get(code="A1").unit_cost == Decimal("1.00")
 
 
+def rule_everywhere(tenant, data, point=1000):
+    """A rule for every product in every warehouse with a point nothing reaches: all low."""
+    with tenant_context(tenant.pk):
+        for product in data["products"].values():
+            for site in (data["dc1"], data["dc2"]):
+                ReorderRule.objects.create(
+                    tenant=tenant,
+                    product=product,
+                    warehouse=site,
+                    reorder_point=point,
+                    reorder_quantity=1,
+                )
+
+
+@pytest.mark.parametrize("rolled", [False, True], ids=["ledger", "rolled"])
+def test_the_dashboards_a_items_are_the_abc_reports_a_products_that_are_low(tenant, data, rolled):
+    """Over 90 days ALPHA alone is A: BRAVO's share before it is exactly 80 % (B)."""
+    rule_everywhere(tenant, data)
+    refresh_current_stock()
+    if rolled:
+        roll_ledger_months()
+    report = abc(tenant=tenant, days=ABC_DAYS, today=TODAY)
+    assert [row.sku for row in report if row.abc_class == "A"] == ["ALPHA"]
+    # Every rule is low (nothing reaches 1,000): the A-items are the A products.
+    items = a_items_below_reorder_point(tenant=tenant, today=TODAY)
+    assert (items.count, items.skus) == (1, ["ALPHA"])
+    # Over the 90 days to 30 January BRAVO's B1 was not yet received: ALPHA (10 of A1 on
+    # 12-15) is the only product that shipped, and A.
+    earlier = TODAY - datetime.timedelta(days=60)
+    assert a_items_below_reorder_point(tenant=tenant, today=earlier).skus == ["ALPHA"]
+    # A disabled rule is not low: with ALPHA's rules off, no A-item is.
+    with tenant_context(tenant.pk):
+        ReorderRule.objects.filter(product__sku="ALPHA").update(enabled=False)
+    assert a_items_below_reorder_point(tenant=tenant, today=TODAY).count == 0
+
+
 @pytest.mark.parametrize(
     "check",
     [
@@ -182,7 +220,6 @@ def test_a_lots_unit_cost_is_fixed_once_received(tenant, data):
         selectors.test_turnover_and_days_of_supply,
         selectors.test_valuation_today_and_as_of_a_past_day,
         selectors.test_demand_with_rolling_averages_that_look_back_before_the_range,
-        selectors.test_low_stock_of_class_a_at_the_boundaries,
     ],
     ids=lambda check: check.__name__,
 )

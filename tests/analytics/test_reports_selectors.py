@@ -121,49 +121,6 @@ def test_abc_classes_at_the_exact_boundaries(tenant, data):
     ]
 
 
-def rule_everywhere(tenant, data, point=1000):
-    """A rule for every product in every warehouse with a point nothing reaches: all low."""
-    with tenant_context(tenant.pk):
-        for product in data["products"].values():
-            for site in (data["dc1"], data["dc2"]):
-                ReorderRule.objects.create(
-                    tenant=tenant,
-                    product=product,
-                    warehouse=site,
-                    reorder_point=point,
-                    reorder_quantity=1,
-                )
-
-
-@pytest.mark.parametrize("days", [90, 30, 1])
-def test_low_stock_of_class_a_agrees_with_the_abc_report(tenant, data, days):
-    """Over 90 days BRAVO sits exactly at 80 % before it (B) and CHARLIE at 95 %; over 30
-    the classes differ; over one day nothing shipped and nothing is A."""
-    rule_everywhere(tenant, data)
-    report = abc(tenant=tenant, days=days, today=TODAY)
-    class_a = {row.sku for row in report if row.abc_class == "A"}
-    rows = low_stock(tenant=tenant, today=TODAY, class_a_days=days)
-    assert {row.sku for row in rows} == class_a
-    # The same rows as the whole report has for those products.
-    every = low_stock(tenant=tenant, today=TODAY)
-    assert rows == [row for row in every if row.sku in class_a]
-
-
-def test_low_stock_of_class_a_at_the_boundaries(tenant, data):
-    rule_everywhere(tenant, data)
-    # 90 days: ALPHA alone is A (80 of 100; BRAVO's share before it is exactly 0.80).
-    rows = low_stock(tenant=tenant, today=TODAY, class_a_days=90)
-    assert [(row.sku, row.warehouse) for row in rows] == [("ALPHA", "DC1"), ("ALPHA", "DC2")]
-    # The warehouse filters the rules, not the ranking (A over every warehouse).
-    rows = low_stock(tenant=tenant, warehouse="DC2", today=TODAY, class_a_days=90)
-    assert [(row.sku, row.warehouse) for row in rows] == [("ALPHA", "DC2")]
-    with pytest.raises(ValidationFailed):
-        low_stock(tenant=tenant, today=TODAY, class_a_days=0)
-    with pytest.raises(ValidationFailed):
-        low_stock(tenant=tenant, today=TODAY, class_a_days=3661)
-    assert low_stock(tenant=tenant, today=TODAY, class_a_days=1) == []
-
-
 def test_abc_counts_only_the_window_and_the_warehouse(tenant, data):
     # 2026-03-02..03-31: ALPHA 20 x 2.00 = 40, BRAVO 15, CHARLIE 5; total 60.
     # ALPHA 40/60 = 0.6667 (A); BRAVO before 0.6667 (A); CHARLIE before 55/60 = 0.9167 (B).
