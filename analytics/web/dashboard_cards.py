@@ -68,16 +68,21 @@ _A_ITEMS = """
 WITH {class_a}, stock AS (
     SELECT stock.product_id, stock.warehouse_id, stock.available
       FROM dw.current_stock(NULL) AS stock
+), low AS MATERIALIZED (
+    -- The few products first, then their SKUs by key: estimated as a handful
+    -- of rows, a join with every product was read as a nested loop over all.
+    SELECT DISTINCT rule.product_id
+      FROM analytics_reorderrule AS rule
+      JOIN class_a ON class_a.product_id = rule.product_id
+      LEFT JOIN stock ON stock.product_id = rule.product_id
+                     AND stock.warehouse_id = rule.warehouse_id
+     WHERE rule.tenant_id = %(tenant)s AND rule.enabled
+       AND coalesce(stock.available, 0) < rule.reorder_point
 )
 SELECT product.sku
-  FROM analytics_reorderrule AS rule
-  JOIN class_a ON class_a.product_id = rule.product_id
+  FROM low
   JOIN inventory_product AS product
-    ON product.tenant_id = %(tenant)s AND product.id = rule.product_id
-  LEFT JOIN stock ON stock.product_id = rule.product_id AND stock.warehouse_id = rule.warehouse_id
- WHERE rule.tenant_id = %(tenant)s AND rule.enabled
-   AND coalesce(stock.available, 0) < rule.reorder_point
- GROUP BY product.sku, product.sku_key
+    ON product.tenant_id = %(tenant)s AND product.id = low.product_id
  ORDER BY product.sku_key
 """
 
