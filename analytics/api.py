@@ -247,8 +247,11 @@ def report_turnover(
     limit: int = LIMIT,
     offset: int = OFFSET,
 ):
-    rows = reports.turnover(tenant=request.tenant, days=days, warehouse=warehouse)
-    return _page(rows, limit, offset)
+    # Sorted and cut in the database: only the page is read back.
+    page = reports.turnover_page(
+        tenant=request.tenant, days=days, warehouse=warehouse, limit=limit, offset=offset
+    )
+    return {"items": page.rows, "count": page.count}
 
 
 @router.get(

@@ -13,7 +13,7 @@ from analytics.reports.demand import DemandDay, demand
 from analytics.reports.history import HistoryDay, stock_history
 from analytics.reports.low_stock import LowStock, low_stock
 from analytics.reports.stockouts import StockOut, stock_outs
-from analytics.reports.turnover import TurnoverRow, turnover
+from analytics.reports.turnover import TurnoverPage, TurnoverRow, turnover, turnover_page
 from analytics.reports.valuation import Valuation, WarehouseValue, valuation
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "HistoryDay",
     "LowStock",
     "StockOut",
+    "TurnoverPage",
     "TurnoverRow",
     "Valuation",
     "WarehouseValue",
@@ -35,5 +36,6 @@ __all__ = [
     "stock_history",
     "stock_outs",
     "turnover",
+    "turnover_page",
     "valuation",
 ]

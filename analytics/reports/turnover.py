@@ -14,6 +14,7 @@ daily units shipped; None when nothing shipped.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -34,8 +35,11 @@ _ENTRIES = f"""{ON_HAND_CONDITION}
        AND (%(warehouse)s::bigint IS NULL OR entry.warehouse_id = %(warehouse)s::bigint)"""
 
 
-def turnover_sql(parts: WindowParts) -> str:
-    """The report's query over the window ``parts`` split into rolled months and ledger ranges."""
+def turnover_sql(parts: WindowParts, tail: str = "") -> str:
+    """The report's query over the window ``parts`` split into rolled months and ledger ranges.
+
+    Its CTEs end with ``report`` (every row); ``tail`` reads it (every row, by SKU).
+    """
     return f"""
 WITH {ROLLED_CLEAN}, now AS (
     -- Balances at zero add nothing (most of them, on a ledger with history).
@@ -85,13 +89,67 @@ WITH {ROLLED_CLEAN}, now AS (
       LEFT JOIN changes ON changes.product_id = product.id
      WHERE product.tenant_id = %(tenant)s
        AND (now.product_id IS NOT NULL OR changes.product_id IS NOT NULL)
+), report AS (
+    SELECT sku, name, shipped, round(average, 3) AS average_on_hand, on_hand,
+           CASE WHEN average > 0 THEN round(shipped / average, 2) END AS turnover,
+           CASE WHEN shipped > 0 THEN round(on_hand * %(days)s / shipped, 1) END
+               AS days_of_supply,
+           sku_key, id
+      FROM figures
 )
-SELECT sku, name, shipped, round(average, 3) AS average_on_hand, on_hand,
-       CASE WHEN average > 0 THEN round(shipped / average, 2) END AS turnover,
-       CASE WHEN shipped > 0 THEN round(on_hand * %(days)s / shipped, 1) END AS days_of_supply
-  FROM figures
- ORDER BY sku_key, id
+""" + (tail or _EVERY_ROW)
+
+
+_COLUMNS_OUT = "sku, name, shipped, average_on_hand, on_hand, turnover, days_of_supply"
+_EVERY_ROW = f"SELECT {_COLUMNS_OUT} FROM report ORDER BY sku_key, id"
+_COUNT = "SELECT count(*) FROM report"
+
+# What each sortable column of the report sorts by: text in code point order
+# (as Python compares it), every direction with the rows without a value last.
+ORDER_KEYS = {
+    "sku": 'sku COLLATE "C"',
+    "name": 'name COLLATE "C"',
+    "shipped": "shipped",
+    "average_on_hand": "average_on_hand",
+    "on_hand": "on_hand",
+    "turnover": "turnover",
+    "days_of_supply": "days_of_supply",
+}
+
+
+def _page_sql(order: Sequence[str]) -> str:
+    """One page in ``order`` (column names, ``-`` first for descending; unknown ones skipped).
+
+    Ties keep the report's order (SKU). With the figures the cards read over
+    every row, counted before the page is cut.
+    """
+    keys = [
+        f"{ORDER_KEYS[alias.lstrip('-')]} {'DESC' if alias.startswith('-') else 'ASC'} NULLS LAST"
+        for alias in order
+        if alias.lstrip("-") in ORDER_KEYS
+    ]
+    return f"""
+SELECT {_COLUMNS_OUT},
+       count(*) OVER () AS rows_counted,
+       count(*) FILTER (WHERE shipped = 0) OVER () AS idle,
+       count(*) FILTER (WHERE turnover < 1) OVER () AS slow
+  FROM report
+ ORDER BY {", ".join([*keys, "sku_key", "id"])}
+ LIMIT %(limit)s OFFSET %(offset)s
 """
+
+
+def _window(days: int, today: datetime.date | None) -> tuple[tuple, dict]:
+    """The window's bounds (for ``window_parts``) and the parameters of its query."""
+    first, last = last_days(days, today=today)
+    start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
+    return (start, end), {
+        "tenant": None,
+        "end": end,
+        "last": last,
+        "days": days,
+        "time_zone": time_zone_name(),
+    }
 
 
 @dataclass(slots=True)
@@ -119,20 +177,69 @@ def turnover(
     to 3 and days of supply to 1; turnover is None when the average on hand is
     not positive. Reads only. Raises ``ValidationFailed``, ``WarehouseNotFound``.
     """
-    first, last = last_days(days, today=today)
-    start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
-    parts = window_parts(start, end)
+    start, parameters = _window(days, today)
+    parts = window_parts(*start)
     with report_cursor(tenant) as cursor:
         cursor.execute(
             turnover_sql(parts),
             {
                 **parts.params,
+                **parameters,
                 "tenant": tenant.pk,
-                "end": end,
-                "last": last,
-                "days": days,
-                "time_zone": time_zone_name(),
                 "warehouse": warehouse_id(cursor, warehouse),
             },
         )
         return [TurnoverRow(*row) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class TurnoverPage:
+    """One page of the report, with what the screen's cards count over every row."""
+
+    rows: list[TurnoverRow]
+    count: int  # rows of the whole report
+    idle: int  # products that shipped nothing
+    slow: int  # products that turned less than once
+
+
+def turnover_page(
+    *,
+    tenant: Tenant,
+    days: int = 90,
+    warehouse: str | None = None,
+    today: datetime.date | None = None,
+    order: Sequence[str] = (),
+    limit: int,
+    offset: int = 0,
+) -> TurnoverPage:
+    """``limit`` rows of ``turnover`` from ``offset``, sorted by ``order`` in the database.
+
+    ``order`` names columns of ``TurnoverRow`` (``-`` first: descending;
+    others are ignored); ties, and no order, keep the report's (by SKU).
+    Every row is still figured, but only the page is read back. Raises as
+    ``turnover``.
+    """
+    start, parameters = _window(days, today)
+    parts = window_parts(*start)
+    with report_cursor(tenant) as cursor:
+        parameters = {
+            **parts.params,
+            **parameters,
+            "tenant": tenant.pk,
+            "warehouse": warehouse_id(cursor, warehouse),
+            "limit": limit,
+            "offset": offset,
+        }
+        cursor.execute(turnover_sql(parts, _page_sql(order)), parameters)
+        rows = cursor.fetchall()
+        if not rows and offset > 0:
+            # Past the last row: nothing to show, but the count still matters.
+            cursor.execute(turnover_sql(parts, _COUNT), parameters)
+            return TurnoverPage(rows=[], count=cursor.fetchone()[0], idle=0, slow=0)
+    counted = rows[0][7:] if rows else (0, 0, 0)
+    return TurnoverPage(
+        rows=[TurnoverRow(*row[:7]) for row in rows],
+        count=counted[0],
+        idle=counted[1],
+        slow=counted[2],
+    )

@@ -24,7 +24,6 @@ from inventory.templatetags.stock import day, money, quantity_in
 
 # The Pareto chart draws the products with the highest consumption value, not thousands of bars.
 PARETO_PRODUCTS = 50
-SLOW_TURNOVER = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,11 @@ class ReportSpec:
     # Whose unit the quantities are in: the products on the page ("sku"), the filtered one.
     units: str | None = None
     file_stem: str = ""  # the CSV file name begins so (else with the name)
+    # A reader of one page sorted in the database (called with tenant=, the
+    # filters, order=, limit= and offset=; its result has ``rows`` and
+    # ``count``): the screen then reads that page rather than every row. The
+    # CSV still reads every row with ``read``.
+    page: Callable[..., object] | None = None
 
     @property
     def url_name(self) -> str:
@@ -265,12 +269,12 @@ AGING = ReportSpec(
 # -- turnover ----------------------------------------------------------------------------
 
 
-def _turnover_cards(rows: list[reports.TurnoverRow], filters: dict, uom=None) -> list[Card]:
-    idle = sum(1 for row in rows if not row.shipped)
-    slow = sum(1 for row in rows if row.turnover is not None and row.turnover < SLOW_TURNOVER)
+def _turnover_cards(page: reports.TurnoverPage, filters: dict, uom=None) -> list[Card]:
+    # Counted by the database over every row (``turnover_page``), not over the page.
+    idle, slow = page.idle, page.slow
     return [
         Card(
-            "Products", str(len(rows)), "products", f"With stock or movements, {_window(filters)}"
+            "Products", str(page.count), "products", f"With stock or movements, {_window(filters)}"
         ),
         Card("Shipped nothing", str(idle), "idle", "Stock that did not move out"),
         Card("Turned less than once", str(slow), "slow", "Turnover below 1"),
@@ -295,10 +299,13 @@ TURNOVER = ReportSpec(
         ("days_of_supply", "days_of_supply"),
     ),
     cards=_turnover_cards,
-    empty=lambda rows, filters: (
-        None if rows else f"No stock and no movements in {_window(filters)}. Widen the window."
+    empty=lambda page, filters: (
+        None
+        if page.count
+        else f"No stock and no movements in {_window(filters)}. Widen the window."
     ),
     units="sku",
+    page=reports.turnover_page,
 )
 
 

@@ -59,6 +59,33 @@ class ReportRows(TableListData):
             self.data.sort(key=key, reverse=order_by.is_descending)
 
 
+class ReportPage(TableListData):
+    """One page of a report that the database sorted and cut (``ReportSpec.page``).
+
+    Its length is the whole report's, so the paginator numbers the pages;
+    only the page's rows, from ``offset``, are here. Sorting is a no-op: the
+    database sorted by the request's columns before cutting the page.
+    """
+
+    def __init__(self, rows: list, *, count: int, offset: int):
+        super().__init__(rows)
+        self.count = count
+        self.offset = offset
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start = max((key.start or 0) - self.offset, 0)
+            stop = max((self.count if key.stop is None else key.stop) - self.offset, 0)
+            return self.data[start:stop]
+        return self.data[key - self.offset]
+
+    def order_by(self, aliases):
+        pass
+
+
 def percent(share: Decimal | None) -> str:
     """A share (0.8123) as a percent with one decimal (81.2 %)."""
     if share is None:

@@ -27,12 +27,12 @@ from django_htmx.http import retarget
 from django_tables2 import RequestConfig
 
 from analytics.web.report_specs import REPORTS, ReportSpec
-from analytics.web.report_tables import ReportRows
+from analytics.web.report_tables import ReportPage, ReportRows
 from inventory.catalog.selectors import code_key
 from inventory.core.errors import ProductNotFound, ValidationFailed, WarehouseNotFound
 from inventory.models import Product
 from inventory.web.exports import csv_response
-from inventory.web.tables import configure_table, render_region
+from inventory.web.tables import PER_PAGE, configure_table, render_region
 from warehouse.access import role_required
 from warehouse.models import Role, Warehouse
 
@@ -42,6 +42,9 @@ REGIONS = ("report-results", "report-table")
 ERROR_FIELDS = {ProductNotFound: "sku", WarehouseNotFound: "warehouse", ValidationFailed: "days"}
 # Query parameters that never reach a filter form or the CSV link.
 PAGE_FIELD = "page"
+SORT_FIELD = "sort"
+# A sort names at most this many columns (a table has fewer).
+MAX_SORT_KEYS = 8
 
 
 def _bound_form(request, spec: ReportSpec):
@@ -61,8 +64,57 @@ def _read(request, spec: ReportSpec, form):
         return None
 
 
-def _table(request, spec: ReportSpec, rows: list, *, paginate: bool = True):
-    table = spec.table_class(ReportRows(rows))
+def _page_number(request) -> int:
+    """The page asked for, as the table's paging reads it (``configure_table``).
+
+    Anything but a plain number of at most six digits is page 1; page 0 lies
+    past the last page (the table then shows the last).
+    """
+    page = request.GET.get(PAGE_FIELD, "1")
+    if not (page.isascii() and page.isdigit() and 0 < len(page) <= 6):
+        return 1
+    return int(page) or 10**6
+
+
+def _sort_aliases(request, spec: ReportSpec) -> list[str]:
+    """The request's sort, by columns of the table that sort (the others are ignored)."""
+    columns = spec.table_class.base_columns
+    aliases = []
+    for alias in request.GET.get(SORT_FIELD, "").split(",")[:MAX_SORT_KEYS]:
+        column = columns.get(alias.removeprefix("-"))
+        if alias and column is not None and column.orderable is not False:
+            aliases.append(alias)
+    return aliases
+
+
+def _read_page(request, spec: ReportSpec, form):
+    """The page of the report the request asks for, sorted and cut by the database.
+
+    A page past the last shows the last one, as the table's paging does.
+    """
+    if not form.is_valid():
+        return None
+    per_page = spec.table_class._meta.per_page or PER_PAGE
+    order = _sort_aliases(request, spec)
+    offset = (_page_number(request) - 1) * per_page
+    try:
+        page = spec.page(
+            tenant=request.tenant, **form.filters(), order=order, limit=per_page, offset=offset
+        )
+        if page.count and offset >= page.count:
+            offset = (page.count - 1) // per_page * per_page
+            page = spec.page(
+                tenant=request.tenant, **form.filters(), order=order, limit=per_page, offset=offset
+            )
+    except (ProductNotFound, WarehouseNotFound, ValidationFailed) as error:
+        name = ERROR_FIELDS[type(error)]
+        form.add_error(name if name in form.fields else None, error.message)
+        return None
+    return page, ReportPage(page.rows, count=page.count, offset=offset)
+
+
+def _table(request, spec: ReportSpec, rows, *, paginate: bool = True):
+    table = spec.table_class(rows if isinstance(rows, ReportPage) else ReportRows(rows))
     if paginate:
         configure_table(request, table)
     else:
@@ -99,14 +151,18 @@ def _switcher(current: ReportSpec) -> list[dict]:
 def report_page(request, spec: ReportSpec):
     """The report's screen: its filters, figures, charts and a page of its table."""
     form = _bound_form(request, spec)
-    result = _read(request, spec, form)
+    if spec.page is not None:
+        read = _read_page(request, spec, form)
+        result, rows = read if read is not None else (None, None)
+    else:
+        result = _read(request, spec, form)
+        rows = None if result is None else spec.rows(result)
     context = {"spec": spec, "switcher": _switcher(spec), "form": form}
     if result is None:
         status = 422
     else:
         status = 200
         filters = form.filters()
-        rows = spec.rows(result)
         table = _table(request, spec, rows)
         _units(spec, table, filters)
         empty = spec.empty(result, filters)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from analytics import reports
 from analytics.models import ReorderRule
+from analytics.reports.turnover import ORDER_KEYS
 from analytics.web.report_specs import REPORTS
 from analytics.web.report_tables import ReportTable
 from inventory.catalog.services import create_product
@@ -464,3 +465,49 @@ def test_text_from_the_catalog_is_escaped_in_the_rows_and_the_chart(boss, data, 
     html = boss.get(url("abc"), {"days": "3660", "sort": "sku"}).content.decode()
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+# -- a page sorted and cut by the database (turnover) ---------------------------------------
+
+
+def _python_sorted(rows: list, alias: str) -> list:
+    """``rows`` sorted as the table sorts a list (``ReportRows``): no value last, ties kept."""
+    name, descending = alias.removeprefix("-"), alias.startswith("-")
+    present = [row for row in rows if getattr(row, name) is not None]
+    absent = [row for row in rows if getattr(row, name) is None]
+    return sorted(present, key=lambda row: getattr(row, name), reverse=descending) + absent
+
+
+def test_the_database_sorts_and_cuts_the_turnover_pages_as_the_table_sorts_a_list(
+    tenant, site, data
+):
+    stocked_products(tenant, site, 12)
+    every = reports.turnover(tenant=tenant, days=3660)
+    # Ties, and missing values (days of supply of products that never shipped).
+    assert any(row.days_of_supply is None for row in every)
+    assert any(row.days_of_supply for row in every)
+    for name in ORDER_KEYS:
+        for alias in (name, f"-{name}"):
+            expected = _python_sorted(every, alias)
+            for offset in (0, 5, 15):
+                page = reports.turnover_page(
+                    tenant=tenant, days=3660, order=[alias], limit=5, offset=offset
+                )
+                assert page.rows == expected[offset : offset + 5], (alias, offset)
+                assert page.count == len(every)
+    page = reports.turnover_page(tenant=tenant, days=3660, limit=5)
+    assert page.idle == sum(1 for row in every if not row.shipped)
+    assert page.slow == sum(1 for row in every if row.turnover is not None and row.turnover < 1)
+    # No order: the report's (by SKU). Past the end: no rows, the count still there.
+    assert reports.turnover_page(tenant=tenant, days=3660, limit=100).rows == every
+    past = reports.turnover_page(tenant=tenant, days=3660, limit=5, offset=500)
+    assert (past.rows, past.count) == ([], len(every))
+
+
+@pytest.mark.parametrize("page", ["99", "0", "999999"])
+def test_a_turnover_page_past_the_last_shows_the_last(boss, tenant, site, page):
+    stocked_products(tenant, site, 30)
+    html = boss.get(url("turnover"), {"sort": "-on_hand", "page": page}).content.decode()
+    # 30 products, 25 a page: the last page holds the five smallest.
+    assert all(f"P-{number:05d}" in html for number in range(5))
+    assert "P-00005" not in html and "P-00029" not in html
