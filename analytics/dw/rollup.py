@@ -1,4 +1,4 @@
-"""Monthly roll-up of the ledger: ``dw.ledger_month`` and ``dw.ledger_day``.
+"""Roll-up of the ledger: ``dw.ledger_month``, ``dw.ledger_month_product``, ``dw.ledger_day``.
 
 See migrations ``analytics/0006``, ``0007`` and ``0008``.
 
@@ -13,9 +13,9 @@ re-rolls every month with dirty marks. So the current month is rolled again
 at each run, up to the new watermark.
 
 Rolling one (tenant, month) is one transaction: it reads the month's dirty
-marks, recomputes the month's rows (per lot and warehouse, and its shipped
-on-hand change, value and
-shipped quantity per day and warehouse) from its ledger partitions, records the
+marks, recomputes the month's rows (per lot and warehouse, per product and
+warehouse, and its on-hand change, value and shipped quantity per day and
+warehouse) from its ledger partitions, records the
 month as rolled (with its watermark, ``rolled_until``) and deletes only the
 marks it read. Statements run at READ COMMITTED in that order, so every
 entry whose mark was read is seen by the recompute; a mark committed after
@@ -73,6 +73,19 @@ _INSERT_ROWS = """
              GROUP BY entry.tenant_id, entry.lot_id, entry.warehouse_id, entry.product_id
            ) AS rows
       JOIN public.inventory_lot AS lot ON lot.tenant_id = rows.tenant_id AND lot.id = rows.lot_id
+"""
+_DELETE_PRODUCTS = (
+    "DELETE FROM dw.ledger_month_product WHERE tenant_id = %(tenant)s AND month = %(month)s"
+)
+# From the month's rows just written (same transaction).
+_INSERT_PRODUCTS = """
+    INSERT INTO dw.ledger_month_product (tenant_id, month, product_id, warehouse_id,
+                                         on_hand_change, weighted_change, shipped, shipped_value)
+    SELECT tenant_id, month, product_id, warehouse_id, sum(on_hand_change),
+           sum(weighted_change), sum(shipped), sum(shipped_value)
+      FROM dw.ledger_month
+     WHERE tenant_id = %(tenant)s AND month = %(month)s
+     GROUP BY tenant_id, month, product_id, warehouse_id
 """
 _DELETE_DAYS = "DELETE FROM dw.ledger_day WHERE tenant_id = %(tenant)s AND month = %(month)s"
 _INSERT_DAYS = """
@@ -176,6 +189,8 @@ def roll_month(
         cursor.execute(_DELETE_ROWS, params)
         cursor.execute(_INSERT_ROWS, params)
         rows = cursor.rowcount
+        cursor.execute(_DELETE_PRODUCTS, params)
+        cursor.execute(_INSERT_PRODUCTS, params)
         cursor.execute(_DELETE_DAYS, params)
         cursor.execute(_INSERT_DAYS, params)
         cursor.execute(_RECORD, params)
@@ -202,6 +217,7 @@ def follow_time_zone(*, using: str = "maintenance") -> bool:
         cursor.execute("DELETE FROM dw.ledger_month_rolled")
         cursor.execute("DELETE FROM dw.ledger_month")
         cursor.execute("DELETE FROM dw.ledger_day")
+        cursor.execute("DELETE FROM dw.ledger_month_product")
         return True
 
 

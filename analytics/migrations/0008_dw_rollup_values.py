@@ -3,6 +3,10 @@
 * ``dw.ledger_month.shipped_value``: the month's shipped quantity of the lot
   times the lot's unit cost (NULL without a ``SHIP`` entry), so the ABC
   report sums consumption value per product without reading the lots.
+* ``dw.ledger_month_product``: ``dw.ledger_month`` summed per product and
+  warehouse (about half its rows: a product has several lots a month), for
+  the reports that need no lot (ABC and turnover). Written by the same roll,
+  from the rows it has just written.
 * ``dw.ledger_day``: per tenant, local day and warehouse, the change of on
   hand (entries of every kind but ``RESERVE`` and ``RELEASE``), its value at
   lot cost, and the quantity shipped (``SHIP`` entries, positive; NULL
@@ -56,6 +60,24 @@ FORWARD = [
         PRIMARY KEY (tenant_id, month, day, warehouse_id)
     )
     """,
+    """
+    CREATE TABLE dw.ledger_month_product (
+        tenant_id bigint NOT NULL,
+        month date NOT NULL CHECK (extract(day FROM month) = 1),
+        product_id bigint NOT NULL,
+        warehouse_id bigint NOT NULL,
+        on_hand_change numeric NOT NULL,
+        weighted_change numeric NOT NULL,
+        shipped numeric,
+        shipped_value numeric,
+        PRIMARY KEY (tenant_id, month, product_id, warehouse_id)
+    )
+    """,
+    "ALTER TABLE dw.ledger_month_product ENABLE ROW LEVEL SECURITY",
+    f"CREATE POLICY tenant_isolation ON dw.ledger_month_product "
+    f"USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})",
+    f"GRANT SELECT ON dw.ledger_month_product TO {APP}",
+    f"GRANT SELECT, INSERT, DELETE ON dw.ledger_month_product TO {MAINTENANCE}",
     "ALTER TABLE dw.ledger_day ENABLE ROW LEVEL SECURITY",
     f"CREATE POLICY tenant_isolation ON dw.ledger_day "
     f"USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})",
@@ -91,7 +113,16 @@ FORWARD = [
      WHERE entry.kind NOT IN ('RESERVE', 'RELEASE')
      GROUP BY 1, 2, 3, 4
     """,
+    """
+    INSERT INTO dw.ledger_month_product (tenant_id, month, product_id, warehouse_id,
+                                         on_hand_change, weighted_change, shipped, shipped_value)
+    SELECT tenant_id, month, product_id, warehouse_id, sum(on_hand_change),
+           sum(weighted_change), sum(shipped), sum(shipped_value)
+      FROM dw.ledger_month
+     GROUP BY tenant_id, month, product_id, warehouse_id
+    """,
     "ALTER TABLE dw.ledger_month FORCE ROW LEVEL SECURITY",
+    "ALTER TABLE dw.ledger_month_product FORCE ROW LEVEL SECURITY",
     "ALTER TABLE dw.ledger_month_rolled FORCE ROW LEVEL SECURITY",
     "ALTER TABLE dw.ledger_day FORCE ROW LEVEL SECURITY",
     FIXED_COST,
@@ -106,6 +137,7 @@ BACKWARD = [
     "DROP TRIGGER lot_cost_is_fixed ON public.inventory_lot",
     "DROP FUNCTION public.inventory_lot_cost_is_fixed()",
     "DROP TABLE dw.ledger_day",
+    "DROP TABLE dw.ledger_month_product",
     "ALTER TABLE dw.ledger_month DROP COLUMN shipped_value",
 ]
 

@@ -65,7 +65,7 @@ def _consumption_sql(parts: WindowParts) -> str:
               FROM raw
             UNION ALL
             SELECT month.product_id, month.shipped_value
-              FROM dw.ledger_month AS month
+              FROM dw.ledger_month_product AS month
              WHERE {ROLLED_MONTHS}
                AND month.shipped_value IS NOT NULL
                AND (%(warehouse)s::bigint IS NULL OR month.warehouse_id = %(warehouse)s::bigint)

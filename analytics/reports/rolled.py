@@ -1,4 +1,4 @@
-"""Reading a window of the ledger partly from the monthly roll-up (``dw.ledger_month``).
+"""Reading a window of the ledger partly from the roll-up (``dw.ledger_month`` and kin).
 
 ``window_parts(start, end)`` splits a report window into the months that
 begin inside it (up to the month of now: the current month, rolled up to a
@@ -11,7 +11,7 @@ everything):
   (``month_limits``) and not older than ``WATERMARK_FRESHNESS`` (or the
   month's end; ``month_floors``), have no dirty mark and were rolled in the
   site's current time zone;
-* those months from ``dw.ledger_month`` (``ROLLED_MONTHS``): their entries
+* those months from the roll-up (``ROLLED_MONTHS``): their entries
   before the watermark;
 * every other part of the window from the ledger (``WindowParts.raw_entries``):
   the part before the first month; each month not rolled clean, behind a

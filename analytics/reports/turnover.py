@@ -68,7 +68,7 @@ WITH {ROLLED_CLEAN}, now AS (
            (%(last)s::date - DATE '2000-01-01' + 1) * sum(month.on_hand_change)
                - sum(month.weighted_change) AS weighted,
            sum(month.shipped) AS shipped
-      FROM dw.ledger_month AS month
+      FROM dw.ledger_month_product AS month
      WHERE {ROLLED_MONTHS}
        AND (%(warehouse)s::bigint IS NULL OR month.warehouse_id = %(warehouse)s::bigint)
      GROUP BY month.product_id

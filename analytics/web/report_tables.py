@@ -18,7 +18,7 @@ from django.utils import formats
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django_tables2.data import TableListData
-from django_tables2.utils import Accessor, OrderBy
+from django_tables2.utils import Accessor, OrderBy, signature
 
 from inventory.templatetags.stock import quantity_in
 from inventory.web.tables import (
@@ -145,6 +145,10 @@ def _fixed(attrs) -> bool:
     return not any(callable(value) for value in (attrs or {}).values())
 
 
+# What django-tables2 offers a column's ``render`` (``BoundRow._optional_cell_arguments``).
+CELL_ARGUMENTS = {"value", "record", "column", "bound_column", "bound_row", "table"}
+
+
 class ReportTable(ListTable):
     """Base of the report tables; a subclass's ``Meta`` subclasses this one (see ``ListTable``).
 
@@ -168,16 +172,78 @@ class ReportTable(ListTable):
                 fixed[column.name] = column.attrs["td"].as_html()
         return fixed
 
+    def _cell_readers(self) -> dict:
+        """Per column, what its cells need, worked out once (None: the table's own path).
+
+        A report's rows are plain objects and its columns read one attribute
+        each: the value is that attribute, an empty one shows the column's
+        default, and the column's ``render`` gets the arguments it names,
+        as django-tables2 gives them (``call_with_appropriate``), without
+        inspecting the method again for every cell.
+        """
+        readers = {}
+        for column in self.columns:
+            attribute = str(column.accessor)
+            if column.link or not attribute.isidentifier():
+                readers[column.name] = None
+                continue
+            names, catch_all = signature(column.render)
+            if not catch_all and not set(names) <= CELL_ARGUMENTS:
+                readers[column.name] = None
+                continue
+            readers[column.name] = (
+                attribute,
+                column.render,
+                None if catch_all else tuple(names),
+                column.column.empty_values,
+                column.default,
+            )
+        return readers
+
+    def _cells(self, row, readers):
+        """``(bound column, cell)`` of ``row``, as ``BoundRow.items`` gives them."""
+        record = row.record
+        if isinstance(record, dict):
+            yield from row.items()
+            return
+        for column in self.columns:
+            reader = readers[column.name]
+            if reader is None:
+                cell = row.get_cell(column.name)
+            else:
+                attribute, render, names, empty_values, default = reader
+                value = getattr(record, attribute, None)
+                if value in empty_values:
+                    cell = default
+                else:
+                    arguments = {
+                        "value": value,
+                        "record": record,
+                        "column": column.column,
+                        "bound_column": column,
+                        "bound_row": row,
+                        "table": self,
+                    }
+                    if names is None:
+                        cell = render(**arguments)
+                    else:
+                        cell = render(**{name: arguments[name] for name in names})
+            # Read by cell attributes that depend on the row (as ``items`` sets them).
+            column.current_value = cell
+            column.current_record = record
+            yield column, cell
+
     def body_html(self) -> SafeString:
         """The ``<tr>`` of the page's rows (all rows when not paged), escaped as in a template."""
         rows = self.paginated_rows
         fixed = self._cell_attributes()
+        readers = self._cell_readers()
         # A template's defaults: autoescape on, local time and formats as configured.
         context = Context()
         lines = []
         for row in rows:
             cells = []
-            for column, cell in row.items():
+            for column, cell in self._cells(row, readers):
                 attributes = fixed.get(column.name)
                 if attributes is None:
                     attributes = column.attrs["td"].as_html()

@@ -46,6 +46,7 @@ def clean_rollup(transactional_db):
         with connections["maintenance"].cursor() as cursor:
             cursor.execute("DELETE FROM dw.ledger_month")
             cursor.execute("DELETE FROM dw.ledger_day")
+            cursor.execute("DELETE FROM dw.ledger_month_product")
             cursor.execute("DELETE FROM dw.ledger_month_rolled")
             cursor.execute("DELETE FROM dw.ledger_month_dirty")
 
@@ -430,18 +431,21 @@ def test_the_app_role_reads_only_its_tenant_rows_and_writes_none(tenant, other_t
         occurred_at=selectors.at("2026-02-02"),
     )
     roll_ledger_months()
-    counts = {}
-    for who in (tenant, other_tenant, None):
-        with tenant_context(who and who.id), connections["default"].cursor() as cursor:
-            cursor.execute(
-                "SELECT count(DISTINCT tenant_id), count(*) FROM dw.ledger_month WHERE month = %s",
-                [FEBRUARY],
-            )
-            counts[who and who.slug] = cursor.fetchone()
-    # February: A1's shipment for the tenant; O1's receipt for the other one.
-    assert counts == {tenant.slug: (1, 1), other_tenant.slug: (1, 1), None: (0, 0)}
+    for table in ("dw.ledger_month", "dw.ledger_month_product", "dw.ledger_day"):
+        counts = {}
+        for who in (tenant, other_tenant, None):
+            with tenant_context(who and who.id), connections["default"].cursor() as cursor:
+                cursor.execute(
+                    f"SELECT count(DISTINCT tenant_id), count(*) FROM {table} WHERE month = %s",
+                    [FEBRUARY],
+                )
+                counts[who and who.slug] = cursor.fetchone()
+        # February: A1's shipment for the tenant; O1's receipt for the other one.
+        assert counts == {tenant.slug: (1, 1), other_tenant.slug: (1, 1), None: (0, 0)}, table
     for statement in (
         "DELETE FROM dw.ledger_month",
+        "DELETE FROM dw.ledger_month_product",
+        "DELETE FROM dw.ledger_day",
         "INSERT INTO dw.ledger_month_rolled VALUES (%(tenant)s, '2020-01-01', now())",
         "DELETE FROM dw.ledger_month_dirty",
         "UPDATE dw.settings SET time_zone = 'UTC'",
@@ -513,6 +517,7 @@ def drop_rollup() -> None:
     with connections["maintenance"].cursor() as cursor:
         cursor.execute("DELETE FROM dw.ledger_month")
         cursor.execute("DELETE FROM dw.ledger_day")
+        cursor.execute("DELETE FROM dw.ledger_month_product")
         cursor.execute("DELETE FROM dw.ledger_month_rolled")
 
 
