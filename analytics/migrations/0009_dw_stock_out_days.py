@@ -4,7 +4,9 @@
 snapshot ``available`` (``dw.stock_snapshot``) was zero or less at the end
 of the day, per warehouse (``warehouse_id``) and over all warehouses
 together (``warehouse_id`` NULL: the product's available summed over its
-warehouses). ``dw.stock_snapshot_day`` says which days were snapshotted for
+warehouses). Its key leads with the warehouse, so a window of days over all
+warehouses (or one) reads only its own rows by the key, not the other
+warehouses' rows of those days. ``dw.stock_snapshot_day`` says which days were snapshotted for
 a tenant, and when: a day without a row there has no snapshot, so the
 stock-outs report does not count it (rather than count it as a day in
 stock). Both are written by ``analytics.dw.snapshots.take_snapshot`` in the
@@ -48,7 +50,7 @@ CREATE = [
         product_id bigint NOT NULL,
         warehouse_id bigint,
         CONSTRAINT stock_out_day_key
-            UNIQUE NULLS NOT DISTINCT (tenant_id, day, product_id, warehouse_id)
+            UNIQUE NULLS NOT DISTINCT (tenant_id, warehouse_id, day, product_id)
     )
     """,
     *(
