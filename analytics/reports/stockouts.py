@@ -51,8 +51,7 @@ WITH taken AS (
       FROM dw.stock_out_day AS zero
      WHERE zero.tenant_id = %(tenant)s AND zero.day BETWEEN %(first)s AND %(yesterday)s
        AND zero.day IN (SELECT taken.day FROM taken)
-       AND (%(warehouse)s::bigint IS NULL AND zero.warehouse_id IS NULL
-            OR zero.warehouse_id = %(warehouse)s::bigint)
+       AND {zero_rows}
      GROUP BY zero.product_id
 ), current AS (
     SELECT stock.product_id
@@ -92,6 +91,16 @@ _STOCKOUTS = (
 # How many products are listed (the dashboard's card): the days counted are not needed.
 _STOCKOUT_COUNT = _LISTED + "SELECT count(*) FROM listed"
 
+# Which rows of ``dw.stock_out_day``: a condition the key (tenant, warehouse,
+# day, ...) reads by, so only the window's days of that warehouse (or of all
+# together) are read; a parameter that may be NULL would hide it from the plan.
+_ALL_WAREHOUSES = "zero.warehouse_id IS NULL"
+_ONE_WAREHOUSE = "zero.warehouse_id = %(warehouse)s::bigint"
+
+
+def _zero_rows(sql: str, warehouse: int | None) -> str:
+    return sql.replace("{zero_rows}", _ALL_WAREHOUSES if warehouse is None else _ONE_WAREHOUSE)
+
 
 @dataclass(frozen=True)
 class StockOut:
@@ -120,15 +129,16 @@ def stock_outs(
     check_days(days, maximum=MAX_STOCKOUT_DAYS)
     first, last = last_days(days, today=today)
     with report_cursor(tenant) as cursor:
+        warehouse = warehouse_id(cursor, warehouse)
         rows = fetch_all(
             cursor,
-            _STOCKOUTS,
+            _zero_rows(_STOCKOUTS, warehouse),
             {
                 "tenant": tenant.pk,
                 "first": first,
                 "yesterday": last - datetime.timedelta(days=1),
                 "time_zone": time_zone_name(),
-                "warehouse": warehouse_id(cursor, warehouse),
+                "warehouse": warehouse,
             },
         )
     return [
@@ -149,7 +159,7 @@ def stock_out_count(*, tenant: Tenant, days: int = 30, today: datetime.date | No
     first, last = last_days(days, today=today)
     with report_cursor(tenant) as cursor:
         cursor.execute(
-            _STOCKOUT_COUNT,
+            _zero_rows(_STOCKOUT_COUNT, None),
             {
                 "tenant": tenant.pk,
                 "first": first,
