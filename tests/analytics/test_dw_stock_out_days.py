@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from analytics.dw import take_snapshot
 from analytics.reports import stock_outs
 from tests.analytics.conftest import DW_DATABASES
+from tests.analytics.test_reports_plans import app_role_plan
 from tests.analytics.test_reports_selectors import TODAY, build_reports_data
-from warehouse.tenancy import tenant_context
 
 BEFORE = ("analytics", "0008_dw_rollup_values")
 WITH_STOCK_OUT_DAYS = ("analytics", "0009_dw_stock_out_days")
@@ -32,12 +32,6 @@ def stock_out_rows() -> list[tuple]:
         "SELECT tenant_id, day, product_id, warehouse_id FROM dw.stock_out_day"
         " ORDER BY 1, 2, 3, 4 NULLS FIRST"
     )
-
-
-def plan_nodes(plan):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from plan_nodes(child)
 
 
 @pytest.mark.django_db(transaction=True, databases=DW_DATABASES)
@@ -106,14 +100,7 @@ def test_stock_outs_read_the_days_by_their_key_and_never_the_ledger(tenant, site
     with CaptureQueriesContext(connection) as queries:
         stock_outs(tenant=tenant, days=30, today=TODAY)
     (sql,) = [query["sql"] for query in queries.captured_queries if "stock_out_day" in query["sql"]]
-    with tenant_context(tenant.pk), connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")
-        assert cursor.fetchone() == ("stockyard_app",)
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    nodes = list(plan_nodes(plan[0]["Plan"]))
+    nodes = app_role_plan(tenant, sql)
     relations = {node["Relation Name"] for node in nodes if "Relation Name" in node}
     assert not {name for name in relations if name.startswith("inventory_ledgerentry")}
     (days_at_zero,) = [node for node in nodes if node.get("Relation Name") == "stock_out_day"]

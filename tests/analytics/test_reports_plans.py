@@ -22,6 +22,18 @@ def plan_nodes(plan):
         yield from plan_nodes(child)
 
 
+def app_role_plan(tenant, sql: str) -> list[dict]:
+    """The nodes of ``sql``'s plan as the app role in ``tenant``'s context (no seq scans)."""
+    with tenant_context(tenant.pk), connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone() == ("stockyard_app",)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return list(plan_nodes(plan[0]["Plan"]))
+
+
 def test_stock_history_prunes_partitions_and_uses_the_product_index(tenant, site):
     build_reports_data(tenant, site)
     with CaptureQueriesContext(connection) as queries:
@@ -35,14 +47,7 @@ def test_stock_history_prunes_partitions_and_uses_the_product_index(tenant, site
     (sql,) = [
         query["sql"] for query in queries.captured_queries if "generate_series" in query["sql"]
     ]
-    with tenant_context(tenant.pk), connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")
-        assert cursor.fetchone() == ("stockyard_app",)
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    nodes = list(plan_nodes(plan[0]["Plan"]))
+    nodes = app_role_plan(tenant, sql)
     ledger_scans = [
         node for node in nodes if node.get("Relation Name", "").startswith("inventory_ledgerentry")
     ]
