@@ -497,7 +497,7 @@ def explain(out: Output, tenant_id: int) -> None:
          _HISTORY,
          {"tenant": tenant_id, "product": product, "warehouse": None, "since": since,
           "until": today, "start": day_start(since), "time_zone": time_zone_name()}),
-        ("ABC, 90 days (analytics.reports.abc), rolled months from dw.ledger_month",
+        ("ABC, 90 days (analytics.reports.abc), rolled months from dw.ledger_month_product",
          abc_sql(parts),
          {**parts.params, "tenant": tenant_id, "warehouse": None, "end": window[1],
           "time_zone": time_zone_name()}),
