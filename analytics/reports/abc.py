@@ -19,13 +19,9 @@ from decimal import Decimal
 
 from analytics.reports.connection import (
     check_days,
-    day_start,
-    last_days,
     report_cursor,
-    time_zone_name,
-    warehouse_id,
 )
-from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
+from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parameters
 from warehouse.models import Tenant
 
 A_LIMIT = Decimal("0.80")
@@ -161,22 +157,6 @@ class AbcRow:
     share: Decimal
     cumulative_share: Decimal
     abc_class: str
-
-
-def window_parameters(
-    cursor, tenant: Tenant, days: int, warehouse, today
-) -> tuple[WindowParts, dict]:
-    """The window of the ``days`` days ending ``today`` and the parameters its SQL reads."""
-    first, last = last_days(days, today=today)
-    start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
-    parts = window_parts(start, end)
-    return parts, {
-        **parts.params,
-        "tenant": tenant.pk,
-        "end": end,
-        "warehouse": warehouse_id(cursor, warehouse),
-        "time_zone": time_zone_name(),
-    }
 
 
 def abc(

@@ -36,8 +36,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from analytics.reports.connection import time_zone_name
+from analytics.reports.connection import day_start, last_days, time_zone_name, warehouse_id
 from inventory.ledger.partitions import add_months
+from warehouse.models import Tenant
 
 # How old a month's watermark may be for the month to be read from the roll-up.
 WATERMARK_FRESHNESS = datetime.timedelta(hours=6)
@@ -167,3 +168,27 @@ def window_parts(start: datetime.datetime, end: datetime.datetime | None) -> Win
             if floors[index] < params[f"month_{index}_end"]:
                 params[f"month_{index}_tail"] = max(floors[index], midnight(month))
     return WindowParts(whole_months=months, params=params)
+
+
+def window_parameters(
+    cursor, tenant: Tenant, days: int, warehouse: str | None, today: datetime.date | None
+) -> tuple[WindowParts, dict]:
+    """The window of the ``days`` days ending ``today`` and the parameters its SQL reads.
+
+    ``tenant``, ``warehouse`` (the id of that code, or None), the window's
+    ``end`` (the local midnight after its last day), its ``last`` day, its
+    length ``days`` and the ``time_zone``, with the parts' own. Raises
+    ``ValidationFailed`` (days out of range) and ``WarehouseNotFound``.
+    """
+    first, last = last_days(days, today=today)
+    end = day_start(last + datetime.timedelta(days=1))
+    parts = window_parts(day_start(first), end)
+    return parts, {
+        **parts.params,
+        "tenant": tenant.pk,
+        "end": end,
+        "last": last,
+        "days": days,
+        "warehouse": warehouse_id(cursor, warehouse),
+        "time_zone": time_zone_name(),
+    }

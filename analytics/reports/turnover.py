@@ -20,13 +20,9 @@ from decimal import Decimal
 
 from analytics.reports.connection import (
     ON_HAND_CONDITION,
-    day_start,
-    last_days,
     report_cursor,
-    time_zone_name,
-    warehouse_id,
 )
-from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parts
+from analytics.reports.rolled import ROLLED_CLEAN, ROLLED_MONTHS, WindowParts, window_parameters
 from warehouse.models import Tenant
 
 _COLUMNS = "entry.product_id, entry.kind, entry.quantity, entry.occurred_at"
@@ -139,19 +135,6 @@ SELECT {_COLUMNS_OUT},
 """
 
 
-def _window(days: int, today: datetime.date | None) -> tuple[tuple, dict]:
-    """The window's bounds (for ``window_parts``) and the parameters of its query."""
-    first, last = last_days(days, today=today)
-    start, end = day_start(first), day_start(last + datetime.timedelta(days=1))
-    return (start, end), {
-        "tenant": None,
-        "end": end,
-        "last": last,
-        "days": days,
-        "time_zone": time_zone_name(),
-    }
-
-
 @dataclass(slots=True)
 class TurnoverRow:
     sku: str
@@ -177,18 +160,9 @@ def turnover(
     to 3 and days of supply to 1; turnover is None when the average on hand is
     not positive. Reads only. Raises ``ValidationFailed``, ``WarehouseNotFound``.
     """
-    start, parameters = _window(days, today)
-    parts = window_parts(*start)
     with report_cursor(tenant) as cursor:
-        cursor.execute(
-            turnover_sql(parts),
-            {
-                **parts.params,
-                **parameters,
-                "tenant": tenant.pk,
-                "warehouse": warehouse_id(cursor, warehouse),
-            },
-        )
+        parts, parameters = window_parameters(cursor, tenant, days, warehouse, today)
+        cursor.execute(turnover_sql(parts), parameters)
         return [TurnoverRow(*row) for row in cursor.fetchall()]
 
 
@@ -219,17 +193,9 @@ def turnover_page(
     Every row is still figured, but only the page is read back. Raises as
     ``turnover``.
     """
-    start, parameters = _window(days, today)
-    parts = window_parts(*start)
     with report_cursor(tenant) as cursor:
-        parameters = {
-            **parts.params,
-            **parameters,
-            "tenant": tenant.pk,
-            "warehouse": warehouse_id(cursor, warehouse),
-            "limit": limit,
-            "offset": offset,
-        }
+        parts, parameters = window_parameters(cursor, tenant, days, warehouse, today)
+        parameters = {**parameters, "limit": limit, "offset": offset}
         cursor.execute(turnover_sql(parts, _page_sql(order)), parameters)
         rows = cursor.fetchall()
         if not rows and offset > 0:

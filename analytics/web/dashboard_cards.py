@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from analytics.dw import freshness
 from analytics.dw.current_stock import Freshness
-from analytics.reports.abc import class_a_sql, window_parameters
+from analytics.reports.abc import class_a_sql
 from analytics.reports.connection import fetch_all, report_cursor, rounded
+from analytics.reports.rolled import window_parameters
 from analytics.reports.stockouts import stock_out_count
 from warehouse.models import Tenant
 
