@@ -45,6 +45,8 @@ PAGE_FIELD = "page"
 SORT_FIELD = "sort"
 # A sort names at most this many columns (a table has fewer).
 MAX_SORT_KEYS = 8
+# Pages past this one are read as past the last page.
+MAX_PAGE = 1_000_000
 
 
 def _bound_form(request, spec: ReportSpec):
@@ -52,12 +54,15 @@ def _bound_form(request, spec: ReportSpec):
     return spec.form_class(request.GET, warehouses=warehouses)
 
 
-def _read(request, spec: ReportSpec, form):
-    """The report for the form's filters, or None with the refusal added to the form."""
+def _read(request, spec: ReportSpec, form, reader=None, **arguments):
+    """The report for the form's filters, or None with the refusal added to the form.
+
+    Read by ``spec.read``, or by ``reader`` with ``arguments`` besides the filters.
+    """
     if not form.is_valid():
         return None
     try:
-        return spec.read(tenant=request.tenant, **form.filters())
+        return (reader or spec.read)(tenant=request.tenant, **form.filters(), **arguments)
     except (ProductNotFound, WarehouseNotFound, ValidationFailed) as error:
         name = ERROR_FIELDS[type(error)]
         form.add_error(name if name in form.fields else None, error.message)
@@ -65,15 +70,17 @@ def _read(request, spec: ReportSpec, form):
 
 
 def _page_number(request) -> int:
-    """The page asked for, as the table's paging reads it (``configure_table``).
+    """The page asked for, read as django-tables2 reads it (``RequestConfig``): its integer, else 1.
 
-    Anything but a plain number of at most six digits is page 1; page 0 lies
-    past the last page (the table then shows the last).
+    The table shows the last page for a number below 1 or past the last
+    page; such a number comes back as one past ``MAX_PAGE``, so the page read
+    is the last one too (and its offset stays a small number).
     """
-    page = request.GET.get(PAGE_FIELD, "1")
-    if not (page.isascii() and page.isdigit() and 0 < len(page) <= 6):
+    try:
+        number = int(request.GET.get(PAGE_FIELD, "1"))
+    except ValueError:
         return 1
-    return int(page) or 10**6
+    return number if 1 <= number <= MAX_PAGE else MAX_PAGE + 1
 
 
 def _sort_aliases(request, spec: ReportSpec) -> list[str]:
@@ -92,23 +99,14 @@ def _read_page(request, spec: ReportSpec, form):
 
     A page past the last shows the last one, as the table's paging does.
     """
-    if not form.is_valid():
-        return None
     per_page = spec.table_class._meta.per_page or PER_PAGE
     order = _sort_aliases(request, spec)
     offset = (_page_number(request) - 1) * per_page
-    try:
-        page = spec.page(
-            tenant=request.tenant, **form.filters(), order=order, limit=per_page, offset=offset
-        )
-        if page.count and offset >= page.count:
-            offset = (page.count - 1) // per_page * per_page
-            page = spec.page(
-                tenant=request.tenant, **form.filters(), order=order, limit=per_page, offset=offset
-            )
-    except (ProductNotFound, WarehouseNotFound, ValidationFailed) as error:
-        name = ERROR_FIELDS[type(error)]
-        form.add_error(name if name in form.fields else None, error.message)
+    page = _read(request, spec, form, spec.page, order=order, limit=per_page, offset=offset)
+    if page is not None and page.count and offset >= page.count:
+        offset = (page.count - 1) // per_page * per_page
+        page = _read(request, spec, form, spec.page, order=order, limit=per_page, offset=offset)
+    if page is None:
         return None
     return page, ReportPage(page.rows, count=page.count, offset=offset)
 

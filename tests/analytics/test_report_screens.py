@@ -504,7 +504,7 @@ def test_the_database_sorts_and_cuts_the_turnover_pages_as_the_table_sorts_a_lis
     assert (past.rows, past.count) == ([], len(every))
 
 
-@pytest.mark.parametrize("page", ["99", "0", "999999"])
+@pytest.mark.parametrize("page", ["99", "0", "999999", "-1", "99999999999999", " 2"])
 def test_a_turnover_page_past_the_last_shows_the_last(boss, tenant, site, page):
     stocked_products(tenant, site, 30)
     html = boss.get(url("turnover"), {"sort": "-on_hand", "page": page}).content.decode()
